@@ -1,0 +1,240 @@
+package errorsx
+
+import (
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"golang.org/x/text/language"
+)
+
+// Def is a registered error definition: an HTTP status, a stable id and the
+// public message a client reads. A *Def is itself an error, so a handler can
+// return it as is; [Def.With], [Def.Wrap] and [Def.Join] make occurrences
+// that carry more.
+//
+// A Def is immutable once defined and safe for concurrent use.
+type Def struct {
+	status      int
+	id          string
+	message     string
+	description string
+	messages    []Translation // in definition order
+	matcher     language.Matcher
+	builtin     bool
+}
+
+// Translation is a message of a Def in another language.
+type Translation struct {
+	Tag     language.Tag
+	Message string
+}
+
+// DefOption configures a definition.
+type DefOption interface{ apply(*Def) }
+
+type defOptionFunc func(*Def)
+
+func (f defOptionFunc) apply(d *Def) { f(d) }
+
+// Describe attaches documentation text to a definition. Only the catalog
+// shows it; clients and telemetry never do.
+func Describe(text string) DefOption {
+	return defOptionFunc(func(d *Def) { d.description = strings.TrimSpace(text) })
+}
+
+// Translate adds the message of a definition in the language named by tag
+// (a BCP 47 tag such as "de" or "pt-BR"). httpx picks one from the request's
+// Accept-Language; telemetry always records the default message. A tag that
+// does not parse makes Define panic.
+func Translate(tag, message string) DefOption {
+	return defOptionFunc(func(d *Def) {
+		t, err := language.Parse(tag)
+		if err != nil {
+			panic(fmt.Sprintf("errorsx: Define(%q): Translate(%q): %v", d.id, tag, err))
+		}
+		if strings.TrimSpace(message) == "" {
+			panic(fmt.Sprintf("errorsx: Define(%q): Translate(%q): empty message", d.id, tag))
+		}
+		for _, m := range d.messages {
+			if m.Tag == t {
+				panic(fmt.Sprintf("errorsx: Define(%q): Translate(%q) given twice", d.id, tag))
+			}
+		}
+		d.messages = append(d.messages, Translation{Tag: t, Message: message})
+	})
+}
+
+// Status returns the HTTP status code of the definition.
+func (d *Def) Status() int { return d.status }
+
+// ID returns the stable identifier, e.g. "auth.rate-limited".
+func (d *Def) ID() string { return d.id }
+
+// Message returns the public message in the default language.
+func (d *Def) Message() string { return d.message }
+
+// Description returns the documentation text given with [Describe].
+func (d *Def) Description() string { return d.description }
+
+// Translations returns the messages in other languages, in definition order.
+func (d *Def) Translations() []Translation { return append([]Translation(nil), d.messages...) }
+
+// Builtin reports whether d is built into the package rather than defined
+// by the service: [Internal], [NotFound], [MethodNotAllowed] and the generic
+// per-status definitions of [Join].
+func (d *Def) Builtin() bool { return d.builtin }
+
+// Localized returns the message that best matches the accepted languages
+// (an Accept-Language header value) and the tag chosen. With no
+// translations, or no match, it returns the default message and
+// language.Und.
+func (d *Def) Localized(acceptLanguage string) (string, language.Tag) {
+	if len(d.messages) == 0 || acceptLanguage == "" {
+		return d.message, language.Und
+	}
+	accepted, _, err := language.ParseAcceptLanguage(acceptLanguage)
+	if err != nil || len(accepted) == 0 {
+		return d.message, language.Und
+	}
+	_, idx, conf := d.matcher.Match(accepted...)
+	if conf == language.No || idx == 0 {
+		return d.message, language.Und
+	}
+	m := d.messages[idx-1]
+	return m.Message, m.Tag
+}
+
+// Error returns the public message, so a *Def reads well in logs too.
+func (d *Def) Error() string { return d.message }
+
+// ErrorType returns the id. go.opentelemetry.io/otel/semconv's ErrorType and
+// other instrumentation use it as the error.type attribute.
+func (d *Def) ErrorType() string { return d.id }
+
+// LogValue makes slog log a definition as a group of id, status and message.
+func (d *Def) LogValue() slog.Value {
+	return slog.GroupValue(
+		slog.String("id", d.id),
+		slog.Int("status", d.status),
+		slog.String("message", d.message),
+	)
+}
+
+// String returns "id (status): message", for debugging.
+func (d *Def) String() string {
+	return fmt.Sprintf("%s (%d): %s", d.id, d.status, d.message)
+}
+
+// With returns an occurrence of d that carries public info: a key and a
+// value the client sees in the body's "info" object (masked when the key is
+// sensitive). Info is not shown for 5xx definitions.
+func (d *Def) With(key string, value any) *Error {
+	return (&Error{def: d}).With(key, value)
+}
+
+// Wrap returns an occurrence of d caused by err. The cause is internal: it
+// reaches telemetry and errors.Is/As, never the client.
+func (d *Def) Wrap(err error) *Error {
+	e := &Error{def: d, cause: err}
+	if d.status >= 500 {
+		e.pcs = callers(3)
+	}
+	return e
+}
+
+// Detail returns an occurrence of d with a per-occurrence public detail (the
+// problem body's "detail"), formatted as with fmt.Sprintf. Detail is not
+// shown for 5xx definitions.
+func (d *Def) Detail(format string, args ...any) *Error {
+	return &Error{def: d, detail: fmt.Sprintf(format, args...)}
+}
+
+// Join returns an occurrence of d that carries several errors, each shown
+// to the client as its own entry with its own id, message and info (the
+// flask-apiexceptions shape). Nil errors are dropped.
+func (d *Def) Join(errs ...error) *Error {
+	return &Error{def: d, entries: compact(errs)}
+}
+
+func compact(errs []error) []error {
+	out := make([]error, 0, len(errs))
+	for _, err := range errs {
+		if err != nil {
+			out = append(out, err)
+		}
+	}
+	return out
+}
+
+var (
+	// Internal is what every unregistered error resolves to: 500 "internal".
+	Internal = builtin(http.StatusInternalServerError, "internal", "Internal server error")
+	// NotFound answers requests that match no route: 404 "not-found".
+	NotFound = builtin(http.StatusNotFound, "not-found", "The requested resource was not found")
+	// MethodNotAllowed answers a known route asked with a wrong method: 405
+	// "method-not-allowed".
+	MethodNotAllowed = builtin(http.StatusMethodNotAllowed, "method-not-allowed", "The method is not allowed for the requested resource")
+)
+
+func builtin(status int, id, msg string) *Def {
+	return &Def{status: status, id: id, message: msg, builtin: true}
+}
+
+func builtinByID(id string) *Def {
+	switch id {
+	case Internal.id:
+		return Internal
+	case NotFound.id:
+		return NotFound
+	case MethodNotAllowed.id:
+		return MethodNotAllowed
+	}
+	return nil
+}
+
+// newDef validates and builds a definition; it panics naming the id.
+func newDef(status int, id, message string, opts []DefOption) *Def {
+	if id == "" {
+		panic(fmt.Sprintf("errorsx: Define(%d, %q, %q): empty id", status, id, message))
+	}
+	if !validID(id) {
+		panic(fmt.Sprintf("errorsx: Define(%q): id must use only a-z, 0-9, '.', '_' and '-'", id))
+	}
+	if builtinByID(id) != nil {
+		panic(fmt.Sprintf("errorsx: Define(%q): id is reserved for the built-in definition", id))
+	}
+	if status < 400 || status > 599 {
+		panic(fmt.Sprintf("errorsx: Define(%q): status %d is outside 400-599", id, status))
+	}
+	if strings.TrimSpace(message) == "" {
+		panic(fmt.Sprintf("errorsx: Define(%q): empty message", id))
+	}
+	d := &Def{status: status, id: id, message: message}
+	for _, o := range opts {
+		o.apply(d)
+	}
+	if len(d.messages) > 0 {
+		// The first supported tag stands for the default message: a client
+		// that prefers no translated language keeps the default.
+		tags := make([]language.Tag, 0, len(d.messages)+1)
+		tags = append(tags, language.Und)
+		for _, m := range d.messages {
+			tags = append(tags, m.Tag)
+		}
+		d.matcher = language.NewMatcher(tags)
+	}
+	return d
+}
+
+func validID(id string) bool {
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		if ('a' <= c && c <= 'z') || ('0' <= c && c <= '9') || c == '.' || c == '_' || c == '-' {
+			continue
+		}
+		return false
+	}
+	return true
+}

@@ -1,0 +1,176 @@
+package errorsx
+
+import (
+	"fmt"
+	"log/slog"
+	"runtime"
+	"slices"
+	"strings"
+)
+
+// Field is one item of public info: a key and a JSON-encodable value.
+type Field struct {
+	Key   string
+	Value any
+}
+
+// Error is an occurrence of a [Def]: the definition plus what this one
+// failure carries (public info and detail, an internal cause, joined
+// entries). errors.Is(e, def) reports true for its definition.
+//
+// Methods that add to an occurrence return a new *Error and leave the
+// receiver unchanged, so an occurrence may be shared.
+type Error struct {
+	def     *Def
+	detail  string
+	info    []Field
+	cause   error
+	entries []error
+	pcs     []uintptr // where a 5xx occurrence was made
+}
+
+// Def returns the definition of the occurrence.
+func (e *Error) Def() *Def { return e.def }
+
+// Detail returns the per-occurrence public detail, if any.
+func (e *Error) Detail() string { return e.detail }
+
+// Info returns the public info in the order it was added. The slice must not
+// be modified.
+func (e *Error) Info() []Field { return e.info }
+
+// Entries returns the joined errors of an occurrence made by [Def.Join] or
+// [Join].
+func (e *Error) Entries() []error { return e.entries }
+
+// Cause returns the internal cause given to [Def.Wrap], or nil.
+func (e *Error) Cause() error { return e.cause }
+
+// Stack returns the program counters recorded when a 5xx occurrence was
+// made by [Def.Wrap], for stack traces in telemetry.
+func (e *Error) Stack() []uintptr { return e.pcs }
+
+// With returns a copy of e with key set to value in its public info; a key
+// given again replaces its earlier value.
+func (e *Error) With(key string, value any) *Error {
+	c := *e
+	c.info = slices.Clone(e.info)
+	for i := range c.info {
+		if c.info[i].Key == key {
+			c.info[i].Value = value
+			return &c
+		}
+	}
+	c.info = append(c.info, Field{Key: key, Value: value})
+	return &c
+}
+
+// WithDetail returns a copy of e with a public detail.
+func (e *Error) WithDetail(detail string) *Error {
+	c := *e
+	c.detail = detail
+	return &c
+}
+
+// Wrap returns a copy of e with err as its internal cause.
+func (e *Error) Wrap(err error) *Error {
+	c := *e
+	c.cause = err
+	if c.def.status >= 500 && c.pcs == nil {
+		c.pcs = callers(3)
+	}
+	return &c
+}
+
+// Error returns the message, then the detail, then the cause's text (all of
+// it, for logs and telemetry; clients never see the cause).
+func (e *Error) Error() string {
+	var b strings.Builder
+	b.WriteString(e.def.message)
+	if e.detail != "" {
+		b.WriteString(": ")
+		b.WriteString(e.detail)
+	}
+	for i, err := range e.entries {
+		if i == 0 {
+			b.WriteString(": ")
+		} else {
+			b.WriteString("; ")
+		}
+		b.WriteString(err.Error())
+	}
+	if e.cause != nil {
+		b.WriteString(": ")
+		b.WriteString(e.cause.Error())
+	}
+	return b.String()
+}
+
+// Unwrap returns the cause and the joined entries, so errors.Is and
+// errors.As see all of them.
+func (e *Error) Unwrap() []error {
+	if e.cause == nil {
+		return e.entries
+	}
+	if len(e.entries) == 0 {
+		return []error{e.cause}
+	}
+	return append([]error{e.cause}, e.entries...)
+}
+
+// Is reports whether target is the definition of e.
+func (e *Error) Is(target error) bool {
+	d, ok := target.(*Def)
+	return ok && d == e.def
+}
+
+// ErrorType returns the id of the definition (see [Def.ErrorType]).
+func (e *Error) ErrorType() string { return e.def.id }
+
+// LogValue makes slog log an occurrence as a group of id, status, message,
+// detail, info and cause. Info values of sensitive keys are not masked here:
+// slog handlers own their output; otelkit's own writers mask.
+func (e *Error) LogValue() slog.Value {
+	attrs := make([]slog.Attr, 0, 6)
+	attrs = append(attrs,
+		slog.String("id", e.def.id),
+		slog.Int("status", e.def.status),
+		slog.String("message", e.def.message))
+	if e.detail != "" {
+		attrs = append(attrs, slog.String("detail", e.detail))
+	}
+	if len(e.info) > 0 {
+		info := make([]slog.Attr, len(e.info))
+		for i, f := range e.info {
+			info[i] = slog.Any(f.Key, f.Value)
+		}
+		attrs = append(attrs, slog.Attr{Key: "info", Value: slog.GroupValue(info...)})
+	}
+	if e.cause != nil {
+		attrs = append(attrs, slog.String("cause", e.cause.Error()))
+	}
+	return slog.GroupValue(attrs...)
+}
+
+// Format prints the error text for %s and %v, and adds the id for %+v.
+func (e *Error) Format(f fmt.State, verb rune) {
+	if verb == 'v' && f.Flag('+') {
+		fmt.Fprintf(f, "%s (%d): %s", e.def.id, e.def.status, e.Error())
+		return
+	}
+	fmt.Fprint(f, e.Error())
+}
+
+// Join returns an occurrence that carries several errors under a generic
+// definition for status (id "http.<status>", message the status text), for
+// responses that report many problems at once. Prefer [Def.Join] with a
+// registered definition when the group itself has a meaning.
+func Join(status int, errs ...error) *Error {
+	return statusDef(status).Join(errs...)
+}
+
+func callers(skip int) []uintptr {
+	var buf [32]uintptr
+	n := runtime.Callers(skip+1, buf[:])
+	return slices.Clone(buf[:n])
+}

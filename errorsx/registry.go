@@ -1,0 +1,358 @@
+package errorsx
+
+import (
+	"fmt"
+	"net/http"
+	"reflect"
+	"strings"
+	"sync"
+	"sync/atomic"
+)
+
+// Registry holds definitions and the mappings from existing errors to them.
+// A Registry is safe for concurrent use: definitions and mappings may be
+// added while other goroutines resolve.
+//
+// A registry may have a parent. Resolution and lookup consult the child
+// first and the parent after it, which is how a group of routes overrides
+// the mappings of the whole service.
+type Registry struct {
+	parent *Registry
+
+	mu   sync.Mutex // serialises writers; readers never lock
+	defs sync.Map   // id -> *Def
+	vals sync.Map   // comparable error value -> *Def
+	typs sync.Map   // reflect.Type (concrete) -> *Def
+
+	nvals  atomic.Int64
+	ifaces atomic.Pointer[[]ifaceMapping] // copy-on-write, usually tiny
+	order  atomic.Pointer[[]*Def]         // definitions in definition order
+	maps   atomic.Pointer[[]Mapping]      // mappings in registration order
+}
+
+type ifaceMapping struct {
+	typ reflect.Type
+	def *Def
+}
+
+// Mapping describes one registered mapping, for catalogs and tools.
+type Mapping struct {
+	// Value is the mapped error value (Map), or nil.
+	Value error
+	// Type is the mapped error type (MapType), or nil.
+	Type reflect.Type
+	// Def is the definition it resolves to.
+	Def *Def
+}
+
+// RegistryOption configures a registry made by [NewRegistry].
+type RegistryOption interface{ apply(*Registry) }
+
+type registryOptionFunc func(*Registry)
+
+func (f registryOptionFunc) apply(r *Registry) { f(r) }
+
+// WithParent makes parent the registry consulted after the new one.
+func WithParent(parent *Registry) RegistryOption {
+	return registryOptionFunc(func(r *Registry) { r.parent = parent })
+}
+
+// NewRegistry returns an empty registry.
+func NewRegistry(opts ...RegistryOption) *Registry {
+	r := &Registry{}
+	for _, o := range opts {
+		o.apply(r)
+	}
+	return r
+}
+
+var defaultRegistry = NewRegistry()
+
+// Default returns the process-wide registry used by the package-level
+// functions.
+func Default() *Registry { return defaultRegistry }
+
+// Parent returns the parent registry, or nil.
+func (r *Registry) Parent() *Registry { return r.parent }
+
+// Define registers a definition in r and returns it. It panics, naming the
+// id, when the id is empty, uses characters outside [a-z0-9._-], is reserved,
+// or is already defined in r or one of its parents, when the status is
+// outside 400–599, or when the message is empty. Call it from package-level
+// var declarations so that a bad definition stops the program at start-up.
+func (r *Registry) Define(status int, id, message string, opts ...DefOption) *Def {
+	d := newDef(status, id, message, opts)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for p := r; p != nil; p = p.parent {
+		if prev, ok := p.defs.Load(id); ok {
+			panic(fmt.Sprintf("errorsx: Define(%q): id already defined as %v", id, prev))
+		}
+	}
+	r.defs.Store(id, d)
+	appendCOW(&r.order, d)
+	return d
+}
+
+// Map registers an existing error value: an error that is, or wraps, err
+// (compared with ==, as errors.Is does) resolves to def. It panics when err
+// or def is nil, when err is not comparable, or when err is already mapped
+// to another definition in r.
+func (r *Registry) Map(err error, def *Def) {
+	if err == nil || def == nil {
+		panic(fmt.Sprintf("errorsx: Map(%v, %v): nil error or definition", err, def))
+	}
+	if !reflect.TypeOf(err).Comparable() {
+		panic(fmt.Sprintf("errorsx: Map(%q -> %q): %T is not comparable; map its type with MapType", err, def.id, err))
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if prev, ok := r.vals.Load(err); ok {
+		if prev.(*Def) == def {
+			return
+		}
+		panic(fmt.Sprintf("errorsx: Map(%q -> %q): already mapped to %q", err, def.id, prev.(*Def).id))
+	}
+	r.vals.Store(err, def)
+	r.nvals.Add(1)
+	appendCOW(&r.maps, Mapping{Value: err, Def: def})
+}
+
+// MapTypeOf registers an error type given as a reflect.Type; see [MapType].
+func (r *Registry) MapTypeOf(t reflect.Type, def *Def) {
+	if t == nil || def == nil {
+		panic("errorsx: MapType: nil type or definition")
+	}
+	errType := reflect.TypeFor[error]()
+	if !t.Implements(errType) {
+		panic(fmt.Sprintf("errorsx: MapType[%v](%q): type does not implement error", t, def.id))
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if t.Kind() == reflect.Interface {
+		cur := r.ifaces.Load()
+		var list []ifaceMapping
+		if cur != nil {
+			list = *cur
+		}
+		for _, m := range list {
+			if m.typ == t {
+				if m.def == def {
+					return
+				}
+				panic(fmt.Sprintf("errorsx: MapType[%v](%q): already mapped to %q", t, def.id, m.def.id))
+			}
+		}
+		next := append(append(make([]ifaceMapping, 0, len(list)+1), list...), ifaceMapping{t, def})
+		r.ifaces.Store(&next)
+	} else {
+		if prev, ok := r.typs.Load(t); ok {
+			if prev.(*Def) == def {
+				return
+			}
+			panic(fmt.Sprintf("errorsx: MapType[%v](%q): already mapped to %q", t, def.id, prev.(*Def).id))
+		}
+		r.typs.Store(t, def)
+	}
+	appendCOW(&r.maps, Mapping{Type: t, Def: def})
+}
+
+// MapTypeIn registers the error type T in r: an error that is, or wraps, a
+// value of type T resolves to def. T may be an interface type (matched as
+// errors.As does); concrete types are matched exactly and cost the same
+// however many are registered.
+func MapTypeIn[T error](r *Registry, def *Def) {
+	r.MapTypeOf(reflect.TypeFor[T](), def)
+}
+
+// Lookup returns the definition with id from r, its parents, or the
+// built-in ones.
+func (r *Registry) Lookup(id string) (*Def, bool) {
+	for p := r; p != nil; p = p.parent {
+		if d, ok := p.defs.Load(id); ok {
+			return d.(*Def), true
+		}
+	}
+	if d := builtinByID(id); d != nil {
+		return d, true
+	}
+	return nil, false
+}
+
+// Defs returns the definitions registered in r (not its parents), in
+// definition order.
+func (r *Registry) Defs() []*Def {
+	if p := r.order.Load(); p != nil {
+		return append([]*Def(nil), (*p)...)
+	}
+	return nil
+}
+
+// Mappings returns the mappings registered in r (not its parents), in
+// registration order.
+func (r *Registry) Mappings() []Mapping {
+	if p := r.maps.Load(); p != nil {
+		return append([]Mapping(nil), (*p)...)
+	}
+	return nil
+}
+
+// Match is the outcome of resolving an error.
+type Match struct {
+	// Def is the definition the error resolves to; never nil.
+	Def *Def
+	// Occurrence is the *Error found in the chain, when the match was an
+	// occurrence; it carries detail, info and entries.
+	Occurrence *Error
+	// Matched is the error in the chain that resolved (nil when nothing
+	// did and Def is Internal).
+	Matched error
+}
+
+// Registered reports whether the error resolved to something other than
+// the fallback.
+func (m Match) Registered() bool { return m.Matched != nil }
+
+// Resolve returns the definition err resolves to; see [Registry.Match].
+// It is never nil: an unregistered error, and nil, resolve to [Internal].
+func (r *Registry) Resolve(err error) *Def { return r.Match(err).Def }
+
+// Match resolves err. It walks the wrap chain from the outermost error
+// inwards (depth first through joined errors) and stops at the first error
+// that is a *Def, an occurrence, a mapped value or a value of a mapped type,
+// consulting r before its parents at each step. The cost does not grow with
+// the number of registered definitions or concrete mappings.
+func (r *Registry) Match(err error) Match {
+	if err == nil {
+		return Match{Def: Internal}
+	}
+	if m, ok := r.match(err, 0); ok {
+		return m
+	}
+	return Match{Def: Internal}
+}
+
+const maxDepth = 100 // guards against cyclic Unwrap chains
+
+func (r *Registry) match(err error, depth int) (Match, bool) {
+	for err != nil && depth < maxDepth {
+		switch e := err.(type) {
+		case *Def:
+			return Match{Def: e, Matched: e}, true
+		case *Error:
+			return Match{Def: e.def, Occurrence: e, Matched: e}, true
+		}
+		if d := r.lookupErr(err); d != nil {
+			return Match{Def: d, Matched: err}, true
+		}
+		switch u := err.(type) {
+		case interface{ Unwrap() error }:
+			err = u.Unwrap()
+		case interface{ Unwrap() []error }:
+			for _, inner := range u.Unwrap() {
+				if m, ok := r.match(inner, depth+1); ok {
+					return m, true
+				}
+			}
+			return Match{}, false
+		default:
+			return Match{}, false
+		}
+		depth++
+	}
+	return Match{}, false
+}
+
+// lookupErr finds a mapping for one error of a chain, child before parent.
+func (r *Registry) lookupErr(err error) *Def {
+	t := reflect.TypeOf(err)
+	comparable := t.Comparable()
+	isser, hasIs := err.(interface{ Is(error) bool })
+	for p := r; p != nil; p = p.parent {
+		if p.nvals.Load() > 0 {
+			if comparable {
+				if d, ok := p.vals.Load(err); ok {
+					return d.(*Def)
+				}
+			}
+			if hasIs {
+				// An Is method may declare equivalence to a mapped value
+				// (syscall.Errno and fs.ErrNotExist). Only such errors pay
+				// for a scan of the mapped values.
+				var found *Def
+				p.vals.Range(func(k, v any) bool {
+					if isser.Is(k.(error)) {
+						found = v.(*Def)
+						return false
+					}
+					return true
+				})
+				if found != nil {
+					return found
+				}
+			}
+		}
+		if d, ok := p.typs.Load(t); ok {
+			return d.(*Def)
+		}
+		if list := p.ifaces.Load(); list != nil {
+			for _, m := range *list {
+				if t.Implements(m.typ) {
+					return m.def
+				}
+			}
+		}
+	}
+	return nil
+}
+
+func appendCOW[T any](p *atomic.Pointer[[]T], v T) {
+	var cur []T
+	if c := p.Load(); c != nil {
+		cur = *c
+	}
+	next := append(append(make([]T, 0, len(cur)+1), cur...), v)
+	p.Store(&next)
+}
+
+// Package-level functions act on the default registry.
+
+// Define registers a definition in the default registry; see
+// [Registry.Define].
+func Define(status int, id, message string, opts ...DefOption) *Def {
+	return defaultRegistry.Define(status, id, message, opts...)
+}
+
+// Map registers an error value in the default registry; see [Registry.Map].
+func Map(err error, def *Def) { defaultRegistry.Map(err, def) }
+
+// MapType registers the error type T in the default registry; see
+// [MapTypeIn].
+func MapType[T error](def *Def) { MapTypeIn[T](defaultRegistry, def) }
+
+// Resolve resolves err with the default registry; see [Registry.Resolve].
+func Resolve(err error) *Def { return defaultRegistry.Resolve(err) }
+
+// Lookup finds a definition by id in the default registry; see
+// [Registry.Lookup].
+func Lookup(id string) (*Def, bool) { return defaultRegistry.Lookup(id) }
+
+// Generic definitions for Join(status, ...), made on first use.
+var statusDefs [200]atomic.Pointer[Def]
+
+func statusDef(status int) *Def {
+	if status < 400 || status > 599 || status == http.StatusInternalServerError {
+		return Internal
+	}
+	slot := &statusDefs[status-400]
+	if d := slot.Load(); d != nil {
+		return d
+	}
+	text := http.StatusText(status)
+	if text == "" {
+		text = fmt.Sprintf("HTTP %d", status)
+	}
+	id := strings.ToLower(strings.NewReplacer(" ", "-", "'", "").Replace(text))
+	slot.CompareAndSwap(nil, &Def{status: status, id: id, message: text, builtin: true})
+	return slot.Load()
+}
