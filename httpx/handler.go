@@ -1,0 +1,185 @@
+package httpx
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+
+	"go.opentelemetry.io/otel"
+	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/otelkit/otelkit/errorsx"
+	"github.com/otelkit/otelkit/internal/record"
+)
+
+// Handler returns middleware around next that renders errors from the
+// registry: errors returned by [HandlerFunc]s and passed to [WriteError],
+// recovered panics (as the registered internal error), and the router's
+// answers for unknown routes (404) and wrong methods (405, keeping Allow).
+// Each is also recorded on the request's span and metrics.
+//
+// Handlers nest: an inner Handler with its own registry handles the errors
+// of its routes, and the outer one never renders them again.
+func Handler(next http.Handler, opts ...Option) http.Handler {
+	if next == nil {
+		panic("httpx: Handler(nil)")
+	}
+	return &handler{next: next, cfg: newConfig(opts)}
+}
+
+type handler struct {
+	next http.Handler
+	cfg  *config
+}
+
+func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	parent := r.Context()
+	ex := &exchange{Context: parent, cfg: h.cfg}
+	ex.outer = exchangeFrom(parent)
+	ex.rw = responseWriter{ex: ex, w: w}
+	r2 := r.WithContext(ex)
+	ex.req = r2
+	defer h.finish(ex, r)
+	h.next.ServeHTTP(&ex.rw, r2)
+}
+
+// finish runs deferred, so it also runs while a panic unwinds.
+func (h *handler) finish(ex *exchange, r *http.Request) {
+	r2 := ex.req
+	// ServeMux sets Pattern on the request it was given, which is our copy:
+	// hand it back so that otelhttp, outside, names the span and labels the
+	// metrics with the route.
+	if r2.Pattern != "" {
+		r.Pattern = r2.Pattern
+	}
+	if ex.outer == nil && r2.Pattern != "" {
+		if span := trace.SpanFromContext(ex.Context); span.IsRecording() {
+			span.SetAttributes(semconv.HTTPRoute(route(r2.Pattern)))
+		}
+	}
+	v := recover()
+	if v == nil {
+		return
+	}
+	if v == http.ErrAbortHandler {
+		panic(v)
+	}
+	f := &record.Failure{
+		Err:   &record.PanicError{Value: v},
+		Match: errorsx.Match{Def: errorsx.Internal},
+		Kind:  record.KindPanic,
+		Stack: record.PanicStack(),
+	}
+	h.cfg.fail(ex, &ex.rw, r2, f)
+}
+
+func (e *exchange) answerRouteError(code int) {
+	def := errorsx.NotFound
+	if code == http.StatusMethodNotAllowed {
+		def = errorsx.MethodNotAllowed
+	}
+	f := &record.Failure{Err: def, Match: errorsx.Match{Def: def, Matched: def}, Kind: record.KindError}
+	e.cfg.fail(e, &e.rw, e.req, f)
+	e.rw.swallow = true
+}
+
+// HandlerFunc is an HTTP handler that returns an error. A non-nil error is
+// rendered with [WriteError].
+type HandlerFunc func(w http.ResponseWriter, r *http.Request) error
+
+var _ http.Handler = HandlerFunc(nil)
+
+// ServeHTTP calls f and renders the error it returns.
+func (f HandlerFunc) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if err := f(w, r); err != nil {
+		WriteError(w, r, err)
+	}
+}
+
+// WriteError renders err for the client and records it on the request's
+// telemetry, using the settings of the innermost [Handler] around the
+// request (or the defaults outside any). A 5xx or unregistered error shows
+// only its registered message, id and trace id; its cause stays in
+// telemetry. If the response has already started, only telemetry is
+// written.
+func WriteError(w http.ResponseWriter, r *http.Request, err error) {
+	if err == nil {
+		return
+	}
+	ctx := r.Context()
+	ex := exchangeFrom(ctx)
+	cfg := defaultConfig()
+	if ex != nil {
+		cfg = ex.cfg
+	}
+	var m errorsx.Match
+	var ab *abortError
+	if errors.As(err, &ab) {
+		var why error
+		if m, why = ab.resolve(cfg.registry); why != nil {
+			err = why // telemetry says why the internal error was rendered
+		}
+	} else {
+		m = cfg.registry.Match(err)
+	}
+	f := record.Failure{Err: err, Match: m, Kind: record.KindError, Skip: 1}
+	cfg.fail(ex, w, r, &f)
+}
+
+// fail records f and renders it unless the response has started.
+func (c *config) fail(ex *exchange, w http.ResponseWriter, r *http.Request, f *record.Failure) {
+	ctx := r.Context()
+	record.Span(ctx, f)
+	if f.NeedsStack() || c.logClient {
+		record.Log(ctx, c.logger, c.mask, f, nil)
+	}
+	if ex != nil && ex.rw.started() {
+		return
+	}
+	var p Problem
+	c.problem(ctx, r, f.Match, &p)
+	if err := c.renderer.Render(w, r, &p); err != nil {
+		otel.Handle(fmt.Errorf("httpx: rendering %q: %w", p.ID, err))
+	}
+}
+
+// Abort returns the registered error with id, in the style of Flask's
+// abort(429, description={"id": ...}). The id is looked up in the registry
+// of the Handler that renders it. An unknown id, or a status that differs
+// from the definition's, renders the internal error and records why.
+func Abort(status int, id string) error {
+	return &abortError{status: status, id: id}
+}
+
+type abortError struct {
+	status int
+	id     string
+}
+
+func (a *abortError) Error() string { return fmt.Sprintf("httpx.Abort(%d, %q)", a.status, a.id) }
+
+// Is lets errors.Is(Abort(s, id), def) hold when id names def in the
+// default registry.
+func (a *abortError) Is(target error) bool {
+	d, ok := target.(*errorsx.Def)
+	return ok && d.ID() == a.id && d.Status() == a.status
+}
+
+// ErrorType returns the id asked for.
+func (a *abortError) ErrorType() string { return a.id }
+
+func (a *abortError) resolve(reg *errorsx.Registry) (errorsx.Match, error) {
+	d, ok := reg.Lookup(a.id)
+	var why error
+	switch {
+	case !ok:
+		why = fmt.Errorf("%s: no error is registered with id %q", a.Error(), a.id)
+	case d.Status() != a.status:
+		why = fmt.Errorf("%s: %q is registered with status %d", a.Error(), a.id, d.Status())
+	default:
+		return errorsx.Match{Def: d, Matched: d}, nil
+	}
+	otel.Handle(why)
+	return errorsx.Match{Def: errorsx.Internal}, why
+}

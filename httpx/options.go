@@ -1,0 +1,132 @@
+package httpx
+
+import (
+	"net/http"
+	"strings"
+	"sync"
+
+	"go.opentelemetry.io/otel"
+	otellog "go.opentelemetry.io/otel/log"
+
+	"github.com/otelkit/otelkit/errorsx"
+	"github.com/otelkit/otelkit/internal/record"
+	"github.com/otelkit/otelkit/mask"
+)
+
+// Option configures a [Handler].
+type Option interface{ apply(*config) }
+
+type optionFunc func(*config)
+
+func (f optionFunc) apply(c *config) { f(c) }
+
+type config struct {
+	registry    *errorsx.Registry
+	renderer    Renderer
+	mask        *mask.Policy
+	user        func(*http.Request) string
+	clientAddr  func(*http.Request) string
+	logger      otellog.Logger
+	docsBase    string
+	routeErrors bool
+	logClient   bool // log exception records for 4xx too
+}
+
+// WithRegistry makes the handler resolve errors with reg instead of
+// errorsx.Default(). Give a child registry (errorsx.WithParent) to a group
+// of routes to override the service's mappings there.
+func WithRegistry(reg *errorsx.Registry) Option {
+	return optionFunc(func(c *config) { c.registry = reg })
+}
+
+// WithRenderer replaces the problem+json renderer, e.g. with [ErrorList] or
+// a renderer of the service's own.
+func WithRenderer(r Renderer) Option {
+	return optionFunc(func(c *config) { c.renderer = r })
+}
+
+// WithMask replaces the masking policy (default mask.Default()) used for
+// public info in bodies and telemetry.
+func WithMask(p *mask.Policy) Option {
+	return optionFunc(func(c *config) { c.mask = p })
+}
+
+// WithUser configures how the handler learns the user of a request. The
+// function runs lazily, only when an error or an audit event needs the
+// user; it returns "" for anonymous requests. The result becomes user.id in
+// audit and exception records.
+func WithUser(resolve func(*http.Request) string) Option {
+	return optionFunc(func(c *config) { c.user = resolve })
+}
+
+// WithClientAddress replaces how client.address is taken from a request
+// (default: the host of r.RemoteAddr). Use it behind a trusted proxy.
+func WithClientAddress(f func(*http.Request) string) Option {
+	return optionFunc(func(c *config) { c.clientAddr = f })
+}
+
+// WithLoggerProvider sets the provider of the logger that emits exception
+// records for 5xx errors and panics; by default the global provider at the
+// time the handler is built.
+func WithLoggerProvider(lp otellog.LoggerProvider) Option {
+	return optionFunc(func(c *config) { c.logger = lp.Logger(record.ScopeName) })
+}
+
+// WithDocsBaseURL makes the body's "type" a resolvable URI: base + id. The
+// catalog handler can serve a page per id at that path.
+func WithDocsBaseURL(base string) Option {
+	return optionFunc(func(c *config) { c.docsBase = base })
+}
+
+// WithoutRouteErrors leaves the router's own 404 and 405 responses alone
+// instead of answering them with the registered not-found and
+// method-not-allowed bodies.
+func WithoutRouteErrors() Option {
+	return optionFunc(func(c *config) { c.routeErrors = false })
+}
+
+// WithClientErrorLogs makes 4xx errors emit exception log records too (by
+// default only 5xx errors and panics do; every error is on the span).
+func WithClientErrorLogs() Option {
+	return optionFunc(func(c *config) { c.logClient = true })
+}
+
+func newConfig(opts []Option) *config {
+	c := &config{routeErrors: true}
+	for _, o := range opts {
+		if o == nil {
+			panic("httpx: nil Option")
+		}
+		o.apply(c)
+	}
+	if c.registry == nil {
+		c.registry = errorsx.Default()
+	}
+	if c.renderer == nil {
+		c.renderer = ProblemJSON{}
+	}
+	if c.mask == nil {
+		c.mask = mask.Default()
+	}
+	if c.clientAddr == nil {
+		c.clientAddr = remoteHost
+	}
+	if c.logger == nil {
+		c.logger = otel.GetLoggerProvider().Logger(record.ScopeName)
+	}
+	if c.docsBase != "" && !strings.HasSuffix(c.docsBase, "/") {
+		c.docsBase += "/"
+	}
+	return c
+}
+
+// defaultConfig serves WriteError calls made outside any Handler.
+var defaultConfig = sync.OnceValue(func() *config { return newConfig(nil) })
+
+func remoteHost(r *http.Request) string {
+	addr := r.RemoteAddr
+	if i := strings.LastIndexByte(addr, ':'); i >= 0 && !strings.HasSuffix(addr, "]") {
+		addr = addr[:i]
+	}
+	return strings.TrimSuffix(strings.TrimPrefix(addr, "["), "]")
+}

@@ -1,0 +1,98 @@
+package httpx
+
+import (
+	"context"
+	"net/http"
+
+	"go.opentelemetry.io/otel/trace"
+	"golang.org/x/text/language"
+
+	"github.com/otelkit/otelkit/errorsx"
+	"github.com/otelkit/otelkit/mask"
+)
+
+// Problem is what a renderer writes: the RFC 9457 problem details of one
+// error, already made safe for the client (no cause, stack or Go type;
+// info masked; for 5xx only type, title, status, id, instance and trace id).
+type Problem struct {
+	Type     string          // "type": base URL + id, or "urn:otelkit:error:" + id
+	Title    string          // "title": the registered message, localized
+	Status   int             // "status"
+	ID       string          // "id": the registered id
+	Instance string          // "instance": the request path
+	Detail   string          // "detail": per-occurrence public detail (4xx only)
+	Info     []errorsx.Field // "info": public info, masked (4xx only)
+	TraceID  string          // "trace_id": when the request has a valid span
+	Errors   []Entry         // "errors": the entries of a joined error
+	Language string          // the Content-Language of Title, "" for the default
+}
+
+// Entry is one error of a joined error.
+type Entry struct {
+	ID     string
+	Title  string
+	Status int
+	Detail string
+	Info   []errorsx.Field
+}
+
+// TypeURNPrefix prefixes the "type" of problems when no docs base URL is
+// configured.
+const TypeURNPrefix = "urn:otelkit:error:"
+
+func (c *config) problem(ctx context.Context, r *http.Request, m errorsx.Match, p *Problem) {
+	def := m.Def
+	lang := r.Header.Get("Accept-Language")
+	title, tag := def.Localized(lang)
+	p.Status = def.Status()
+	p.ID = def.ID()
+	p.Title = title
+	if tag != language.Und {
+		p.Language = tag.String()
+	}
+	if c.docsBase != "" {
+		p.Type = c.docsBase + def.ID()
+	} else {
+		p.Type = TypeURNPrefix + def.ID()
+	}
+	p.Instance = r.URL.Path
+	if sc := trace.SpanContextFromContext(ctx); sc.IsValid() {
+		p.TraceID = sc.TraceID().String()
+	}
+	occ := m.Occurrence
+	if occ == nil || p.Status >= 500 {
+		return
+	}
+	p.Detail = occ.Detail()
+	p.Info = maskInfo(c.mask, occ.Info())
+	if entries := occ.Entries(); len(entries) > 0 {
+		p.Errors = make([]Entry, 0, len(entries))
+		for _, err := range entries {
+			em := c.registry.Match(err)
+			ed := em.Def
+			et, _ := ed.Localized(lang)
+			e := Entry{ID: ed.ID(), Title: et, Status: ed.Status()}
+			if em.Occurrence != nil && ed.Status() < 500 {
+				e.Detail = em.Occurrence.Detail()
+				e.Info = maskInfo(c.mask, em.Occurrence.Info())
+			}
+			p.Errors = append(p.Errors, e)
+		}
+	}
+}
+
+func maskInfo(p *mask.Policy, info []errorsx.Field) []errorsx.Field {
+	for i, f := range info {
+		if p.Sensitive(f.Key) {
+			out := make([]errorsx.Field, len(info))
+			copy(out, info)
+			for j := i; j < len(out); j++ {
+				if p.Sensitive(out[j].Key) {
+					out[j].Value = mask.Mask
+				}
+			}
+			return out
+		}
+	}
+	return info
+}

@@ -1,0 +1,270 @@
+package httpx
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"unicode/utf8"
+
+	"github.com/otelkit/otelkit/errorsx"
+)
+
+// Renderer writes a problem to the client: headers, status and body.
+type Renderer interface {
+	Render(w http.ResponseWriter, r *http.Request, p *Problem) error
+}
+
+// RendererFunc adapts a function to [Renderer].
+type RendererFunc func(w http.ResponseWriter, r *http.Request, p *Problem) error
+
+// Render calls f.
+func (f RendererFunc) Render(w http.ResponseWriter, r *http.Request, p *Problem) error {
+	return f(w, r, p)
+}
+
+// ProblemJSON renders RFC 9457 problem details: the default renderer. The
+// body is served as application/problem+json, or as application/json to a
+// client that asks only for that.
+type ProblemJSON struct{}
+
+var _ Renderer = ProblemJSON{}
+
+// Render writes p as problem details.
+func (ProblemJSON) Render(w http.ResponseWriter, r *http.Request, p *Problem) error {
+	bp := getBuf()
+	defer putBuf(bp)
+	b := appendProblem((*bp)[:0], p)
+	*bp = b
+	ct := "application/problem+json"
+	if wantsPlainJSON(r.Header.Get("Accept")) {
+		ct = "application/json"
+	}
+	return writeJSON(w, ct, p, b)
+}
+
+// ErrorList renders the flask-apiexceptions shape,
+// {"errors":[{"code":…,"message":…,"info":{…}}]}, as application/json: one
+// entry per error of a joined error, or one for a single error.
+type ErrorList struct{}
+
+var _ Renderer = ErrorList{}
+
+// Render writes p as a list of errors.
+func (ErrorList) Render(w http.ResponseWriter, r *http.Request, p *Problem) error {
+	bp := getBuf()
+	defer putBuf(bp)
+	b := append((*bp)[:0], `{"errors":[`...)
+	if len(p.Errors) == 0 {
+		b = appendListEntry(b, p.ID, p.Title, p.Detail, p.Info)
+	}
+	for i, e := range p.Errors {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendListEntry(b, e.ID, e.Title, e.Detail, e.Info)
+	}
+	b = append(b, "]}\n"...)
+	*bp = b
+	return writeJSON(w, "application/json", p, b)
+}
+
+func appendListEntry(b []byte, id, msg, detail string, info []errorsx.Field) []byte {
+	b = append(b, `{"code":`...)
+	b = appendString(b, id)
+	b = append(b, `,"message":`...)
+	b = appendString(b, msg)
+	if detail != "" {
+		b = append(b, `,"detail":`...)
+		b = appendString(b, detail)
+	}
+	if len(info) > 0 {
+		b = append(b, `,"info":`...)
+		b = appendInfo(b, info)
+	}
+	return append(b, '}')
+}
+
+func writeJSON(w http.ResponseWriter, contentType string, p *Problem, body []byte) error {
+	h := w.Header()
+	h.Del("Content-Length")
+	h.Del("Content-Encoding")
+	h.Set("Content-Type", contentType)
+	h.Set("X-Content-Type-Options", "nosniff")
+	if p.Language != "" {
+		h.Set("Content-Language", p.Language)
+	}
+	w.WriteHeader(p.Status)
+	_, err := w.Write(body)
+	return err
+}
+
+// wantsPlainJSON reports whether an Accept header asks for application/json
+// and not for problem+json.
+func wantsPlainJSON(accept string) bool {
+	return accept != "" && strings.Contains(accept, "application/json") &&
+		!strings.Contains(accept, "application/problem+json")
+}
+
+func appendProblem(b []byte, p *Problem) []byte {
+	b = append(b, `{"type":`...)
+	b = appendString(b, p.Type)
+	b = append(b, `,"title":`...)
+	b = appendString(b, p.Title)
+	b = append(b, `,"status":`...)
+	b = strconv.AppendInt(b, int64(p.Status), 10)
+	b = append(b, `,"id":`...)
+	b = appendString(b, p.ID)
+	if p.Instance != "" {
+		b = append(b, `,"instance":`...)
+		b = appendString(b, p.Instance)
+	}
+	if p.Detail != "" {
+		b = append(b, `,"detail":`...)
+		b = appendString(b, p.Detail)
+	}
+	if len(p.Info) > 0 {
+		b = append(b, `,"info":`...)
+		b = appendInfo(b, p.Info)
+	}
+	if p.TraceID != "" {
+		b = append(b, `,"trace_id":`...)
+		b = appendString(b, p.TraceID)
+	}
+	if len(p.Errors) > 0 {
+		b = append(b, `,"errors":[`...)
+		for i, e := range p.Errors {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, `{"id":`...)
+			b = appendString(b, e.ID)
+			b = append(b, `,"title":`...)
+			b = appendString(b, e.Title)
+			b = append(b, `,"status":`...)
+			b = strconv.AppendInt(b, int64(e.Status), 10)
+			if e.Detail != "" {
+				b = append(b, `,"detail":`...)
+				b = appendString(b, e.Detail)
+			}
+			if len(e.Info) > 0 {
+				b = append(b, `,"info":`...)
+				b = appendInfo(b, e.Info)
+			}
+			b = append(b, '}')
+		}
+		b = append(b, ']')
+	}
+	return append(b, "}\n"...)
+}
+
+func appendInfo(b []byte, info []errorsx.Field) []byte {
+	b = append(b, '{')
+	for i, f := range info {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendString(b, f.Key)
+		b = append(b, ':')
+		b = appendValue(b, f.Value)
+	}
+	return append(b, '}')
+}
+
+func appendValue(b []byte, v any) []byte {
+	switch v := v.(type) {
+	case nil:
+		return append(b, "null"...)
+	case string:
+		return appendString(b, v)
+	case bool:
+		return strconv.AppendBool(b, v)
+	case int:
+		return strconv.AppendInt(b, int64(v), 10)
+	case int64:
+		return strconv.AppendInt(b, v, 10)
+	case int32:
+		return strconv.AppendInt(b, int64(v), 10)
+	case uint:
+		return strconv.AppendUint(b, uint64(v), 10)
+	case uint64:
+		return strconv.AppendUint(b, v, 10)
+	case float64:
+		if !math.IsInf(v, 0) && !math.IsNaN(v) {
+			return strconv.AppendFloat(b, v, 'g', -1, 64)
+		}
+	case error:
+		// An error's text is internal; only its id is public.
+		return appendString(b, errorsx.Resolve(v).ID())
+	}
+	j, err := json.Marshal(v)
+	if err != nil {
+		return appendString(b, fmt.Sprintf("%v", v))
+	}
+	return append(b, j...)
+}
+
+const hexDigits = "0123456789abcdef"
+
+// appendString appends s as a JSON string, escaping as encoding/json does
+// (HTML-safe, invalid UTF-8 replaced).
+func appendString(b []byte, s string) []byte {
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xF])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		if r == '\u2028' || r == '\u2029' {
+			b = append(b, s[start:i]...)
+			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xF])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
+}
+
+var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
+
+func getBuf() *[]byte { return bufPool.Get().(*[]byte) }
+
+func putBuf(b *[]byte) {
+	if cap(*b) <= 64<<10 {
+		bufPool.Put(b)
+	}
+}

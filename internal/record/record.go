@@ -1,0 +1,308 @@
+// Package record turns a resolved error into telemetry: the attributes,
+// status and exception event on the current span, the error.type label on
+// otelhttp's request metrics, and an OpenTelemetry log record named
+// "exception". It uses only the OpenTelemetry API, so httpx (which must not
+// import the SDK) and otelbridge share it.
+package record
+
+import (
+	"context"
+	"encoding/hex"
+	"fmt"
+	"hash/fnv"
+	"reflect"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	otellog "go.opentelemetry.io/otel/log"
+	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/otelkit/otelkit/errorsx"
+	"github.com/otelkit/otelkit/internal/reqctx"
+	"github.com/otelkit/otelkit/mask"
+)
+
+// ScopeName is the instrumentation scope of exception log records.
+const ScopeName = "github.com/otelkit/otelkit/otelbridge"
+
+// Attribute keys otelkit adds beside the semantic conventions.
+const (
+	KeyErrorID     = attribute.Key("error.id")
+	KeyFingerprint = attribute.Key("error.fingerprint")
+	KeyCaptureKind = attribute.Key("otelkit.capture.kind")
+	KeyInfoPrefix  = "error.info."
+)
+
+// Kinds of captured records.
+const (
+	KindError   = "error"
+	KindMessage = "message"
+	KindPanic   = "panic"
+)
+
+// Failure is one error to record.
+type Failure struct {
+	Err   error         // what happened (for a panic, an error made from the value)
+	Match errorsx.Match // how the registry resolved it
+	Kind  string        // KindError, KindMessage or KindPanic
+	Stack string        // stack text; computed from the occurrence or here when empty and needed
+	// Skip is the number of caller frames to skip when the stack must be
+	// taken here.
+	Skip int
+}
+
+// Type returns the Go type of the innermost cause of err, as
+// exception.type wants it.
+func Type(err error) string {
+	if err == nil {
+		return ""
+	}
+	return reflect.TypeOf(Innermost(err)).String()
+}
+
+// Innermost follows Unwrap (the first branch of joined errors) to the
+// deepest error.
+func Innermost(err error) error {
+	for i := 0; i < 100; i++ {
+		var next error
+		switch u := err.(type) {
+		case interface{ Unwrap() error }:
+			next = u.Unwrap()
+		case interface{ Unwrap() []error }:
+			if errs := u.Unwrap(); len(errs) > 0 {
+				next = errs[0]
+			}
+		}
+		if next == nil {
+			return err
+		}
+		err = next
+	}
+	return err
+}
+
+// NeedsStack reports whether a failure's records carry a stack trace: 5xx,
+// unregistered errors and panics.
+func (f *Failure) NeedsStack() bool {
+	return f.Kind == KindPanic || f.Match.Def.Status() >= 500
+}
+
+// stack returns the failure's stack text, computing it once.
+func (f *Failure) stack() string {
+	if f.Stack != "" || !f.NeedsStack() {
+		return f.Stack
+	}
+	if occ := f.Match.Occurrence; occ != nil && len(occ.Stack()) > 0 {
+		f.Stack = FormatStack(occ.Stack())
+		return f.Stack
+	}
+	var pcs [32]uintptr
+	n := runtime.Callers(f.Skip+3, pcs[:])
+	f.Stack = FormatStack(pcs[:n])
+	return f.Stack
+}
+
+// FormatStack renders program counters in the format of a Go panic.
+func FormatStack(pcs []uintptr) string {
+	var b strings.Builder
+	frames := runtime.CallersFrames(pcs)
+	for {
+		fr, more := frames.Next()
+		if fr.Function != "" {
+			b.WriteString(fr.Function)
+			b.WriteString("()\n\t")
+			b.WriteString(fr.File)
+			b.WriteByte(':')
+			b.WriteString(strconv.Itoa(fr.Line))
+			b.WriteByte('\n')
+		}
+		if !more {
+			break
+		}
+	}
+	return b.String()
+}
+
+// Fingerprint groups occurrences of the same failure: the registered id, or
+// for unregistered errors the innermost cause's type plus the top three
+// frames of its stack.
+func (f *Failure) Fingerprint() string {
+	if f.Match.Registered() && f.Kind != KindPanic {
+		return f.Match.Def.ID()
+	}
+	h := fnv.New64a()
+	h.Write([]byte(Type(f.Err)))
+	n := 0
+	for _, l := range strings.Split(f.stack(), "\n") {
+		if l == "" || strings.HasPrefix(l, "\t") || ownFrame(l) {
+			continue
+		}
+		if i := strings.LastIndexByte(l, '('); i > 0 {
+			l = l[:i] // drop arguments: their addresses differ between runs
+		}
+		h.Write([]byte{'|'})
+		h.Write([]byte(l))
+		if n++; n == 3 {
+			break
+		}
+	}
+	return f.Match.Def.ID() + ":" + hex.EncodeToString(h.Sum(nil))
+}
+
+// ownFrame reports whether a stack line is a frame of the runtime or of
+// otelkit's own plumbing, which says nothing about where a failure began.
+func ownFrame(l string) bool {
+	for _, p := range []string{
+		"runtime.", "runtime/debug.", "panic(", "goroutine ",
+		"github.com/otelkit/otelkit/httpx.", "github.com/otelkit/otelkit/internal/",
+		"github.com/otelkit/otelkit/otelbridge.", "github.com/otelkit/otelkit/errorsx.",
+		"net/http.",
+	} {
+		if strings.HasPrefix(l, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// PanicStack returns the stack of a panic being recovered, in the format of
+// FormatStack, starting at the frame that panicked. Call it from the
+// deferred function that recovers.
+func PanicStack() string {
+	var pcs [64]uintptr
+	n := runtime.Callers(2, pcs[:])
+	skip := 0
+	for i, pc := range pcs[:n] {
+		if fn := runtime.FuncForPC(pc - 1); fn != nil && fn.Name() == "runtime.gopanic" {
+			skip = i + 1
+		}
+	}
+	return FormatStack(pcs[skip:n])
+}
+
+// Span records f on the span in ctx and labels otelhttp's request metrics.
+func Span(ctx context.Context, f *Failure) {
+	def := f.Match.Def
+	id := def.ID()
+	if l, ok := otelhttp.LabelerFromContext(ctx); ok {
+		l.Add(semconv.ErrorTypeKey.String(id))
+	}
+	span := trace.SpanFromContext(ctx)
+	if !span.IsRecording() {
+		return
+	}
+	span.SetAttributes(semconv.ErrorTypeKey.String(id))
+	server := def.Status() >= 500 || f.Kind == KindPanic
+	if server {
+		span.SetStatus(codes.Error, id)
+	}
+	var attrs [5]attribute.KeyValue
+	kv := append(attrs[:0],
+		semconv.ExceptionType(Type(f.Err)),
+		semconv.ExceptionMessage(f.Err.Error()),
+		KeyErrorID.String(id),
+	)
+	if server {
+		kv = append(kv, semconv.ExceptionStacktrace(f.stack()))
+	}
+	span.AddEvent("exception", trace.WithAttributes(kv...))
+}
+
+// Log emits f as an "exception" log record through logger. extra are added
+// after the standard attributes; info, extras and extra are masked with p.
+func Log(ctx context.Context, logger otellog.Logger, p *mask.Policy, f *Failure, extra []attribute.KeyValue) {
+	var rec otellog.Record
+	rec.SetEventName("exception")
+	rec.SetSeverity(otellog.SeverityError)
+	rec.SetSeverityText("ERROR")
+	if !logger.Enabled(ctx, otellog.EnabledParameters{Severity: otellog.SeverityError, EventName: "exception"}) {
+		return
+	}
+	now := time.Now()
+	rec.SetTimestamp(now)
+	rec.SetObservedTimestamp(now)
+	msg := f.Err.Error()
+	rec.SetBody(attribute.StringValue(msg))
+	def := f.Match.Def
+	rec.AddAttributes(
+		semconv.ExceptionType(Type(f.Err)),
+		semconv.ExceptionMessage(msg),
+		semconv.ExceptionStacktrace(f.stack()),
+		KeyErrorID.String(def.ID()),
+		KeyFingerprint.String(f.Fingerprint()),
+		semconv.HTTPResponseStatusCode(def.Status()),
+		KeyCaptureKind.String(f.Kind),
+	)
+	if f.Kind == KindPanic {
+		rec.AddAttributes(attribute.Bool("exception.escaped", true))
+	}
+	if info, ok := reqctx.FromContext(ctx); ok {
+		if info.Route != "" {
+			rec.AddAttributes(semconv.HTTPRoute(info.Route))
+		}
+		if info.Method != "" {
+			rec.AddAttributes(semconv.HTTPRequestMethodKey.String(info.Method))
+		}
+		if info.UserID != "" {
+			rec.AddAttributes(semconv.UserID(info.UserID))
+		}
+	}
+	if occ := f.Match.Occurrence; occ != nil {
+		for _, fld := range occ.Info() {
+			rec.AddAttributes(p.Attr(InfoAttr(fld)))
+		}
+	}
+	for _, kv := range reqctx.Extras(ctx) {
+		rec.AddAttributes(p.Attr(kv))
+	}
+	for _, kv := range extra {
+		rec.AddAttributes(p.Attr(kv))
+	}
+	logger.Emit(ctx, rec)
+}
+
+// InfoAttr converts one item of public info to an attribute under
+// "error.info.<key>". Masking decides on the bare key.
+func InfoAttr(f errorsx.Field) attribute.KeyValue {
+	key := KeyInfoPrefix + f.Key
+	switch v := f.Value.(type) {
+	case string:
+		return attribute.String(key, v)
+	case int:
+		return attribute.Int(key, v)
+	case int64:
+		return attribute.Int64(key, v)
+	case float64:
+		return attribute.Float64(key, v)
+	case bool:
+		return attribute.Bool(key, v)
+	case fmt.Stringer:
+		return attribute.String(key, v.String())
+	default:
+		return attribute.String(key, fmt.Sprint(v))
+	}
+}
+
+// PanicError is the error a recovered panic becomes.
+type PanicError struct {
+	Value any
+}
+
+func (e *PanicError) Error() string {
+	if err, ok := e.Value.(error); ok {
+		return "panic: " + err.Error()
+	}
+	return fmt.Sprintf("panic: %v", e.Value)
+}
+
+// Unwrap returns the panic value when it is an error.
+func (e *PanicError) Unwrap() error {
+	err, _ := e.Value.(error)
+	return err
+}
