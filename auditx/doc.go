@@ -1,0 +1,88 @@
+// Package auditx defines audit events once and emits each occurrence as an
+// OpenTelemetry log record that an operator can find, filter and read in a
+// collector backend.
+//
+// # Defining events
+//
+// An event has a type, a [Level] and a message template. Definitions are
+// package-level variables, so a malformed one stops the program at start-up
+// with a panic that names it:
+//
+//	var LoginFailed = auditx.Define("auth.login-failed", auditx.LevelWarn,
+//		"User '{user}' failed to log in from {client_ip}")
+//
+// Types use [a-z0-9._-]. A placeholder is {name}, the name starting with an
+// ASCII letter or '_' and continuing with letters, digits, '_', '.' or '-';
+// "{{" and "}}" stand for literal braces. The template is parsed once, by
+// Define.
+//
+// # Emitting
+//
+// [Event.Emit] takes the values as OpenTelemetry attributes, the type the
+// log API itself takes; [Emit] finds the event by its type:
+//
+//	LoginFailed.Emit(ctx, attribute.String("client_ip", ip))
+//	auditx.Emit(ctx, "auth.login-failed", attribute.String("client_ip", ip))
+//
+// Emitting does no reflection and no formatting through fmt; the body is
+// rendered into a stack buffer and the record is built by value, so a
+// record costs one allocation of its own (the body and its id) besides what
+// the logger provider spends.
+//
+// # The record
+//
+// Every record has the instrumentation scope [ScopeName], and
+//
+//   - EventName: the event type;
+//   - Severity and SeverityText: from the level (DEBUG 5, INFO 9, WARN 13,
+//     ERROR 17, CRITICAL 21);
+//   - Timestamp: the time of Emit;
+//   - Body: the template rendered with the values, as a string;
+//   - one attribute per template parameter, under the parameter's name;
+//   - the other attributes given to Emit, as they are;
+//   - audit.template: the raw template; audit.record_id: an id unique to the
+//     record (a random per-process prefix and a counter);
+//   - trace and span ids of the span in the context;
+//   - inside an httpx request (package internal/reqctx): http.route,
+//     http.request.method, client.address, user.id, and the extras set with
+//     otelbridge.WithExtras.
+//
+// A {user} placeholder without a "user" attribute is filled from the
+// request's user id; any other placeholder without an attribute is filled
+// from the request attributes and extras of the same name. Attributes given
+// to Emit win over the request's; the audit.* keys above are set by auditx
+// only.
+//
+// # Values are data
+//
+// A value is never read as a template: "{x}" in a value is rendered as it
+// is. Values are rendered on one line so that they cannot forge another
+// record in a text view: a backslash becomes \\, newline, carriage return
+// and tab become \n, \r and \t, other control characters and invalid UTF-8
+// become \xNN, and the Unicode line separators and bidirectional controls
+// become \uNNNN. Quotes are kept. Attributes carry the values unchanged.
+//
+// # Masking
+//
+// Values under keys that the registry's [mask.Policy] finds sensitive
+// (by default keys containing password, secret, token, authorization,
+// cookie or api_key) are replaced by [mask.Mask] in the attributes and in
+// the body. The policy is [mask.Default] unless [WithMask] gives another.
+//
+// # Mistakes
+//
+// An audit is never dropped for a caller's mistake. A parameter without a
+// value is rendered as <missing name>, listed in the string slice attribute
+// audit.missing, and reported as a [*MissingParamsError] to [otel.Handle]
+// (or the handler given by [WithErrorHandler]). A type that is not defined,
+// given to [Emit], is emitted at LevelWarn with audit.unregistered=true and
+// the body `type key="value" ...`, and reported as an [*UnregisteredError].
+//
+// # Registries and providers
+//
+// The package-level functions use [Default], which emits through the global
+// logger provider installed last by [otel.SetLoggerProvider]. [NewRegistry]
+// makes another registry: [WithLoggerProvider] gives its provider (the
+// global one as it is at construction otherwise), [WithParent] a registry
+// consulted after it, [WithMask] its masking policy.
+package auditx

@@ -1,0 +1,66 @@
+package auditx
+
+import (
+	"context"
+	"sync/atomic"
+
+	"go.opentelemetry.io/otel/attribute"
+
+	"github.com/otelkit/otelkit/mask"
+)
+
+// Event is a defined audit event: a type, a level and a parsed message
+// template. An Event is immutable and safe for concurrent use.
+type Event struct {
+	typ   string
+	level Level
+	tmpl  *template
+	reg   *Registry
+	sens  atomic.Pointer[sensitivity]
+}
+
+// sensitivity caches which parameters a policy masks.
+type sensitivity struct {
+	policy *mask.Policy
+	params []bool
+}
+
+// Type returns the event type, e.g. "auth.login-failed". It is the
+// EventName of the event's records.
+func (e *Event) Type() string { return e.typ }
+
+// Level returns the level the event was defined with.
+func (e *Event) Level() Level { return e.level }
+
+// Template returns the message template as it was defined.
+func (e *Event) Template() string { return e.tmpl.raw }
+
+// Params returns the names of the template's placeholders, each once, in
+// order of first use.
+func (e *Event) Params() []string { return append([]string(nil), e.tmpl.params...) }
+
+// Registry returns the registry the event was defined in.
+func (e *Event) Registry() *Registry { return e.reg }
+
+// Emit emits one record of the event through its registry's logger: the
+// template rendered with attrs as the body, one attribute per template
+// parameter, the attributes in attrs that are not parameters, and the
+// request information and extras carried by ctx. A record is emitted even
+// when parameters are missing; see the package documentation for the
+// record's fields.
+func (e *Event) Emit(ctx context.Context, attrs ...attribute.KeyValue) {
+	e.reg.emit(ctx, e, attrs)
+}
+
+// sensitivity returns which parameters p masks, computed once per policy.
+func (e *Event) sensitivity(p *mask.Policy) []bool {
+	if s := e.sens.Load(); s != nil && s.policy == p {
+		return s.params
+	}
+	s := &sensitivity{policy: p, params: make([]bool, len(e.tmpl.params))}
+	for i, name := range e.tmpl.params {
+		s.params[i] = p.Sensitive(name)
+	}
+	e.sens.Store(s)
+	return s.params
+}
