@@ -1,0 +1,131 @@
+package otelbridge
+
+import (
+	"context"
+	"errors"
+
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	otellog "go.opentelemetry.io/otel/log"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/otelkit/otelkit/errorsx"
+	"github.com/otelkit/otelkit/internal/record"
+	"github.com/otelkit/otelkit/internal/reqctx"
+	"github.com/otelkit/otelkit/mask"
+)
+
+// RecordError records err on the span in ctx exactly as httpx records a
+// rendered error: error.type = id, status Error for 5xx, an "exception"
+// event, and error.type on otelhttp's metrics when ctx is a request's. A
+// 5xx error is also emitted as an "exception" log record. err is resolved
+// with errorsx.Default(). A nil err records nothing.
+func RecordError(ctx context.Context, err error) {
+	if err == nil {
+		return
+	}
+	f := record.Failure{Err: err, Match: errorsx.Default().Match(err), Kind: record.KindError, Skip: 1}
+	record.Span(ctx, &f)
+	if f.NeedsStack() {
+		record.Log(ctx, logger(), mask.Default(), &f, nil)
+	}
+}
+
+// Capture records err as RecordError does and always emits it as an
+// "exception" log record with attrs and the context's extras (masked), so
+// that it is grouped on /dev/errors and can notify. A nil err captures
+// nothing.
+func Capture(ctx context.Context, err error, attrs ...attribute.KeyValue) {
+	if err == nil {
+		return
+	}
+	f := record.Failure{Err: err, Match: errorsx.Default().Match(err), Kind: record.KindError, Skip: 1}
+	record.Span(ctx, &f)
+	record.Log(ctx, logger(), mask.Default(), &f, attrs)
+}
+
+// CaptureMessage emits msg as an "exception" log record of kind "message",
+// grouped by its text, with attrs and the context's extras.
+func CaptureMessage(ctx context.Context, msg string, attrs ...attribute.KeyValue) {
+	f := record.Failure{Err: errors.New(msg), Match: errorsx.Match{Def: errorsx.Internal}, Kind: record.KindMessage, Skip: 1}
+	if span := trace.SpanFromContext(ctx); span.IsRecording() {
+		span.AddEvent("message", trace.WithAttributes(attribute.String("message", msg)))
+	}
+	record.Log(ctx, logger(), mask.Default(), &f, attrs)
+}
+
+// WithExtras returns a copy of ctx carrying attrs; they are attached
+// (masked) to every error captured and every audit emitted under it. A key
+// set again replaces its earlier value.
+func WithExtras(ctx context.Context, attrs ...attribute.KeyValue) context.Context {
+	return reqctx.WithExtras(ctx, attrs...)
+}
+
+// Extras returns the extras carried by ctx.
+func Extras(ctx context.Context) []attribute.KeyValue {
+	return append([]attribute.KeyValue(nil), reqctx.Extras(ctx)...)
+}
+
+// TrackOption configures [Track].
+type TrackOption interface{ apply(*trackConfig) }
+
+type trackConfig struct {
+	silent bool
+	attrs  []attribute.KeyValue
+}
+
+type trackOptionFunc func(*trackConfig)
+
+func (f trackOptionFunc) apply(c *trackConfig) { f(c) }
+
+// Silent makes Track capture the error or panic and return nil.
+func Silent() TrackOption {
+	return trackOptionFunc(func(c *trackConfig) { c.silent = true })
+}
+
+// TrackAttributes adds attributes to the job's span and captures.
+func TrackAttributes(attrs ...attribute.KeyValue) TrackOption {
+	return trackOptionFunc(func(c *trackConfig) { c.attrs = append(c.attrs, attrs...) })
+}
+
+// KeyJob names the job of a Track call on its span and captures.
+const KeyJob = attribute.Key("otelkit.job")
+
+// Track runs fn as the job name in a span of its own and captures what goes
+// wrong: a returned error is captured and returned; a panic is recovered,
+// captured with its stack and returned as an error. With [Silent] Track
+// returns nil instead.
+func Track(ctx context.Context, name string, fn func(context.Context) error, opts ...TrackOption) (err error) {
+	var cfg trackConfig
+	for _, o := range opts {
+		o.apply(&cfg)
+	}
+	attrs := append([]attribute.KeyValue{KeyJob.String(name)}, cfg.attrs...)
+	ctx, span := otel.Tracer(record.ScopeName).Start(ctx, name, trace.WithAttributes(attrs...))
+	defer span.End()
+	defer func() {
+		if v := recover(); v != nil {
+			perr := &record.PanicError{Value: v}
+			f := record.Failure{Err: perr, Match: errorsx.Match{Def: errorsx.Internal}, Kind: record.KindPanic, Stack: record.PanicStack()}
+			record.Span(ctx, &f)
+			record.Log(ctx, logger(), mask.Default(), &f, attrs)
+			err = perr
+		}
+		if cfg.silent {
+			err = nil
+		}
+	}()
+	if err = fn(ctx); err != nil {
+		f := record.Failure{Err: err, Match: errorsx.Default().Match(err), Kind: record.KindError}
+		record.Span(ctx, &f)
+		if f.Match.Def.Status() < 500 {
+			// A job has no client: any failure is the job's.
+			span.SetStatus(codes.Error, f.Match.Def.ID())
+		}
+		record.Log(ctx, logger(), mask.Default(), &f, attrs)
+	}
+	return err
+}
+
+func logger() otellog.Logger { return otel.GetLoggerProvider().Logger(record.ScopeName) }

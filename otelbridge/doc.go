@@ -1,0 +1,26 @@
+// Package otelbridge connects otelkit to the OpenTelemetry SDK and records
+// errors outside HTTP requests.
+//
+// # Setup
+//
+// [Setup] builds and installs the tracer, meter and logger providers from
+// the standard OTEL_* environment variables (through contrib's autoexport),
+// with resource detection and W3C trace-context and baggage propagation,
+// and makes log/slog write OpenTelemetry log records (through contrib's
+// otelslog bridge). With no endpoint configured it writes readable telemetry
+// to stderr. It returns a function that flushes and shuts everything down.
+//
+// Audit records (scope github.com/otelkit/otelkit/auditx) go through a
+// pipeline of their own, apart from application logs.
+//
+// # Recording and capturing errors
+//
+// [RecordError] records an error on the current span and metrics exactly as
+// httpx does for a rendered error. [Capture] and [CaptureMessage] also emit
+// an "exception" log record, so errors outside requests reach a logs
+// backend and errtrack's /dev/errors page. [WithExtras] attaches
+// attributes to everything captured or audited under a context, and
+// [Track] runs a job and captures its error or panic.
+//
+// Everything written is masked with the masking policy of package mask.
+package otelbridge

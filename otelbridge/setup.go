@@ -1,0 +1,294 @@
+package otelbridge
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+
+	"go.opentelemetry.io/contrib/bridges/otelslog"
+	"go.opentelemetry.io/contrib/exporters/autoexport"
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/exporters/stdout/stdoutlog"
+	"go.opentelemetry.io/otel/exporters/stdout/stdoutmetric"
+	"go.opentelemetry.io/otel/exporters/stdout/stdouttrace"
+	"go.opentelemetry.io/otel/propagation"
+	sdklog "go.opentelemetry.io/otel/sdk/log"
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+	"go.opentelemetry.io/otel/sdk/resource"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
+
+	"github.com/otelkit/otelkit/mask"
+)
+
+// AuditScope is the instrumentation scope of audit records (package auditx).
+const AuditScope = "github.com/otelkit/otelkit/auditx"
+
+// Option configures [Setup].
+type Option interface{ apply(*setupConfig) }
+
+type setupOptionFunc func(*setupConfig)
+
+func (f setupOptionFunc) apply(c *setupConfig) { f(c) }
+
+type setupConfig struct {
+	serviceName    string
+	attrs          []attribute.KeyValue
+	writer         io.Writer
+	spanProcessors []sdktrace.SpanProcessor
+	logProcessors  []sdklog.Processor
+	metricReaders  []sdkmetric.Reader
+	slog           bool
+	mask           *mask.Policy
+	audit          func(ctx context.Context, exp sdklog.Exporter) (sdklog.Processor, error)
+}
+
+// WithServiceName sets service.name unless OTEL_SERVICE_NAME (or
+// OTEL_RESOURCE_ATTRIBUTES) says otherwise.
+func WithServiceName(name string) Option {
+	return setupOptionFunc(func(c *setupConfig) { c.serviceName = name })
+}
+
+// WithResourceAttributes adds resource attributes; the environment wins.
+func WithResourceAttributes(attrs ...attribute.KeyValue) Option {
+	return setupOptionFunc(func(c *setupConfig) { c.attrs = append(c.attrs, attrs...) })
+}
+
+// WithWriter sets where telemetry is written when no exporter or endpoint
+// is configured (default os.Stderr).
+func WithWriter(w io.Writer) Option {
+	return setupOptionFunc(func(c *setupConfig) { c.writer = w })
+}
+
+// WithSpanProcessor adds a span processor beside the exporting one.
+func WithSpanProcessor(p sdktrace.SpanProcessor) Option {
+	return setupOptionFunc(func(c *setupConfig) { c.spanProcessors = append(c.spanProcessors, p) })
+}
+
+// WithLogProcessor adds a log processor beside the exporting ones; it sees
+// application logs, exception records and audits (errtrack's Tracker is
+// one).
+func WithLogProcessor(p sdklog.Processor) Option {
+	return setupOptionFunc(func(c *setupConfig) { c.logProcessors = append(c.logProcessors, p) })
+}
+
+// WithMetricReader adds a metric reader beside the exporting one.
+func WithMetricReader(r sdkmetric.Reader) Option {
+	return setupOptionFunc(func(c *setupConfig) { c.metricReaders = append(c.metricReaders, r) })
+}
+
+// WithoutSlog leaves log/slog's default logger alone. By default Setup
+// makes slog.Default() write OpenTelemetry log records through the otelslog
+// bridge.
+func WithoutSlog() Option {
+	return setupOptionFunc(func(c *setupConfig) { c.slog = false })
+}
+
+// WithMask makes p the process-wide masking policy (mask.SetDefault).
+func WithMask(p *mask.Policy) Option {
+	return setupOptionFunc(func(c *setupConfig) { c.mask = p })
+}
+
+// WithAuditProcessor replaces how the audit pipeline is built from its
+// exporter (by default a batch processor).
+func WithAuditProcessor(f func(ctx context.Context, exp sdklog.Exporter) (sdklog.Processor, error)) Option {
+	return setupOptionFunc(func(c *setupConfig) { c.audit = f })
+}
+
+// Setup builds the tracer, meter and logger providers from the OTEL_*
+// environment variables, installs them as the global providers with W3C
+// trace-context and baggage propagators, and, unless [WithoutSlog], makes
+// slog.Default() an otelslog logger. It returns a function that flushes and
+// shuts everything down; call it before the process exits. With no
+// exporter and no OTLP endpoint configured, telemetry is written to stderr.
+func Setup(ctx context.Context, opts ...Option) (shutdown func(context.Context) error, err error) {
+	cfg := setupConfig{writer: os.Stderr, slog: true}
+	for _, o := range opts {
+		o.apply(&cfg)
+	}
+	if cfg.mask != nil {
+		mask.SetDefault(cfg.mask)
+	}
+
+	res, err := newResource(ctx, &cfg)
+	if err != nil {
+		return nil, err
+	}
+
+	var shutdowns []func(context.Context) error
+	shutdown = func(ctx context.Context) error {
+		var errs []error
+		for i := len(shutdowns) - 1; i >= 0; i-- {
+			errs = append(errs, shutdowns[i](ctx))
+		}
+		return errors.Join(errs...)
+	}
+	fail := func(err error) (func(context.Context) error, error) {
+		return nil, errors.Join(err, shutdown(ctx))
+	}
+
+	local := !endpointConfigured()
+
+	// Traces.
+	var spanOpts []autoexport.SpanOption
+	if local {
+		spanOpts = append(spanOpts, autoexport.WithFallbackSpanExporter(func(context.Context) (sdktrace.SpanExporter, error) {
+			return stdouttrace.New(stdouttrace.WithWriter(cfg.writer), stdouttrace.WithPrettyPrint())
+		}))
+	}
+	spanExp, err := autoexport.NewSpanExporter(ctx, spanOpts...)
+	if err != nil {
+		return fail(fmt.Errorf("otelbridge: span exporter: %w", err))
+	}
+	tpOpts := []sdktrace.TracerProviderOption{sdktrace.WithResource(res), sdktrace.WithBatcher(spanExp)}
+	for _, p := range cfg.spanProcessors {
+		tpOpts = append(tpOpts, sdktrace.WithSpanProcessor(p))
+	}
+	tp := sdktrace.NewTracerProvider(tpOpts...)
+	shutdowns = append(shutdowns, tp.Shutdown)
+
+	// Metrics.
+	var metricOpts []autoexport.MetricOption
+	if local {
+		metricOpts = append(metricOpts, autoexport.WithFallbackMetricReader(func(context.Context) (sdkmetric.Reader, error) {
+			exp, err := stdoutmetric.New(stdoutmetric.WithWriter(cfg.writer), stdoutmetric.WithPrettyPrint())
+			if err != nil {
+				return nil, err
+			}
+			return sdkmetric.NewPeriodicReader(exp), nil
+		}))
+	}
+	reader, err := autoexport.NewMetricReader(ctx, metricOpts...)
+	if err != nil {
+		return fail(fmt.Errorf("otelbridge: metric reader: %w", err))
+	}
+	mpOpts := []sdkmetric.Option{sdkmetric.WithResource(res), sdkmetric.WithReader(reader)}
+	for _, r := range cfg.metricReaders {
+		mpOpts = append(mpOpts, sdkmetric.WithReader(r))
+	}
+	mp := sdkmetric.NewMeterProvider(mpOpts...)
+	shutdowns = append(shutdowns, mp.Shutdown)
+
+	// Logs: application logs and audits in separate pipelines.
+	newLogExporter := func() (sdklog.Exporter, error) {
+		var logOpts []autoexport.LogOption
+		if local {
+			logOpts = append(logOpts, autoexport.WithFallbackLogExporter(func(context.Context) (sdklog.Exporter, error) {
+				return stdoutlog.New(stdoutlog.WithWriter(cfg.writer), stdoutlog.WithPrettyPrint())
+			}))
+		}
+		return autoexport.NewLogExporter(ctx, logOpts...)
+	}
+	appExp, err := newLogExporter()
+	if err != nil {
+		return fail(fmt.Errorf("otelbridge: log exporter: %w", err))
+	}
+	auditExp, err := newLogExporter()
+	if err != nil {
+		return fail(fmt.Errorf("otelbridge: audit log exporter: %w", err))
+	}
+	var auditProc sdklog.Processor
+	if cfg.audit != nil {
+		if auditProc, err = cfg.audit(ctx, auditExp); err != nil {
+			return fail(fmt.Errorf("otelbridge: audit pipeline: %w", err))
+		}
+	} else {
+		auditProc = sdklog.NewBatchProcessor(auditExp)
+	}
+	lpOpts := []sdklog.LoggerProviderOption{
+		sdklog.WithResource(res),
+		sdklog.WithProcessor(scopeRoute{next: sdklog.NewBatchProcessor(appExp), audit: false}),
+		sdklog.WithProcessor(scopeRoute{next: auditProc, audit: true}),
+	}
+	for _, p := range cfg.logProcessors {
+		lpOpts = append(lpOpts, sdklog.WithProcessor(p))
+	}
+	lp := sdklog.NewLoggerProvider(lpOpts...)
+	shutdowns = append(shutdowns, lp.Shutdown)
+
+	otel.SetTracerProvider(tp)
+	otel.SetMeterProvider(mp)
+	otel.SetLoggerProvider(lp)
+	otel.SetTextMapPropagator(propagation.NewCompositeTextMapPropagator(propagation.TraceContext{}, propagation.Baggage{}))
+	if cfg.slog {
+		prev := slog.Default()
+		slog.SetDefault(otelslog.NewLogger(serviceScope(res), otelslog.WithLoggerProvider(lp)))
+		shutdowns = append([]func(context.Context) error{func(context.Context) error {
+			slog.SetDefault(prev)
+			return nil
+		}}, shutdowns...)
+	}
+	return shutdown, nil
+}
+
+func newResource(ctx context.Context, cfg *setupConfig) (*resource.Resource, error) {
+	attrs := append([]attribute.KeyValue(nil), cfg.attrs...)
+	if cfg.serviceName != "" {
+		attrs = append(attrs, semconv.ServiceName(cfg.serviceName))
+	}
+	res, err := resource.New(ctx,
+		resource.WithTelemetrySDK(),
+		resource.WithHost(),
+		resource.WithProcessRuntimeName(),
+		resource.WithProcessRuntimeVersion(),
+		resource.WithProcessPID(),
+		resource.WithAttributes(attrs...),
+		resource.WithFromEnv(), // the environment wins
+	)
+	if err != nil && !errors.Is(err, resource.ErrPartialResource) {
+		return nil, fmt.Errorf("otelbridge: resource: %w", err)
+	}
+	return resource.Merge(resource.Default(), res)
+}
+
+func serviceScope(res *resource.Resource) string {
+	if v, ok := res.Set().Value(semconv.ServiceNameKey); ok && v.AsString() != "" {
+		return v.AsString()
+	}
+	return "github.com/otelkit/otelkit/otelbridge/slog"
+}
+
+// endpointConfigured reports whether the environment names an exporter or
+// an OTLP endpoint.
+func endpointConfigured() bool {
+	for _, k := range []string{
+		"OTEL_EXPORTER_OTLP_ENDPOINT",
+		"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+		"OTEL_EXPORTER_OTLP_METRICS_ENDPOINT",
+		"OTEL_EXPORTER_OTLP_LOGS_ENDPOINT",
+	} {
+		if os.Getenv(k) != "" {
+			return true
+		}
+	}
+	return false
+}
+
+// scopeRoute passes to next only the records of the audit scope (audit) or
+// only the others (!audit), so audits and application logs have separate
+// pipelines in one logger provider.
+type scopeRoute struct {
+	next  sdklog.Processor
+	audit bool
+}
+
+func (s scopeRoute) OnEmit(ctx context.Context, r *sdklog.Record) error {
+	if (r.InstrumentationScope().Name == AuditScope) != s.audit {
+		return nil
+	}
+	return s.next.OnEmit(ctx, r)
+}
+
+func (s scopeRoute) Shutdown(ctx context.Context) error   { return s.next.Shutdown(ctx) }
+func (s scopeRoute) ForceFlush(ctx context.Context) error { return s.next.ForceFlush(ctx) }
+
+func (s scopeRoute) Enabled(ctx context.Context, p sdklog.EnabledParameters) bool {
+	if (p.InstrumentationScope.Name == AuditScope) != s.audit {
+		return false
+	}
+	return s.next.Enabled(ctx, p)
+}
