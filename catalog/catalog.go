@@ -1,0 +1,326 @@
+package catalog
+
+import (
+	"cmp"
+	"net/http"
+	"reflect"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/otelkit/otelkit/errorsx"
+)
+
+// Catalog is the published contract of a registry: every error a service
+// can return, as plain data. Build one with [New]; render it with
+// [Catalog.WriteJSON], [Catalog.WriteMarkdown] or [Catalog.WriteOpenAPI].
+//
+// Entries are sorted by status, then by id, so the output of a service does
+// not depend on the order its packages are initialised in, and a change to
+// one error is one changed line in review.
+type Catalog struct {
+	// Title names the catalog (the OpenAPI info title, the Markdown heading).
+	Title string `json:"title"`
+	// Version is the version of the API the catalog documents.
+	Version string `json:"version,omitempty"`
+	// BaseURL is the documentation base URL; an entry's Type is BaseURL+ID.
+	BaseURL string `json:"base_url,omitempty"`
+	// Entries are the definitions, by status then id.
+	Entries []Entry `json:"errors"`
+}
+
+// Entry is one definition of the catalog.
+type Entry struct {
+	// ID is the stable identifier, the problem body's "id".
+	ID string `json:"id"`
+	// Status is the HTTP status code.
+	Status int `json:"status"`
+	// Message is the public message in the default language, the problem
+	// body's "title".
+	Message string `json:"message"`
+	// Type is the problem body's "type": the documentation URL of the
+	// error, set when the catalog has a base URL.
+	Type string `json:"type,omitempty"`
+	// Description is documentation text given with errorsx.Describe.
+	Description string `json:"description,omitempty"`
+	// Translations are the messages in other languages, by language tag.
+	Translations []Translation `json:"translations,omitempty"`
+	// MappedFrom lists the existing errors that resolve to this definition.
+	MappedFrom []Mapped `json:"mapped_from,omitempty"`
+	// Builtin is true for the definitions built into errorsx (internal,
+	// not-found, method-not-allowed).
+	Builtin bool `json:"builtin,omitempty"`
+}
+
+// Translation is the message of an entry in one language.
+type Translation struct {
+	// Lang is a BCP 47 language tag, e.g. "de" or "pt-BR".
+	Lang string `json:"lang"`
+	// Message is the message in that language.
+	Message string `json:"message"`
+}
+
+// Mapped kinds.
+const (
+	// KindValue is an error value registered with errorsx.Map.
+	KindValue = "value"
+	// KindType is an error type registered with errorsx.MapType.
+	KindType = "type"
+)
+
+// Mapped is an existing error that resolves to an entry.
+type Mapped struct {
+	// Kind is [KindValue] or [KindType].
+	Kind string `json:"kind"`
+	// Type is the Go type: of the value for [KindValue], the mapped type
+	// for [KindType], e.g. "*json.SyntaxError".
+	Type string `json:"type"`
+	// Package is the import path of the package that declares Type, when
+	// it is a named type, e.g. "encoding/json".
+	Package string `json:"package,omitempty"`
+	// Text is the error text of a mapped value, e.g.
+	// "sql: no rows in result set". Empty for [KindType].
+	Text string `json:"text,omitempty"`
+}
+
+// Option configures a catalog.
+type Option interface{ apply(*config) }
+
+type optionFunc func(*config)
+
+func (f optionFunc) apply(c *config) { f(c) }
+
+type config struct {
+	title    string
+	version  string
+	baseURL  string
+	parents  bool
+	builtins bool
+}
+
+func newConfig(opts []Option) config {
+	c := config{title: "Errors", builtins: true}
+	for _, o := range opts {
+		o.apply(&c)
+	}
+	return c
+}
+
+// WithTitle sets the catalog's title; the default is "Errors".
+func WithTitle(title string) Option {
+	return optionFunc(func(c *config) { c.title = title })
+}
+
+// WithVersion sets the version of the API the catalog documents (the
+// OpenAPI info version; "0.0.0" when unset).
+func WithVersion(version string) Option {
+	return optionFunc(func(c *config) { c.version = version })
+}
+
+// WithBaseURL sets the documentation base URL: every entry's Type becomes
+// baseURL followed by its id, the URI a problem body's "type" holds when
+// the service is configured with the same base. A relative URL such as
+// "/errors/" is allowed. A missing trailing slash is added.
+//
+// [Handler] serves its pages at the path of the base URL.
+func WithBaseURL(baseURL string) Option {
+	return optionFunc(func(c *config) {
+		if baseURL != "" && !strings.HasSuffix(baseURL, "/") {
+			baseURL += "/"
+		}
+		c.baseURL = baseURL
+	})
+}
+
+// WithParents includes the definitions and mappings of the registry's
+// parents (errorsx.WithParent), as resolution sees them: a registry's own
+// mappings come before its parent's.
+func WithParents() Option {
+	return optionFunc(func(c *config) { c.parents = true })
+}
+
+// WithoutBuiltins leaves out the definitions built into errorsx (internal,
+// not-found, method-not-allowed) unless a mapping refers to them.
+func WithoutBuiltins() Option {
+	return optionFunc(func(c *config) { c.builtins = false })
+}
+
+// New builds the catalog of reg: its definitions, the mappings that resolve
+// to them and, unless [WithoutBuiltins] is given, the built-in definitions.
+// A definition of another registry that a mapping of reg refers to is
+// included too. The registry is read once; New is safe to call while other
+// goroutines use it.
+func New(reg *errorsx.Registry, opts ...Option) *Catalog {
+	cfg := newConfig(opts)
+	cat := &Catalog{Title: cfg.title, Version: cfg.version, BaseURL: cfg.baseURL}
+
+	regs := []*errorsx.Registry{reg}
+	if cfg.parents {
+		for p := reg.Parent(); p != nil; p = p.Parent() {
+			regs = append(regs, p)
+		}
+	}
+
+	index := map[string]int{} // id -> position in cat.Entries
+	add := func(d *errorsx.Def) int {
+		if i, ok := index[d.ID()]; ok {
+			return i
+		}
+		index[d.ID()] = len(cat.Entries)
+		cat.Entries = append(cat.Entries, entryOf(d, cfg.baseURL))
+		return len(cat.Entries) - 1
+	}
+	if cfg.builtins {
+		for _, d := range []*errorsx.Def{errorsx.Internal, errorsx.NotFound, errorsx.MethodNotAllowed} {
+			add(d)
+		}
+	}
+	for _, r := range regs {
+		for _, d := range r.Defs() {
+			add(d)
+		}
+	}
+	seen := map[any]bool{} // mapped error value or reflect.Type
+	for _, r := range regs {
+		for _, m := range r.Mappings() {
+			var key any = m.Type
+			if m.Value != nil {
+				key = m.Value
+			}
+			if seen[key] {
+				continue // shadowed by a child registry's mapping
+			}
+			seen[key] = true
+			i := add(m.Def)
+			cat.Entries[i].MappedFrom = append(cat.Entries[i].MappedFrom, mappedOf(m))
+		}
+	}
+
+	for i := range cat.Entries {
+		slices.SortStableFunc(cat.Entries[i].MappedFrom, compareMapped)
+	}
+	slices.SortFunc(cat.Entries, func(a, b Entry) int {
+		return cmp.Or(cmp.Compare(a.Status, b.Status), strings.Compare(a.ID, b.ID))
+	})
+	return cat
+}
+
+func entryOf(d *errorsx.Def, baseURL string) Entry {
+	e := Entry{
+		ID:          d.ID(),
+		Status:      d.Status(),
+		Message:     d.Message(),
+		Description: d.Description(),
+		Builtin:     d.Builtin(),
+	}
+	if baseURL != "" {
+		e.Type = baseURL + d.ID()
+	}
+	for _, t := range d.Translations() {
+		e.Translations = append(e.Translations, Translation{Lang: t.Tag.String(), Message: t.Message})
+	}
+	slices.SortFunc(e.Translations, func(a, b Translation) int { return strings.Compare(a.Lang, b.Lang) })
+	return e
+}
+
+func mappedOf(m errorsx.Mapping) Mapped {
+	if m.Value != nil {
+		t := reflect.TypeOf(m.Value)
+		return Mapped{Kind: KindValue, Type: t.String(), Package: pkgPath(t), Text: m.Value.Error()}
+	}
+	return Mapped{Kind: KindType, Type: m.Type.String(), Package: pkgPath(m.Type)}
+}
+
+func pkgPath(t reflect.Type) string {
+	for t.Kind() == reflect.Pointer && t.Name() == "" {
+		t = t.Elem()
+	}
+	return t.PkgPath()
+}
+
+// compareMapped orders values before types, then by type and text.
+func compareMapped(a, b Mapped) int {
+	return cmp.Or(
+		-strings.Compare(a.Kind, b.Kind), // "value" before "type"
+		strings.Compare(a.Package, b.Package),
+		strings.Compare(a.Type, b.Type),
+		strings.Compare(a.Text, b.Text),
+	)
+}
+
+// Lookup returns the entry with id.
+func (c *Catalog) Lookup(id string) (Entry, bool) {
+	for _, e := range c.Entries {
+		if e.ID == id {
+			return e, true
+		}
+	}
+	return Entry{}, false
+}
+
+// Statuses returns the distinct statuses of the entries, ascending.
+func (c *Catalog) Statuses() []int {
+	var out []int
+	for _, e := range c.Entries {
+		if n := len(out); n == 0 || out[n-1] != e.Status {
+			out = append(out, e.Status)
+		}
+	}
+	return out
+}
+
+// Languages returns the language tags used by any entry, sorted.
+func (c *Catalog) Languages() []string {
+	set := map[string]bool{}
+	for _, e := range c.Entries {
+		for _, t := range e.Translations {
+			set[t.Lang] = true
+		}
+	}
+	out := make([]string, 0, len(set))
+	for l := range set {
+		out = append(out, l)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// Missing is an entry that lacks some of the catalog's languages.
+type Missing struct {
+	// ID is the entry's id.
+	ID string `json:"id"`
+	// Languages are the tags present in some entry but not in this one.
+	Languages []string `json:"languages"`
+}
+
+// MissingTranslations reports, for every entry defined by the service, the
+// languages present in any entry but missing in this one. Built-in entries
+// cannot carry translations and are not reported. The result is empty when
+// every entry has every language, or when no entry has a translation.
+func (c *Catalog) MissingTranslations() []Missing {
+	langs := c.Languages()
+	var out []Missing
+	for _, e := range c.Entries {
+		if e.Builtin {
+			continue
+		}
+		var miss []string
+		for _, l := range langs {
+			if !slices.ContainsFunc(e.Translations, func(t Translation) bool { return t.Lang == l }) {
+				miss = append(miss, l)
+			}
+		}
+		if len(miss) > 0 {
+			out = append(out, Missing{ID: e.ID, Languages: miss})
+		}
+	}
+	return out
+}
+
+// statusText is http.StatusText with a fallback for unnamed codes.
+func statusText(code int) string {
+	if t := http.StatusText(code); t != "" {
+		return t
+	}
+	return "HTTP " + strconv.Itoa(code)
+}

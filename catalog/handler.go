@@ -1,0 +1,204 @@
+package catalog
+
+import (
+	"bytes"
+	"embed"
+	"html/template"
+	"mime"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/otelkit/otelkit/errorsx"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+var pages = template.Must(template.New("").Funcs(template.FuncMap{
+	"statusText":  statusText,
+	"exampleJSON": exampleJSON,
+}).ParseFS(templateFS, "templates/*.html"))
+
+type handler struct {
+	reg    *errorsx.Registry
+	opts   []Option
+	prefix string // path the handler is mounted at, ends with "/"
+}
+
+var _ http.Handler = (*handler)(nil)
+
+// Handler returns an http.Handler that serves the live catalog of reg: the
+// catalog is built on every request, so definitions added later show up.
+// Nothing is served unless the handler is mounted.
+//
+// It answers GET and HEAD under the path of the base URL given with
+// [WithBaseURL] ("/" without one; use http.StripPrefix to mount it
+// elsewhere):
+//
+//   - the base path itself serves the catalog as JSON ([Catalog.WriteJSON]),
+//     or as an HTML list when the client prefers text/html (a browser);
+//   - base path + id serves a human HTML page for that error, or its [Entry]
+//     as JSON when the client asks for application/json. With the service's
+//     docs base URL set to the same URL, the problem body's "type" resolves
+//     to this page.
+//
+// Unknown ids answer 404 and other methods 405, both with an
+// application/problem+json body of the built-in definitions.
+//
+//	mux.Handle("/errors/", catalog.Handler(errorsx.Default(),
+//		catalog.WithBaseURL("https://api.example.com/errors/")))
+func Handler(reg *errorsx.Registry, opts ...Option) http.Handler {
+	cfg := newConfig(opts)
+	prefix := "/"
+	if cfg.baseURL != "" {
+		if u, err := url.Parse(cfg.baseURL); err == nil && u.Path != "" {
+			prefix = u.Path
+		}
+	}
+	if !strings.HasSuffix(prefix, "/") {
+		prefix += "/"
+	}
+	return &handler{reg: reg, opts: opts, prefix: prefix}
+}
+
+func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		w.Header().Set("Allow", "GET, HEAD")
+		h.problem(w, r, errorsx.MethodNotAllowed)
+		return
+	}
+	p := r.URL.Path
+	if p == strings.TrimSuffix(h.prefix, "/") {
+		p += "/"
+	}
+	rest, ok := strings.CutPrefix(p, h.prefix)
+	if !ok || strings.Contains(rest, "/") {
+		h.problem(w, r, errorsx.NotFound)
+		return
+	}
+	cat := New(h.reg, h.opts...)
+	json, html := accepts(r.Header.Get("Accept"))
+	w.Header().Add("Vary", "Accept")
+	if rest == "" {
+		if html > json {
+			h.html(w, r, "index.html", indexPage{Catalog: cat, Prefix: h.prefix})
+			return
+		}
+		h.json(w, r, http.StatusOK, "application/json", cat)
+		return
+	}
+	e, ok := cat.Lookup(rest)
+	if !ok {
+		h.problem(w, r, errorsx.NotFound)
+		return
+	}
+	if json > html {
+		h.json(w, r, http.StatusOK, "application/json", e)
+		return
+	}
+	h.html(w, r, "entry.html", entryPage{Entry: e, Title: cat.Title, Prefix: h.prefix})
+}
+
+type indexPage struct {
+	*Catalog
+	Prefix string
+}
+
+type entryPage struct {
+	Entry
+	Title  string
+	Prefix string
+}
+
+func (h *handler) html(w http.ResponseWriter, r *http.Request, name string, data any) {
+	var buf bytes.Buffer
+	if err := pages.ExecuteTemplate(&buf, name, data); err != nil {
+		h.problem(w, r, errorsx.Internal)
+		return
+	}
+	hdr := w.Header()
+	hdr.Set("Content-Type", "text/html; charset=utf-8")
+	hdr.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'")
+	hdr.Set("X-Content-Type-Options", "nosniff")
+	hdr.Set("Content-Length", strconv.Itoa(buf.Len()))
+	w.WriteHeader(http.StatusOK)
+	if r.Method != http.MethodHead {
+		_, _ = w.Write(buf.Bytes())
+	}
+}
+
+func (h *handler) json(w http.ResponseWriter, r *http.Request, status int, contentType string, v any) {
+	var buf bytes.Buffer
+	if err := writeJSON(&buf, v); err != nil {
+		status, contentType = http.StatusInternalServerError, ProblemMediaType
+		buf.Reset()
+		_ = writeJSON(&buf, problemBody(errorsx.Internal, r, ""))
+	}
+	hdr := w.Header()
+	hdr.Set("Content-Type", contentType)
+	hdr.Set("X-Content-Type-Options", "nosniff")
+	hdr.Set("Content-Length", strconv.Itoa(buf.Len()))
+	w.WriteHeader(status)
+	if r.Method != http.MethodHead {
+		_, _ = w.Write(buf.Bytes())
+	}
+}
+
+func (h *handler) problem(w http.ResponseWriter, r *http.Request, d *errorsx.Def) {
+	base := ""
+	if cfg := newConfig(h.opts); cfg.baseURL != "" {
+		base = cfg.baseURL
+	}
+	h.json(w, r, d.Status(), ProblemMediaType, problemBody(d, r, base))
+}
+
+// exampleJSON is the problem body of e as indented JSON.
+func exampleJSON(e Entry) (string, error) {
+	var buf bytes.Buffer
+	err := writeJSON(&buf, exampleBody(e))
+	return strings.TrimSpace(buf.String()), err
+}
+
+// problem is the body of the handler's own errors, in the shape of the
+// catalog's Problem schema.
+type problem struct {
+	Type     string `json:"type,omitempty"`
+	Title    string `json:"title"`
+	Status   int    `json:"status"`
+	ID       string `json:"id"`
+	Instance string `json:"instance,omitempty"`
+}
+
+func problemBody(d *errorsx.Def, r *http.Request, base string) problem {
+	p := problem{Title: d.Message(), Status: d.Status(), ID: d.ID(), Instance: r.URL.Path}
+	if base != "" {
+		p.Type = base + d.ID()
+	}
+	return p
+}
+
+// accepts returns the highest quality the Accept header gives to JSON and
+// to HTML; a wildcard counts for neither, so the route's default applies.
+func accepts(header string) (json, html float64) {
+	for _, part := range strings.Split(header, ",") {
+		mt, params, err := mime.ParseMediaType(strings.TrimSpace(part))
+		if err != nil {
+			continue
+		}
+		q := 1.0
+		if s, ok := params["q"]; ok {
+			if v, err := strconv.ParseFloat(s, 64); err == nil {
+				q = v
+			}
+		}
+		switch {
+		case mt == "application/json" || mt == ProblemMediaType:
+			json = max(json, q)
+		case mt == "text/html":
+			html = max(html, q)
+		}
+	}
+	return json, html
+}

@@ -1,0 +1,350 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"text/template"
+
+	"github.com/otelkit/otelkit/catalog"
+)
+
+// catalogFlags are the settings of one catalog run.
+type catalogFlags struct {
+	format            string
+	output            string
+	baseURL           string
+	title             string
+	version           string
+	tags              string
+	dir               string
+	checkTranslations bool
+	patterns          []string
+}
+
+func runCatalog(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	var f catalogFlags
+	fs := flag.NewFlagSet("otelkit catalog", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&f.format, "format", "markdown", "output `format`: markdown, json or openapi")
+	fs.StringVar(&f.output, "o", "", "write the catalog to `file` instead of standard output")
+	fs.StringVar(&f.baseURL, "base-url", "", "docs base `URL`; an error's type is URL followed by its id")
+	fs.StringVar(&f.title, "title", "Errors", "catalog `title`")
+	fs.StringVar(&f.version, "version", "", "API `version` (OpenAPI info.version)")
+	fs.StringVar(&f.tags, "tags", "", "comma-separated build `tags`")
+	fs.StringVar(&f.dir, "C", "", "run in `dir` instead of the current directory")
+	fs.BoolVar(&f.checkTranslations, "check-translations", false, "report the languages each error lacks and exit 1 if any")
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), "usage: otelkit catalog [flags] [packages]\n\n"+
+			"Prints the error catalog of the errorsx definitions in packages (default \".\")\n"+
+			"without running the service.\n\nFlags:\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if !slices.Contains([]string{"markdown", "json", "openapi"}, f.format) {
+		fmt.Fprintf(stderr, "otelkit catalog: unknown -format %q (want markdown, json or openapi)\n", f.format)
+		return 2
+	}
+	f.patterns = fs.Args()
+	if len(f.patterns) == 0 {
+		f.patterns = []string{"."}
+	}
+
+	cat, err := loadCatalog(ctx, f, stderr)
+	if err != nil {
+		fmt.Fprintf(stderr, "otelkit catalog: %v\n", err)
+		return 1
+	}
+	if f.checkTranslations {
+		return reportMissing(cat, stdout)
+	}
+	if err := writeCatalog(cat, f, stdout); err != nil {
+		fmt.Fprintf(stderr, "otelkit catalog: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+func reportMissing(cat *catalog.Catalog, w io.Writer) int {
+	missing := cat.MissingTranslations()
+	if len(missing) == 0 {
+		fmt.Fprintf(w, "ok: every error has every language (%s)\n", orNone(cat.Languages()))
+		return 0
+	}
+	fmt.Fprintf(w, "missing translations (languages in use: %s):\n", orNone(cat.Languages()))
+	for _, m := range missing {
+		fmt.Fprintf(w, "  %s: %s\n", m.ID, strings.Join(m.Languages, ", "))
+	}
+	return 1
+}
+
+func orNone(s []string) string {
+	if len(s) == 0 {
+		return "none"
+	}
+	return strings.Join(s, ", ")
+}
+
+func writeCatalog(cat *catalog.Catalog, f catalogFlags, stdout io.Writer) error {
+	var buf bytes.Buffer
+	var err error
+	switch f.format {
+	case "json":
+		err = cat.WriteJSON(&buf)
+	case "openapi":
+		err = cat.WriteOpenAPI(&buf)
+	default:
+		err = cat.WriteMarkdown(&buf)
+	}
+	if err != nil {
+		return err
+	}
+	if f.output == "" || f.output == "-" {
+		_, err = stdout.Write(buf.Bytes())
+		return err
+	}
+	out := f.output
+	if f.dir != "" && !filepath.IsAbs(out) {
+		out = filepath.Join(f.dir, out)
+	}
+	if err := os.WriteFile(out, buf.Bytes(), 0o644); err != nil {
+		return fmt.Errorf("writing the catalog: %w", err)
+	}
+	return nil
+}
+
+// listedPackage is what "go list -json" reports of one package.
+type listedPackage struct {
+	ImportPath string
+	Name       string
+	Dir        string
+	Module     *struct {
+		Path string
+		Dir  string
+		Main bool
+	}
+	Error *struct{ Err string }
+}
+
+// loadCatalog builds and runs the generated program and decodes the
+// catalog it prints.
+func loadCatalog(ctx context.Context, f catalogFlags, stderr io.Writer) (*catalog.Catalog, error) {
+	dir := f.dir
+	if dir == "" {
+		dir = "."
+	}
+	dir, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, err
+	}
+	root, err := moduleRoot(ctx, dir)
+	if err != nil {
+		return nil, err
+	}
+	pkgs, err := listPackages(ctx, dir, f.tags, f.patterns)
+	if err != nil {
+		return nil, err
+	}
+	var imports []listedPackage
+	for _, p := range pkgs {
+		if p.Name == "main" {
+			fmt.Fprintf(stderr, "otelkit catalog: skipping %s: package main cannot be imported; "+
+				"move its errorsx definitions to another package to catalog them\n", p.ImportPath)
+			continue
+		}
+		imports = append(imports, p)
+	}
+	if len(imports) == 0 {
+		return nil, fmt.Errorf("no importable packages in %s (only package main)", strings.Join(f.patterns, " "))
+	}
+
+	parent := genParent(root, imports)
+	gen, err := os.MkdirTemp(parent, "_otelkit_catalog_")
+	if err != nil {
+		return nil, fmt.Errorf("creating the temporary program: %w", err)
+	}
+	defer os.RemoveAll(gen)
+	src, err := generate(f, imports)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(filepath.Join(gen, "main.go"), src, 0o644); err != nil {
+		return nil, fmt.Errorf("writing the temporary program: %w", err)
+	}
+
+	args := []string{"run"}
+	if f.tags != "" {
+		args = append(args, "-tags", f.tags)
+	}
+	args = append(args, ".")
+	cmd := exec.CommandContext(ctx, "go", args...)
+	cmd.Dir = gen
+	var out, errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	if err := cmd.Run(); err != nil {
+		msg := strings.TrimSpace(errOut.String())
+		hint := ""
+		if strings.Contains(msg, "github.com/otelkit/otelkit/catalog") {
+			hint = "\n(the module must require github.com/otelkit/otelkit: go get github.com/otelkit/otelkit)"
+		}
+		return nil, fmt.Errorf("building and running the catalog program for %s failed (%v):\n%s%s",
+			strings.Join(f.patterns, " "), err, msg, hint)
+	}
+	if errOut.Len() > 0 {
+		stderr.Write(errOut.Bytes()) // the packages' own output at init
+	}
+	cat, err := catalog.ReadJSON(&out)
+	if err != nil {
+		return nil, fmt.Errorf("reading the catalog program's output: %w", err)
+	}
+	return cat, nil
+}
+
+// moduleRoot returns the directory of the main module containing dir.
+func moduleRoot(ctx context.Context, dir string) (string, error) {
+	cmd := exec.CommandContext(ctx, "go", "env", "GOMOD")
+	cmd.Dir = dir
+	var errOut bytes.Buffer
+	cmd.Stderr = &errOut
+	out, err := cmd.Output()
+	if err != nil {
+		return "", fmt.Errorf("go env GOMOD: %v: %s", err, strings.TrimSpace(errOut.String()))
+	}
+	gomod := strings.TrimSpace(string(out))
+	if gomod == "" || gomod == os.DevNull {
+		return "", fmt.Errorf("%s is not inside a Go module (run the command in the service's module)", dir)
+	}
+	return filepath.Dir(gomod), nil
+}
+
+// listPackages resolves the patterns with go list.
+func listPackages(ctx context.Context, dir, tags string, patterns []string) ([]listedPackage, error) {
+	args := []string{"list", "-e", "-json=ImportPath,Name,Dir,Module,Error"}
+	if tags != "" {
+		args = append(args, "-tags", tags)
+	}
+	args = append(args, "--")
+	args = append(args, patterns...)
+	cmd := exec.CommandContext(ctx, "go", args...)
+	cmd.Dir = dir
+	var errOut bytes.Buffer
+	cmd.Stderr = &errOut
+	out, err := cmd.Output()
+	if err != nil {
+		return nil, fmt.Errorf("go list %s: %v\n%s", strings.Join(patterns, " "), err, strings.TrimSpace(errOut.String()))
+	}
+	var pkgs []listedPackage
+	var problems []string
+	dec := json.NewDecoder(bytes.NewReader(out))
+	for dec.More() {
+		var p listedPackage
+		if err := dec.Decode(&p); err != nil {
+			return nil, fmt.Errorf("decoding go list output: %w", err)
+		}
+		if p.Error != nil {
+			problems = append(problems, strings.TrimSpace(p.Error.Err))
+			continue
+		}
+		pkgs = append(pkgs, p)
+	}
+	if len(problems) > 0 {
+		return nil, fmt.Errorf("go list %s:\n%s", strings.Join(patterns, " "), strings.Join(problems, "\n"))
+	}
+	if len(pkgs) == 0 {
+		msg := strings.TrimSpace(errOut.String())
+		if msg != "" {
+			msg = ":\n" + msg
+		}
+		return nil, fmt.Errorf("no packages match %s%s", strings.Join(patterns, " "), msg)
+	}
+	return pkgs, nil
+}
+
+// genParent picks the directory of the temporary program: the deepest
+// directory of the main module that contains every listed package of the
+// main module, so the program may import their internal packages. Packages
+// of other modules are imported from the module root.
+func genParent(root string, pkgs []listedPackage) string {
+	var common string
+	for _, p := range pkgs {
+		if p.Module == nil || !p.Module.Main || !within(root, p.Dir) {
+			return root
+		}
+		if common == "" {
+			common = p.Dir
+			continue
+		}
+		for !within(common, p.Dir) {
+			common = filepath.Dir(common)
+		}
+	}
+	if common == "" || !within(root, common) {
+		return root
+	}
+	return common
+}
+
+// within reports whether path is dir or inside it.
+func within(dir, path string) bool {
+	rel, err := filepath.Rel(dir, path)
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) && !filepath.IsAbs(rel)
+}
+
+var programTemplate = template.Must(template.New("main").Parse(`// Code generated by otelkit catalog; DO NOT EDIT.
+// This program is temporary: otelkit catalog removes it after running it.
+
+package main
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/otelkit/otelkit/catalog"
+	"github.com/otelkit/otelkit/errorsx"
+{{range .Imports}}
+	_ {{printf "%q" .}}
+{{- end}}
+)
+
+func main() {
+	cat := catalog.New(errorsx.Default(),
+		catalog.WithTitle({{printf "%q" .Title}}),
+		catalog.WithVersion({{printf "%q" .Version}}),
+		catalog.WithBaseURL({{printf "%q" .BaseURL}}),
+	)
+	if err := cat.WriteJSON(os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+}
+`))
+
+// generate returns the source of the temporary program.
+func generate(f catalogFlags, pkgs []listedPackage) ([]byte, error) {
+	data := struct {
+		Imports                 []string
+		Title, Version, BaseURL string
+	}{Title: f.title, Version: f.version, BaseURL: f.baseURL}
+	for _, p := range pkgs {
+		data.Imports = append(data.Imports, p.ImportPath)
+	}
+	var buf bytes.Buffer
+	if err := programTemplate.Execute(&buf, data); err != nil {
+		return nil, fmt.Errorf("generating the catalog program: %w", err)
+	}
+	return buf.Bytes(), nil
+}
