@@ -1,0 +1,238 @@
+package errtrack
+
+import (
+	"encoding/json"
+	"net"
+	"net/http"
+	"net/netip"
+	"net/url"
+	"strings"
+	"time"
+
+	"go.opentelemetry.io/otel/attribute"
+)
+
+// DefaultPrefix is the URL prefix of the page unless [WithPrefix] sets
+// another (flask-error-tracker's APP_ERROR_URL_PREFIX).
+const DefaultPrefix = "/dev/errors"
+
+type handlerConfig struct {
+	prefix string
+	guard  func(*http.Request) bool
+}
+
+// HandlerOption configures the handler returned by [Tracker.Handler].
+type HandlerOption func(*handlerConfig)
+
+// WithPrefix sets the URL prefix the page is mounted at; the default is
+// [DefaultPrefix]. The list is served at prefix and prefix+"/", the detail
+// view of a fingerprint at prefix+"/"+fingerprint.
+func WithPrefix(prefix string) HandlerOption {
+	return func(c *handlerConfig) {
+		c.prefix = "/" + strings.Trim(prefix, "/")
+	}
+}
+
+// WithGuard replaces the access rule: the page is served when guard returns
+// true and answers 403 otherwise. The default is [LoopbackOnly].
+func WithGuard(guard func(*http.Request) bool) HandlerOption {
+	return func(c *handlerConfig) {
+		if guard != nil {
+			c.guard = guard
+		}
+	}
+}
+
+// LoopbackOnly reports whether r comes from a loopback address (127.0.0.0/8
+// or ::1), judged by r.RemoteAddr alone; forwarding headers are not trusted.
+// Behind a reverse proxy on the same host every request looks local: use
+// [WithGuard] there.
+func LoopbackOnly(r *http.Request) bool {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
+	}
+	if i := strings.IndexByte(host, '%'); i >= 0 { // zone
+		host = host[:i]
+	}
+	a, err := netip.ParseAddr(host)
+	return err == nil && a.Unmap().IsLoopback()
+}
+
+// Handler returns the /dev/errors page: the groups newest first, and a detail
+// view per fingerprint with its recent occurrences and stacks. It serves
+// HTML, or the same data as JSON when the request accepts
+// application/json. Only GET and HEAD are served. Nothing is registered on
+// any mux: mount it yourself, for example
+//
+//	mux.Handle("/dev/errors/", tracker.Handler())
+func (t *Tracker) Handler(opts ...HandlerOption) http.Handler {
+	cfg := handlerConfig{prefix: DefaultPrefix, guard: LoopbackOnly}
+	for _, o := range opts {
+		if o != nil {
+			o(&cfg)
+		}
+	}
+	if cfg.prefix == "/" {
+		cfg.prefix = ""
+	}
+	return &page{t: t, cfg: cfg}
+}
+
+type page struct {
+	t   *Tracker
+	cfg handlerConfig
+}
+
+func (p *page) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Vary", "Accept")
+	if !p.cfg.guard(r) {
+		writeJSON(w, http.StatusForbidden, errorJSON{Error: "forbidden",
+			Message: "the error page is only served to allowed clients (loopback by default)"})
+		return
+	}
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		h.Set("Allow", "GET, HEAD")
+		writeJSON(w, http.StatusMethodNotAllowed, errorJSON{Error: "method_not_allowed", Message: "use GET"})
+		return
+	}
+	rest, ok := strings.CutPrefix(r.URL.Path, p.cfg.prefix)
+	if !ok && p.cfg.prefix != "" { // mounted behind http.StripPrefix
+		rest = r.URL.Path
+	}
+	rest = strings.TrimPrefix(rest, "/")
+	asJSON := wantsJSON(r)
+	if rest == "" {
+		groups := p.t.Groups()
+		st := p.t.Stats()
+		list := listJSON{Prefix: p.cfg.prefix, Fingerprints: len(groups), Evicted: st.Evicted,
+			Groups: make([]groupJSON, len(groups))}
+		for i, g := range groups {
+			list.Groups[i] = p.groupJSON(g)
+		}
+		if asJSON {
+			writeJSON(w, http.StatusOK, list)
+			return
+		}
+		p.html(w, http.StatusOK, "list", list)
+		return
+	}
+	g, ok := p.t.Group(rest)
+	if !ok {
+		if asJSON {
+			writeJSON(w, http.StatusNotFound, errorJSON{Error: "not_found", Message: "no errors with this fingerprint are held"})
+			return
+		}
+		p.html(w, http.StatusNotFound, "notfound", listJSON{Prefix: p.cfg.prefix})
+		return
+	}
+	d := p.groupJSON(g)
+	d.Occurrences = make([]occurrenceJSON, len(g.Occurrences))
+	for i, o := range g.Occurrences {
+		d.Occurrences[i] = occurrenceJSON{Time: o.Time.UTC(), Message: o.Message, Type: o.Type,
+			Stack: o.Stack, TraceID: o.TraceID, SpanID: o.SpanID, Attributes: attrMap(o.Attributes)}
+	}
+	if asJSON {
+		writeJSON(w, http.StatusOK, d)
+		return
+	}
+	p.html(w, http.StatusOK, "detail", detailView{Prefix: p.cfg.prefix, Group: d})
+}
+
+func (p *page) groupJSON(g Group) groupJSON {
+	return groupJSON{
+		Fingerprint: g.Fingerprint, ID: g.ID, Status: g.Status, Type: g.Type, Kind: g.Kind,
+		Count: g.Count, FirstSeen: g.FirstSeen.UTC(), LastSeen: g.LastSeen.UTC(),
+		Message: g.Message, Route: g.Route, Method: g.Method, TraceID: g.TraceID,
+		Info: attrMap(g.Info), Extras: attrMap(g.Extras),
+		URL: p.cfg.prefix + "/" + url.PathEscape(g.Fingerprint),
+	}
+}
+
+func wantsJSON(r *http.Request) bool {
+	if r.URL.Query().Get("format") == "json" {
+		return true
+	}
+	for _, a := range r.Header.Values("Accept") {
+		if strings.Contains(a, "application/json") {
+			return true
+		}
+	}
+	return false
+}
+
+type errorJSON struct {
+	Error   string `json:"error"`
+	Message string `json:"message"`
+}
+
+type listJSON struct {
+	Prefix       string      `json:"prefix"`
+	Fingerprints int         `json:"fingerprints"`
+	Evicted      int64       `json:"evicted"`
+	Groups       []groupJSON `json:"groups"`
+}
+
+type groupJSON struct {
+	Fingerprint string           `json:"fingerprint"`
+	ID          string           `json:"id"`
+	Status      int              `json:"status,omitempty"`
+	Type        string           `json:"type,omitempty"`
+	Kind        string           `json:"kind,omitempty"`
+	Count       int64            `json:"count"`
+	FirstSeen   time.Time        `json:"first_seen"`
+	LastSeen    time.Time        `json:"last_seen"`
+	Message     string           `json:"message"`
+	Route       string           `json:"route,omitempty"`
+	Method      string           `json:"method,omitempty"`
+	TraceID     string           `json:"trace_id,omitempty"`
+	Info        map[string]any   `json:"info,omitempty"`
+	Extras      map[string]any   `json:"extras,omitempty"`
+	URL         string           `json:"url"`
+	Occurrences []occurrenceJSON `json:"occurrences,omitempty"`
+}
+
+type occurrenceJSON struct {
+	Time       time.Time      `json:"time"`
+	Message    string         `json:"message"`
+	Type       string         `json:"type,omitempty"`
+	Stack      string         `json:"stack,omitempty"`
+	TraceID    string         `json:"trace_id,omitempty"`
+	SpanID     string         `json:"span_id,omitempty"`
+	Attributes map[string]any `json:"attributes,omitempty"`
+}
+
+type detailView struct {
+	Prefix string
+	Group  groupJSON
+}
+
+func attrMap(kvs []attribute.KeyValue) map[string]any {
+	if len(kvs) == 0 {
+		return nil
+	}
+	m := make(map[string]any, len(kvs))
+	for _, kv := range kvs {
+		m[string(kv.Key)] = kv.Value.AsInterface()
+	}
+	return m
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(v)
+}
+
+func (p *page) html(w http.ResponseWriter, status int, name string, data any) {
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'")
+	w.WriteHeader(status)
+	_ = pageTemplates().ExecuteTemplate(w, name, data)
+}

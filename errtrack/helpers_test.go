@@ -1,0 +1,50 @@
+package errtrack_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/otel/log"
+	sdklog "go.opentelemetry.io/otel/sdk/log"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/otelkit/otelkit/errtrack"
+	"github.com/otelkit/otelkit/errtrack/internal/errtracktest"
+)
+
+// logger returns a logger of a real SDK LoggerProvider whose only processor
+// is tr; the provider (and so tr) is shut down when the test ends.
+func logger(t *testing.T, tr *errtrack.Tracker) log.Logger {
+	t.Helper()
+	lp := sdklog.NewLoggerProvider(sdklog.WithProcessor(tr))
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		require.NoError(t, lp.Shutdown(ctx))
+	})
+	return lp.Logger(errtracktest.Scope)
+}
+
+// spanCtx returns a context with a recording span of a real SDK tracer
+// provider, and the span's trace id.
+func spanCtx(t *testing.T) (context.Context, string) {
+	t.Helper()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSampler(sdktrace.AlwaysSample()))
+	t.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
+	ctx, span := tp.Tracer("test").Start(context.Background(), "op")
+	t.Cleanup(func() { span.End() })
+	return ctx, trace.SpanContextFromContext(ctx).TraceID().String()
+}
+
+var t0 = time.Date(2026, 11, 21, 6, 0, 0, 0, time.UTC)
+
+// registered returns a registered-error record (fingerprint = id).
+func registered(id string, status int, msg string, at time.Time) errtracktest.Exception {
+	return errtracktest.Exception{
+		Time: at, Type: "*errorsx.Error", Message: msg, ID: id, Fingerprint: id, Status: status,
+		Stack: errtracktest.Stack("app.handler"),
+	}
+}

@@ -1,0 +1,117 @@
+package errtrack
+
+import (
+	"time"
+
+	"github.com/otelkit/otelkit/mask"
+)
+
+// Defaults used by [New] when no option says otherwise.
+const (
+	DefaultMaxFingerprints = 200
+	DefaultMaxOccurrences  = 20
+	DefaultNotifyQueue     = 64
+	DefaultNotifyTimeout   = 10 * time.Second
+)
+
+// maxRateThreshold bounds the per-fingerprint timestamps kept for the rate
+// rule, so that a large threshold cannot make memory unbounded.
+const maxRateThreshold = 10000
+
+type config struct {
+	maxFingerprints int
+	maxOccurrences  int
+	policy          *mask.Policy // nil: mask.Default() at use
+	notifiers       []Notifier
+	rateCount       int
+	rateWindow      time.Duration
+	queueSize       int
+	timeout         time.Duration
+	pageURL         string
+}
+
+// Option configures a [Tracker].
+type Option func(*config)
+
+// WithMaxFingerprints bounds the number of fingerprints kept; when a new one
+// arrives at the bound, the one seen least recently is evicted. Values below
+// 1 keep the default ([DefaultMaxFingerprints]).
+func WithMaxFingerprints(n int) Option {
+	return func(c *config) {
+		if n > 0 {
+			c.maxFingerprints = n
+		}
+	}
+}
+
+// WithMaxOccurrences bounds the recent occurrences kept per fingerprint (a
+// ring: the oldest is overwritten). Values below 1 keep the default
+// ([DefaultMaxOccurrences]).
+func WithMaxOccurrences(n int) Option {
+	return func(c *config) {
+		if n > 0 {
+			c.maxOccurrences = n
+		}
+	}
+}
+
+// WithMask sets the masking policy applied to messages, extras and
+// attributes before they are stored. The default is [mask.Default] at the
+// time of each record.
+func WithMask(p *mask.Policy) Option {
+	return func(c *config) { c.policy = p }
+}
+
+// WithNotifier adds a notifier. Notifications are sent on the first
+// occurrence of a fingerprint and, with [WithNotifyRate], when a fingerprint
+// passes a rate. Each added notifier receives every notification.
+func WithNotifier(n Notifier) Option {
+	return func(c *config) {
+		if n != nil {
+			c.notifiers = append(c.notifiers, n)
+		}
+	}
+}
+
+// WithNotifyRate also notifies when a fingerprint reaches count occurrences
+// within window, and never more than once per fingerprint per window (the
+// first-occurrence notification opens the first window). A count below 1 or a
+// window not above 0 turns the rate rule off (the default). Counts above
+// 10000 are lowered to 10000.
+func WithNotifyRate(count int, window time.Duration) Option {
+	return func(c *config) {
+		if count < 1 || window <= 0 {
+			c.rateCount, c.rateWindow = 0, 0
+			return
+		}
+		c.rateCount, c.rateWindow = min(count, maxRateThreshold), window
+	}
+}
+
+// WithNotifyQueue sets how many notifications may wait for delivery; when the
+// queue is full, new ones are dropped and counted ([Stats.Dropped]). Values
+// below 1 keep the default ([DefaultNotifyQueue]).
+func WithNotifyQueue(n int) Option {
+	return func(c *config) {
+		if n > 0 {
+			c.queueSize = n
+		}
+	}
+}
+
+// WithNotifyTimeout bounds each send of one notification to one notifier.
+// Values not above 0 keep the default ([DefaultNotifyTimeout]).
+func WithNotifyTimeout(d time.Duration) Option {
+	return func(c *config) {
+		if d > 0 {
+			c.timeout = d
+		}
+	}
+}
+
+// WithPageURL sets the public URL of the /dev/errors page (for example
+// "http://localhost:8080/dev/errors"); notifications then carry a link to
+// the fingerprint's detail view in [Notification.URL].
+func WithPageURL(url string) Option {
+	return func(c *config) { c.pageURL = url }
+}

@@ -1,0 +1,427 @@
+package errtrack
+
+import (
+	"container/list"
+	"context"
+	"net/url"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/log"
+	sdklog "go.opentelemetry.io/otel/sdk/log"
+
+	"github.com/otelkit/otelkit/mask"
+)
+
+// EventName is the event name of the exception records a [Tracker] reads.
+const EventName = "exception"
+
+// Attribute keys of the exception record contract.
+const (
+	keyType        = "exception.type"
+	keyMessage     = "exception.message"
+	keyStack       = "exception.stacktrace"
+	keyEscaped     = "exception.escaped"
+	keyID          = "error.id"
+	keyFingerprint = "error.fingerprint"
+	keyStatus      = "http.response.status_code"
+	keyRoute       = "http.route"
+	keyMethod      = "http.request.method"
+	keyKind        = "otelkit.capture.kind"
+	infoPrefix     = "error.info."
+)
+
+// Tracker groups captured errors by fingerprint and keeps a bounded,
+// in-memory view of them for the /dev/errors page ([Tracker.Handler]) and
+// for notifiers. It is an [sdklog.Processor]: register it with the
+// LoggerProvider that receives otelkit's exception records.
+//
+// A Tracker is safe for concurrent use. Its methods never block on
+// notifiers: delivery runs on one worker goroutine, started with the first
+// notification and stopped by [Tracker.Shutdown].
+type Tracker struct {
+	cfg config
+
+	mu      sync.Mutex
+	groups  map[string]*list.Element // of *group
+	lru     *list.List               // front: most recently seen
+	evicted int64
+	records int64
+
+	closed atomic.Bool
+	del    delivery
+}
+
+var _ sdklog.Processor = (*Tracker)(nil)
+
+// New returns a Tracker configured by opts.
+func New(opts ...Option) *Tracker {
+	cfg := config{
+		maxFingerprints: DefaultMaxFingerprints,
+		maxOccurrences:  DefaultMaxOccurrences,
+		queueSize:       DefaultNotifyQueue,
+		timeout:         DefaultNotifyTimeout,
+	}
+	for _, o := range opts {
+		if o != nil {
+			o(&cfg)
+		}
+	}
+	t := &Tracker{
+		cfg:    cfg,
+		groups: make(map[string]*list.Element),
+		lru:    list.New(),
+	}
+	t.del.init(cfg)
+	return t
+}
+
+func (t *Tracker) policy() *mask.Policy {
+	if t.cfg.policy != nil {
+		return t.cfg.policy
+	}
+	return mask.Default()
+}
+
+// Enabled reports whether the Tracker would process a record with param:
+// true for exception records, and for records whose event name is not known
+// yet at severity ERROR or above.
+func (t *Tracker) Enabled(_ context.Context, param sdklog.EnabledParameters) bool {
+	if t.closed.Load() {
+		return false
+	}
+	if param.EventName != "" {
+		return param.EventName == EventName
+	}
+	return param.Severity == log.SeverityUndefined || param.Severity >= log.SeverityError
+}
+
+// OnEmit records r when it is an exception record (event name
+// [EventName]) and ignores every other record. It never blocks on delivery
+// and always returns nil.
+func (t *Tracker) OnEmit(_ context.Context, r *sdklog.Record) error {
+	if r == nil || r.EventName() != EventName || t.closed.Load() {
+		return nil
+	}
+	o := t.read(r)
+	var n *Notification
+	t.mu.Lock()
+	n = t.add(o)
+	t.mu.Unlock()
+	if n != nil {
+		t.del.enqueue(*n)
+	}
+	return nil
+}
+
+// ForceFlush waits until the notifications queued so far are delivered (or
+// failed), or until ctx is done.
+func (t *Tracker) ForceFlush(ctx context.Context) error {
+	return t.del.flush(ctx)
+}
+
+// Shutdown stops accepting records and stops notification delivery: queued
+// notifications are still sent while ctx allows; when ctx is done, the send
+// in progress is cancelled and the rest are dropped. No goroutine of the
+// Tracker runs after Shutdown returns. The stored errors stay readable, so the
+// page keeps working. Shutdown returns ctx's error if ctx ended first.
+func (t *Tracker) Shutdown(ctx context.Context) error {
+	t.closed.Store(true)
+	return t.del.shutdown(ctx)
+}
+
+// Stats are counters of a [Tracker].
+type Stats struct {
+	Records      int64 // exception records processed
+	Fingerprints int   // fingerprints held now
+	Evicted      int64 // fingerprints evicted by the bound
+	Queued       int64 // notifications queued for delivery
+	Dropped      int64 // notifications dropped because the queue was full or the Tracker was shut down
+	Sent         int64 // notifier calls that succeeded
+	Failed       int64 // notifier calls that failed or timed out
+}
+
+// Stats returns the Tracker's counters.
+func (t *Tracker) Stats() Stats {
+	t.mu.Lock()
+	s := Stats{Records: t.records, Fingerprints: len(t.groups), Evicted: t.evicted}
+	t.mu.Unlock()
+	s.Queued = t.del.queued.Load()
+	s.Dropped = t.del.dropped.Load()
+	s.Sent = t.del.sent.Load()
+	s.Failed = t.del.failed.Load()
+	return s
+}
+
+// Group is a snapshot of the errors that share one fingerprint.
+type Group struct {
+	Fingerprint string               // error.fingerprint, else error.id, else exception.type
+	ID          string               // error.id
+	Status      int                  // http.response.status_code, 0 when absent
+	Type        string               // exception.type of the latest occurrence
+	Kind        string               // otelkit.capture.kind of the latest occurrence
+	Count       int64                // occurrences since the fingerprint was first kept
+	FirstSeen   time.Time            // time of the first occurrence kept
+	LastSeen    time.Time            // time of the latest occurrence
+	Message     string               // latest message, masked
+	Route       string               // http.route of the latest occurrence
+	Method      string               // http.request.method of the latest occurrence
+	TraceID     string               // latest trace id (hex), "" when none
+	Info        []attribute.KeyValue // error.info.* of the latest occurrence (keys without the prefix), masked
+	Extras      []attribute.KeyValue // other attributes of the latest occurrence, masked
+	Occurrences []Occurrence         // recent occurrences, newest first; only filled by [Tracker.Group]
+}
+
+// Occurrence is one captured error of a [Group].
+type Occurrence struct {
+	Time       time.Time
+	Message    string               // masked
+	Type       string               // exception.type
+	Stack      string               // exception.stacktrace
+	TraceID    string               // hex, "" when none
+	SpanID     string               // hex, "" when none
+	Attributes []attribute.KeyValue // every attribute but the stack, masked
+}
+
+// group is the stored form of a Group; guarded by Tracker.mu.
+type group struct {
+	Group              // Occurrences unused
+	ring  []Occurrence // len <= maxOccurrences
+	next  int          // ring write position once full
+	rate  []time.Time  // last rateCount occurrence times (ring)
+	rnext int          // rate ring write position once full
+	noted time.Time    // when the last notification was made
+}
+
+// occurrence is what one record contributes, read outside the lock.
+type occurrence struct {
+	fingerprint, id, typ, kind, route, method string
+	status                                    int
+	occ                                       Occurrence
+	info, extras                              []attribute.KeyValue
+}
+
+func (t *Tracker) read(r *sdklog.Record) occurrence {
+	p := t.policy()
+	var o occurrence
+	var rawMessage string
+	attrs := make([]attribute.KeyValue, 0, r.AttributesLen())
+	r.WalkAttributes(func(kv attribute.KeyValue) bool {
+		k := string(kv.Key)
+		switch k {
+		case keyStack:
+			o.occ.Stack = kv.Value.String()
+			return true
+		case keyType:
+			o.typ = kv.Value.String()
+		case keyMessage:
+			rawMessage = kv.Value.String()
+		case keyID:
+			o.id = kv.Value.String()
+		case keyFingerprint:
+			o.fingerprint = kv.Value.String()
+		case keyStatus:
+			switch kv.Value.Type() {
+			case attribute.INT64:
+				o.status = int(kv.Value.AsInt64())
+			case attribute.STRING:
+				o.status = atoi(kv.Value.AsString())
+			}
+		case keyRoute:
+			o.route = kv.Value.String()
+		case keyMethod:
+			o.method = kv.Value.String()
+		case keyKind:
+			o.kind = kv.Value.String()
+		case keyEscaped:
+		default:
+			m := maskAttr(p, kv)
+			if info, ok := strings.CutPrefix(k, infoPrefix); ok {
+				o.info = append(o.info, attribute.KeyValue{Key: attribute.Key(info), Value: m.Value})
+			} else {
+				o.extras = append(o.extras, m)
+			}
+			attrs = append(attrs, m)
+			return true
+		}
+		attrs = append(attrs, maskAttr(p, kv))
+		return true
+	})
+	msg := ""
+	if b := r.Body(); b.Type() != attribute.EMPTY {
+		msg = b.String()
+	}
+	if msg == "" {
+		msg = rawMessage
+	}
+	o.occ.Message = maskText(p, msg)
+	o.occ.Type = o.typ
+	o.occ.Attributes = attrs
+	if tid := r.TraceID(); tid.IsValid() {
+		o.occ.TraceID = tid.String()
+	}
+	if sid := r.SpanID(); sid.IsValid() {
+		o.occ.SpanID = sid.String()
+	}
+	ts := r.Timestamp()
+	if ts.IsZero() {
+		ts = r.ObservedTimestamp()
+	}
+	if ts.IsZero() {
+		ts = time.Now()
+	}
+	o.occ.Time = ts
+	switch {
+	case o.fingerprint != "":
+	case o.id != "":
+		o.fingerprint = o.id
+	case o.typ != "":
+		o.fingerprint = o.typ
+	default:
+		o.fingerprint = "unknown"
+	}
+	return o
+}
+
+func atoi(s string) int {
+	n := 0
+	for _, c := range []byte(s) {
+		if c < '0' || c > '9' {
+			return 0
+		}
+		n = n*10 + int(c-'0')
+	}
+	return n
+}
+
+// add stores o and returns the notification it causes, if any. t.mu held.
+func (t *Tracker) add(o occurrence) *Notification {
+	t.records++
+	var g *group
+	if e, ok := t.groups[o.fingerprint]; ok {
+		g = e.Value.(*group)
+		t.lru.MoveToFront(e)
+	} else {
+		for len(t.groups) >= t.cfg.maxFingerprints {
+			back := t.lru.Back()
+			delete(t.groups, back.Value.(*group).Fingerprint)
+			t.lru.Remove(back)
+			t.evicted++
+		}
+		g = &group{Group: Group{Fingerprint: o.fingerprint, FirstSeen: o.occ.Time}}
+		t.groups[o.fingerprint] = t.lru.PushFront(g)
+	}
+	g.Count++
+	if o.occ.Time.Before(g.FirstSeen) {
+		g.FirstSeen = o.occ.Time
+	}
+	if !o.occ.Time.Before(g.LastSeen) {
+		g.LastSeen = o.occ.Time
+		g.ID, g.Status, g.Type, g.Kind = o.id, o.status, o.typ, o.kind
+		g.Message, g.Route, g.Method = o.occ.Message, o.route, o.method
+		g.Info, g.Extras = o.info, o.extras
+		if o.occ.TraceID != "" {
+			g.TraceID = o.occ.TraceID
+		}
+	}
+	if len(g.ring) < t.cfg.maxOccurrences {
+		g.ring = append(g.ring, o.occ)
+	} else {
+		g.ring[g.next] = o.occ
+		g.next = (g.next + 1) % len(g.ring)
+	}
+	if !t.del.enabled() {
+		return nil
+	}
+	return t.rule(g, o)
+}
+
+// rule applies the notification rules to g after o was added. t.mu held.
+func (t *Tracker) rule(g *group, o occurrence) *Notification {
+	now := o.occ.Time
+	reason := Reason("")
+	inWindow := 0
+	if t.cfg.rateCount > 0 {
+		if len(g.rate) < t.cfg.rateCount {
+			g.rate = append(g.rate, now)
+		} else {
+			g.rate[g.rnext] = now
+			g.rnext = (g.rnext + 1) % len(g.rate)
+		}
+		from := now.Add(-t.cfg.rateWindow)
+		for _, ts := range g.rate {
+			if ts.After(from) {
+				inWindow++
+			}
+		}
+	}
+	switch {
+	case g.noted.IsZero():
+		reason = ReasonFirst
+	case t.cfg.rateCount > 0 && inWindow >= t.cfg.rateCount && now.Sub(g.noted) >= t.cfg.rateWindow:
+		reason = ReasonRate
+	default:
+		return nil
+	}
+	g.noted = now
+	n := &Notification{
+		Reason:      reason,
+		Fingerprint: g.Fingerprint,
+		ErrorID:     g.ID,
+		Status:      g.Status,
+		Type:        o.typ,
+		Kind:        o.kind,
+		Message:     o.occ.Message,
+		Count:       g.Count,
+		WindowCount: inWindow,
+		FirstSeen:   g.FirstSeen,
+		LastSeen:    g.LastSeen,
+		Route:       o.route,
+		Method:      o.method,
+		TraceID:     o.occ.TraceID,
+		Stack:       o.occ.Stack,
+		Info:        o.info,
+		Extras:      o.extras,
+	}
+	if t.cfg.pageURL != "" {
+		n.URL = strings.TrimRight(t.cfg.pageURL, "/") + "/" + url.PathEscape(g.Fingerprint)
+	}
+	return n
+}
+
+// Groups returns a snapshot of the groups, the most recently seen first,
+// without their occurrences.
+func (t *Tracker) Groups() []Group {
+	t.mu.Lock()
+	out := make([]Group, 0, len(t.groups))
+	for e := t.lru.Front(); e != nil; e = e.Next() {
+		out = append(out, e.Value.(*group).Group)
+	}
+	t.mu.Unlock()
+	slices.SortStableFunc(out, func(a, b Group) int { return b.LastSeen.Compare(a.LastSeen) })
+	return out
+}
+
+// Group returns a snapshot of the group with fingerprint fp, with its recent
+// occurrences newest first; ok is false when fp is not held.
+func (t *Tracker) Group(fp string) (g Group, ok bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	e, ok := t.groups[fp]
+	if !ok {
+		return Group{}, false
+	}
+	sg := e.Value.(*group)
+	g = sg.Group
+	g.Occurrences = make([]Occurrence, 0, len(sg.ring))
+	// Oldest is at sg.next once the ring is full, else at 0.
+	for i := len(sg.ring) - 1; i >= 0; i-- {
+		g.Occurrences = append(g.Occurrences, sg.ring[(sg.next+i)%len(sg.ring)])
+	}
+	slices.SortStableFunc(g.Occurrences, func(a, b Occurrence) int { return b.Time.Compare(a.Time) })
+	return g, true
+}
