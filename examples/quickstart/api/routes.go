@@ -1,0 +1,144 @@
+package api
+
+import (
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+
+	"go.opentelemetry.io/otel/attribute"
+
+	"github.com/otelkit/otelkit/httpx"
+)
+
+// Routes returns the service's handler: a ServeMux of httpx.HandlerFuncs
+// inside httpx.Handler, with the admin group in a nested Handler of its own.
+// extra routes (such as a /dev/errors page) are mounted as given.
+func Routes(extra map[string]http.Handler) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /healthz", httpx.HandlerFunc(healthz))
+	mux.Handle("GET /users/{id}", httpx.HandlerFunc(getUser))
+	mux.Handle("POST /users", httpx.HandlerFunc(createUser))
+	mux.Handle("POST /login", httpx.HandlerFunc(login))
+	mux.Handle("GET /orders/{id}", httpx.HandlerFunc(getOrder))
+	mux.Handle("GET /panic", httpx.HandlerFunc(panics))
+	mux.Handle("GET /abort", httpx.HandlerFunc(abort))
+
+	admin := http.NewServeMux()
+	admin.Handle("GET /admin/users/{id}", httpx.HandlerFunc(adminGetUser))
+	mux.Handle("/admin/", httpx.Handler(admin, httpx.WithRegistry(adminRegistry)))
+
+	for pattern, h := range extra {
+		mux.Handle(pattern, h)
+	}
+	return httpx.Handler(mux, httpx.WithUser(userFromHeader))
+}
+
+// userFromHeader stands in for real authentication: the demo sends X-User.
+func userFromHeader(r *http.Request) string { return r.Header.Get("X-User") }
+
+func healthz(w http.ResponseWriter, _ *http.Request) error {
+	_, err := fmt.Fprintln(w, `{"status":"ok"}`)
+	return err
+}
+
+// findUser stands in for a database query.
+func findUser(id int) (string, error) {
+	if id == 42 {
+		return "Ada Lovelace", nil
+	}
+	return "", fmt.Errorf("select user %d: %w", id, sql.ErrNoRows)
+}
+
+func getUser(w http.ResponseWriter, r *http.Request) error {
+	id, err := strconv.Atoi(r.PathValue("id"))
+	if err != nil {
+		return ErrBadUserID.Detail("%q is not a number", r.PathValue("id"))
+	}
+	name, err := findUser(id)
+	if err != nil {
+		return err // sql.ErrNoRows is mapped to users.not-found
+	}
+	ProfileViewed.Emit(r.Context(), attribute.Int("profile_id", id))
+	return writeJSON(w, http.StatusOK, map[string]any{"id": id, "name": name})
+}
+
+type newUser struct {
+	Name  string `json:"name"`
+	Email string `json:"email"`
+}
+
+func createUser(w http.ResponseWriter, r *http.Request) error {
+	var u newUser
+	if err := json.NewDecoder(r.Body).Decode(&u); err != nil {
+		return err // *json.SyntaxError is mapped to request.bad-json
+	}
+	var problems []error
+	if u.Name == "" {
+		problems = append(problems, ErrNameRequired.With("field", "name"))
+	}
+	if !validEmail(u.Email) {
+		problems = append(problems, ErrEmailInvalid.With("field", "email").With("value", u.Email))
+	}
+	if len(problems) > 0 {
+		return ErrInvalidUser.Join(problems...)
+	}
+	UserCreated.Emit(r.Context(), attribute.String("name", u.Name), attribute.String("email", u.Email))
+	return writeJSON(w, http.StatusCreated, u)
+}
+
+func validEmail(s string) bool {
+	at := -1
+	for i, c := range s {
+		if c == '@' {
+			at = i
+		}
+	}
+	return at > 0 && at < len(s)-1
+}
+
+type credentials struct {
+	User     string `json:"user"`
+	Password string `json:"password"`
+}
+
+func login(w http.ResponseWriter, r *http.Request) error {
+	var c credentials
+	if err := json.NewDecoder(r.Body).Decode(&c); err != nil {
+		return err
+	}
+	info, _ := httpx.RequestInfoFromContext(r.Context())
+	// The password attribute is masked in the record and its body.
+	LoginFailed.Emit(r.Context(),
+		attribute.String("user", c.User),
+		attribute.String("client_ip", info.ClientAddress),
+		attribute.String("password", c.Password))
+	return ErrRateLimited.With("retry_after", 30)
+}
+
+func getOrder(http.ResponseWriter, *http.Request) error {
+	cause := errors.New("dial tcp 10.0.0.7:5432: connect: connection refused")
+	return ErrStorage.Wrap(fmt.Errorf("load order: %w", cause)) // the client sees none of this
+}
+
+func panics(http.ResponseWriter, *http.Request) error {
+	var m map[string]int
+	m["boom"]++ // assignment to entry in nil map
+	return nil
+}
+
+func abort(http.ResponseWriter, *http.Request) error {
+	return httpx.Abort(http.StatusTooManyRequests, "auth.rate-limited")
+}
+
+func adminGetUser(http.ResponseWriter, *http.Request) error {
+	return fmt.Errorf("admin directory: %w", sql.ErrNoRows) // admin.user-missing here
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) error {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	return json.NewEncoder(w).Encode(v)
+}

@@ -1,0 +1,210 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"go.opentelemetry.io/otel/attribute"
+	sdklog "go.opentelemetry.io/otel/sdk/log"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+	"go.opentelemetry.io/otel/trace"
+)
+
+// call is one request of the demo.
+type call struct {
+	method, path, body string
+	header             map[string]string
+	note               string
+}
+
+var calls = []call{
+	{method: "GET", path: "/users/42", header: map[string]string{"X-User": "ada"}, note: "success, with an audit event"},
+	{method: "GET", path: "/users/0", header: map[string]string{"X-User": "ada"}, note: "sql.ErrNoRows, mapped with errorsx.Map"},
+	{method: "GET", path: "/users/0", header: map[string]string{"Accept-Language": "de-CH, en;q=0.5"}, note: "the same, in German"},
+	{method: "GET", path: "/users/abc", note: "an occurrence with a public detail"},
+	{method: "POST", path: "/login", body: `{"user":"mallory","password":"hunter2"}`, note: "public info; the audit masks the password"},
+	{method: "POST", path: "/users", body: `{"name":"","email":"nope"}`, header: map[string]string{"X-User": "ada"}, note: "a joined validation error"},
+	{method: "POST", path: "/users", body: `{"name": nope}`, note: "*json.SyntaxError, mapped with errorsx.MapType"},
+	{method: "POST", path: "/users", body: `{"name":"Grace","email":"grace@example.com"}`, header: map[string]string{"X-User": "ada"}, note: "success, with an audit event"},
+	{method: "GET", path: "/orders/7", note: "a 5xx: the cause stays in telemetry"},
+	{method: "GET", path: "/panic", note: "a recovered panic"},
+	{method: "GET", path: "/admin/users/9", note: "the admin group's own registry maps sql.ErrNoRows"},
+	{method: "GET", path: "/abort", note: "httpx.Abort(429, id)"},
+	{method: "GET", path: "/nope", note: "no such route"},
+	{method: "DELETE", path: "/users/42", note: "wrong method"},
+}
+
+func runDemo(ctx context.Context, base string, seen *observer, out io.Writer) error {
+	client := &http.Client{Timeout: 10 * time.Second}
+	for _, c := range calls {
+		traceID := newTraceID()
+		req, err := http.NewRequestWithContext(ctx, c.method, base+c.path, strings.NewReader(c.body))
+		if err != nil {
+			return err
+		}
+		req.Header.Set("Traceparent", "00-"+traceID+"-00f067aa0ba902b7-01")
+		if c.body != "" {
+			req.Header.Set("Content-Type", "application/json")
+		}
+		for k, v := range c.header {
+			req.Header.Set(k, v)
+		}
+		resp, err := client.Do(req)
+		if err != nil {
+			return fmt.Errorf("%s %s: %w", c.method, c.path, err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+
+		span := seen.waitSpan(traceID, 3*time.Second)
+		fmt.Fprintf(out, "▶ %s %s   (%s)\n", c.method, c.path, c.note)
+		fmt.Fprintf(out, "  client   %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
+		if lang := resp.Header.Get("Content-Language"); lang != "" {
+			fmt.Fprintf(out, "  Content-Language: %s", lang)
+		}
+		if allow := resp.Header.Get("Allow"); allow != "" {
+			fmt.Fprintf(out, "  Allow: %s", allow)
+		}
+		fmt.Fprintf(out, "\n           %s\n", compact(body))
+		if span == nil {
+			fmt.Fprintf(out, "  span     (not recorded)\n")
+		} else {
+			printSpan(out, span)
+		}
+		for _, r := range seen.logs(traceID) {
+			printLog(out, r)
+		}
+		fmt.Fprintln(out)
+	}
+	return nil
+}
+
+func printSpan(out io.Writer, s sdktrace.ReadOnlySpan) {
+	attrs := attrMap(s.Attributes())
+	status := s.Status().Code.String()
+	if s.Status().Description != "" {
+		status += " (" + s.Status().Description + ")"
+	}
+	fmt.Fprintf(out, "  span     %q  status=%s  http.route=%s  error.type=%s  trace_id=%s\n",
+		s.Name(), status, orDash(attrs["http.route"]), orDash(attrs["error.type"]), s.SpanContext().TraceID())
+	for _, e := range s.Events() {
+		if e.Name != "exception" {
+			continue
+		}
+		ea := attrMap(e.Attributes)
+		stack := ""
+		if st := ea["exception.stacktrace"]; st != "" {
+			stack = fmt.Sprintf("  exception.stacktrace=<%d frames>", strings.Count(st, "\n\t"))
+		}
+		fmt.Fprintf(out, "  event    exception  error.id=%s  exception.type=%s%s\n           exception.message=%q\n",
+			ea["error.id"], ea["exception.type"], stack, ea["exception.message"])
+	}
+}
+
+func printLog(out io.Writer, r sdklog.Record) {
+	kind := "log"
+	switch {
+	case r.InstrumentationScope().Name == "github.com/otelkit/otelkit/auditx":
+		kind = "audit"
+	case r.EventName() == "exception":
+		kind = "capture"
+	}
+	fmt.Fprintf(out, "  %-8s %s %s  body=%q\n", kind, r.EventName(), r.SeverityText(), r.Body().AsString())
+	var parts []string
+	r.WalkAttributes(func(kv attribute.KeyValue) bool {
+		if kv.Key == "exception.stacktrace" || kv.Key == "audit.template" {
+			return true
+		}
+		parts = append(parts, fmt.Sprintf("%s=%s", kv.Key, kv.Value.Emit()))
+		return true
+	})
+	sort.Strings(parts)
+	fmt.Fprintf(out, "           %s\n", strings.Join(parts, "  "))
+}
+
+func attrMap(kvs []attribute.KeyValue) map[string]string {
+	m := make(map[string]string, len(kvs))
+	for _, kv := range kvs {
+		m[string(kv.Key)] = kv.Value.Emit()
+	}
+	return m
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func compact(b []byte) string {
+	var buf bytes.Buffer
+	if json.Compact(&buf, b) != nil {
+		return strings.TrimSpace(string(b))
+	}
+	return buf.String()
+}
+
+func newTraceID() string {
+	var id trace.TraceID
+	_, _ = rand.Read(id[:])
+	return id.String()
+}
+
+// observer keeps the demo's spans and log records so it can print them next
+// to each response. It is an sdklog.Processor.
+type observer struct {
+	spans *tracetest.SpanRecorder
+	mu    sync.Mutex
+	recs  []sdklog.Record
+}
+
+func newObserver() *observer { return &observer{spans: tracetest.NewSpanRecorder()} }
+
+func (o *observer) waitSpan(traceID string, d time.Duration) sdktrace.ReadOnlySpan {
+	deadline := time.Now().Add(d)
+	for {
+		for _, s := range o.spans.Ended() {
+			if s.SpanContext().TraceID().String() == traceID && s.SpanKind() == trace.SpanKindServer {
+				return s
+			}
+		}
+		if time.Now().After(deadline) {
+			return nil
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func (o *observer) logs(traceID string) []sdklog.Record {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	var out []sdklog.Record
+	for _, r := range o.recs {
+		if r.TraceID().String() == traceID {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+func (o *observer) OnEmit(_ context.Context, r *sdklog.Record) error {
+	o.mu.Lock()
+	o.recs = append(o.recs, r.Clone())
+	o.mu.Unlock()
+	return nil
+}
+
+func (o *observer) Enabled(context.Context, sdklog.EnabledParameters) bool { return true }
+func (o *observer) Shutdown(context.Context) error                        { return nil }
+func (o *observer) ForceFlush(context.Context) error                      { return nil }

@@ -1,0 +1,97 @@
+// Command quickstart is otelkit's quickstart service: a few registered
+// errors, a mapped sentinel and type, a joined validation error, a panic
+// route, a group of routes with its own registry, and audit events.
+//
+//	go run ./examples/quickstart          # serve on 127.0.0.1:8080
+//	go run ./examples/quickstart -demo    # call every route, print body and telemetry side by side
+//
+// Telemetry goes where the OTEL_* environment variables say (for example
+// OTEL_EXPORTER_OTLP_ENDPOINT=http://localhost:4318); with none set it is
+// written to stderr.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
+
+	"github.com/otelkit/otelkit/examples/quickstart/api"
+	"github.com/otelkit/otelkit/otelbridge"
+)
+
+func main() {
+	addr := flag.String("addr", "127.0.0.1:8080", "address to listen on")
+	demo := flag.Bool("demo", false, "call the service's own routes, print what the client and telemetry got, and exit")
+	flag.Parse()
+	if err := run(*addr, *demo, os.Stdout); err != nil {
+		log.Fatal(err)
+	}
+}
+
+func run(addr string, demo bool, out io.Writer) error {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	opts := []otelbridge.Option{otelbridge.WithServiceName("quickstart")}
+	var seen *observer
+	if demo {
+		seen = newObserver()
+		opts = append(opts, otelbridge.WithSpanProcessor(seen.spans), otelbridge.WithLogProcessor(seen))
+		if os.Getenv("OTEL_EXPORTER_OTLP_ENDPOINT") == "" {
+			// The demo prints telemetry itself; keep stderr quiet.
+			opts = append(opts, otelbridge.WithWriter(io.Discard))
+		}
+		addr = "127.0.0.1:0"
+	}
+	extra, extraOpts := devPages()
+	opts = append(opts, extraOpts...)
+	shutdown, err := otelbridge.Setup(ctx, opts...)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := shutdown(sctx); err != nil {
+			log.Printf("telemetry shutdown: %v", err)
+		}
+	}()
+
+	handler := otelhttp.NewHandler(api.Routes(extra), "quickstart")
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 5 * time.Second}
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(ln) }()
+	base := "http://" + ln.Addr().String()
+
+	if demo {
+		runErr := runDemo(ctx, base, seen, out)
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		return errors.Join(runErr, srv.Shutdown(sctx))
+	}
+
+	fmt.Fprintf(out, "quickstart listening on %s\n  try: curl -i %s/users/0\n", base, base)
+	select {
+	case <-ctx.Done():
+	case err := <-serveErr:
+		return err
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	return srv.Shutdown(sctx)
+}
