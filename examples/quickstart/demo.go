@@ -206,5 +206,5 @@ func (o *observer) OnEmit(_ context.Context, r *sdklog.Record) error {
 }
 
 func (o *observer) Enabled(context.Context, sdklog.EnabledParameters) bool { return true }
-func (o *observer) Shutdown(context.Context) error                        { return nil }
-func (o *observer) ForceFlush(context.Context) error                      { return nil }
+func (o *observer) Shutdown(context.Context) error                         { return nil }
+func (o *observer) ForceFlush(context.Context) error                       { return nil }

@@ -26,7 +26,7 @@ var (
 		errorsx.Translate("fr", "Utilisateur introuvable"))
 	ErrBadUserID = errorsx.Define(http.StatusBadRequest, "users.bad-id", "The user id must be a number",
 		errorsx.Translate("de", "Die Benutzer-ID muss eine Zahl sein"))
-	ErrBadJSON = errorsx.Define(http.StatusBadRequest, "request.bad-json", "The request body is not valid JSON")
+	ErrBadJSON     = errorsx.Define(http.StatusBadRequest, "request.bad-json", "The request body is not valid JSON")
 	ErrInvalidUser = errorsx.Define(http.StatusUnprocessableEntity, "users.invalid", "The user is not valid",
 		errorsx.Describe("Validation failed; each entry of errors names one problem."))
 	ErrNameRequired  = errorsx.Define(http.StatusUnprocessableEntity, "users.name-required", "A name is required")
