@@ -7,6 +7,7 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"path"
 	"strconv"
 	"strings"
 
@@ -83,7 +84,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Add("Vary", "Accept")
 	if rest == "" {
 		if html > json {
-			h.html(w, r, "index.html", indexPage{Catalog: cat, Prefix: h.prefix})
+			h.html(w, r, "index.html", indexPage{Catalog: cat, LinkBase: linkBase(r)})
 			return
 		}
 		h.json(w, r, http.StatusOK, "application/json", cat)
@@ -98,18 +99,31 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.json(w, r, http.StatusOK, "application/json", e)
 		return
 	}
-	h.html(w, r, "entry.html", entryPage{Entry: e, Title: cat.Title, Prefix: h.prefix})
+	h.html(w, r, "entry.html", entryPage{Entry: e, Title: cat.Title})
 }
 
 type indexPage struct {
 	*Catalog
-	Prefix string
+	LinkBase string // relative path from the index to the entry pages
 }
 
 type entryPage struct {
 	Entry
-	Title  string
-	Prefix string
+	Title string
+}
+
+// linkBase returns the relative link from the index page to its entries,
+// so links hold behind http.StripPrefix and proxies: "./" when the index
+// was asked with a trailing slash, "errors/" when asked as ".../errors".
+func linkBase(r *http.Request) string {
+	p := r.URL.Path
+	if u, err := url.ParseRequestURI(r.RequestURI); err == nil && r.RequestURI != "" {
+		p = u.Path
+	}
+	if p == "" || strings.HasSuffix(p, "/") {
+		return "./"
+	}
+	return "./" + path.Base(p) + "/"
 }
 
 func (h *handler) html(w http.ResponseWriter, r *http.Request, name string, data any) {
