@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Runs every test of otelkit: the root module (vet, race, fuzz seed corpora,
+# examples, allocation budgets), then each nested module (the browser test,
+# the OpenAPI validation, the collector end-to-end test, the benchmarks'
+# allocation guards). It installs or builds what the tests need when it is
+# missing: Debian's chromium, and the collector distribution (bin/).
+#
+#   ./scripts/test.sh          # everything
+#   SKIP_E2E=1 ./scripts/test.sh   # without the collector build and e2e test
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+
+step() { printf '\n=== %s\n' "$*"; }
+
+step "toolchain: $(go version)"
+
+if [ ! -x /usr/bin/chromium ] && [ -z "${SKIP_BROWSER:-}" ]; then
+  step "installing chromium for the /dev/errors browser test"
+  if [ "$(id -u)" = 0 ]; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  else
+    sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  fi
+fi
+
+step "root module: gofmt, go vet"
+unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go') || true)
+if [ -n "$unformatted" ]; then
+  echo "gofmt would change:"; echo "$unformatted"; exit 1
+fi
+go vet ./...
+
+step "root module: go test -race"
+go test -race -count=1 ./...
+
+# Nested modules: each has its own go.mod so that chromedp, the OpenAPI
+# validator, the collector's pdata and the benchmark peers never enter the
+# root go.mod.
+mapfile -t modules < <(find . -name go.mod -not -path './go.mod' -not -path './bin/*' -not -path '*/dist/*' -not -path '*/testdata/*' -printf '%h\n' | sort)
+for dir in "${modules[@]}"; do
+  case "$dir" in
+    ./collector*) continue ;; # collector/test.sh below builds the collector first
+  esac
+  if [ -x "$dir/test.sh" ]; then
+    step "module $dir: $dir/test.sh"
+    "$dir/test.sh"
+  else
+    step "module $dir: go vet, go test"
+    (cd "$dir" && go vet ./... && go test -count=1 ./...)
+  fi
+done
+
+if [ -n "${SKIP_E2E:-}" ]; then
+  step "skipping the collector build and end-to-end test (SKIP_E2E)"
+elif [ -x collector/test.sh ]; then
+  step "collector: build the distribution, run the end-to-end and compose tests"
+  collector/test.sh
+fi
+
+step "all tests passed"
