@@ -354,7 +354,7 @@ func (t *Tracker) rule(g *group, o occurrence) *Notification {
 		}
 		from := now.Add(-t.cfg.rateWindow)
 		for _, ts := range g.rate {
-			if ts.After(from) {
+			if ts.After(from) && !ts.After(now) {
 				inWindow++
 			}
 		}
