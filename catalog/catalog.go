@@ -39,8 +39,9 @@ type Entry struct {
 	// body's "title".
 	Message string `json:"message"`
 	// Type is the problem body's "type": the documentation URL of the
-	// error, set when the catalog has a base URL.
-	Type string `json:"type,omitempty"`
+	// error (base URL + id) when the catalog has a base URL, else
+	// [TypeURNPrefix] + id, as httpx writes it.
+	Type string `json:"type"`
 	// Description is documentation text given with errorsx.Describe.
 	Description string `json:"description,omitempty"`
 	// Translations are the messages in other languages, by language tag.
@@ -59,6 +60,10 @@ type Translation struct {
 	// Message is the message in that language.
 	Message string `json:"message"`
 }
+
+// TypeURNPrefix prefixes an entry's Type when no base URL is set; httpx
+// uses the same prefix for the problem body's "type".
+const TypeURNPrefix = "urn:otelkit:error:"
 
 // Mapped kinds.
 const (
@@ -119,7 +124,8 @@ func WithVersion(version string) Option {
 
 // WithBaseURL sets the documentation base URL: every entry's Type becomes
 // baseURL followed by its id, the URI a problem body's "type" holds when
-// the service is configured with the same base. A relative URL such as
+// the service is configured with the same base (httpx.WithDocsBaseURL).
+// Without it, Type is [TypeURNPrefix] followed by the id. A relative URL such as
 // "/errors/" is allowed. A missing trailing slash is added.
 //
 // [Handler] serves its pages at the path of the base URL.
@@ -213,14 +219,19 @@ func entryOf(d *errorsx.Def, baseURL string) Entry {
 		Description: d.Description(),
 		Builtin:     d.Builtin(),
 	}
-	if baseURL != "" {
-		e.Type = baseURL + d.ID()
-	}
+	e.Type = typeOf(d.ID(), baseURL)
 	for _, t := range d.Translations() {
 		e.Translations = append(e.Translations, Translation{Lang: t.Tag.String(), Message: t.Message})
 	}
 	slices.SortFunc(e.Translations, func(a, b Translation) int { return strings.Compare(a.Lang, b.Lang) })
 	return e
+}
+
+func typeOf(id, baseURL string) string {
+	if baseURL != "" {
+		return baseURL + id
+	}
+	return TypeURNPrefix + id
 }
 
 func mappedOf(m errorsx.Mapping) Mapped {

@@ -79,6 +79,7 @@ func ExampleCatalog_WriteJSON() {
 	//       "id": "order.conflict",
 	//       "status": 409,
 	//       "message": "The order was changed by someone else",
+	//       "type": "urn:otelkit:error:order.conflict",
 	//       "translations": [
 	//         {
 	//           "lang": "fr",

@@ -178,7 +178,7 @@ func exampleJSON(e Entry) (string, error) {
 // problem is the body of the handler's own errors, in the shape of the
 // catalog's Problem schema.
 type problem struct {
-	Type     string `json:"type,omitempty"`
+	Type     string `json:"type"`
 	Title    string `json:"title"`
 	Status   int    `json:"status"`
 	ID       string `json:"id"`
@@ -186,11 +186,7 @@ type problem struct {
 }
 
 func problemBody(d *errorsx.Def, r *http.Request, base string) problem {
-	p := problem{Title: d.Message(), Status: d.Status(), ID: d.ID(), Instance: r.URL.Path}
-	if base != "" {
-		p.Type = base + d.ID()
-	}
-	return p
+	return problem{Type: typeOf(d.ID(), base), Title: d.Message(), Status: d.Status(), ID: d.ID(), Instance: r.URL.Path}
 }
 
 // accepts returns the highest quality the Accept header gives to JSON and

@@ -121,7 +121,7 @@ func TestHandlerIsLive(t *testing.T) {
 	assert.Equal(t, http.StatusOK, rec.Code)
 	var e catalog.Entry
 	require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &e))
-	assert.Equal(t, catalog.Entry{ID: "late", Status: 409, Message: "Defined after the handler"}, e)
+	assert.Equal(t, catalog.Entry{ID: "late", Status: 409, Message: "Defined after the handler", Type: "urn:otelkit:error:late"}, e)
 	assert.Contains(t, get("/").Body.String(), `"id": "late"`)
 }
 

@@ -23,7 +23,7 @@ func (c *Catalog) WriteMarkdown(w io.Writer) error {
 	b.WriteString("|---:|---|---|---|---|---|\n")
 	for _, e := range c.Entries {
 		id := "`" + e.ID + "`"
-		if e.Type != "" {
+		if c.BaseURL != "" {
 			id = "[" + id + "](" + mdURL(e.Type) + ")"
 		}
 		if e.Builtin {

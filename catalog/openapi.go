@@ -42,7 +42,9 @@ type openAPIInfo struct {
 // describe the catalog: the problem+json schema ("Problem" and
 // "ProblemEntry"), one example per id under components.examples, and one
 // response per status under components.responses ("Problem404", ...) whose
-// examples are the ids that can produce it. Operations refer to the
+// examples are the ids that can produce it. A response has the
+// application/problem+json body and, for clients that ask for it, the same
+// body as application/json. Operations refer to the
 // responses with $ref; [Catalog.OpenAPIComponents] gives the same
 // components for merging into an existing document.
 func (c *Catalog) WriteOpenAPI(w io.Writer) error {
@@ -91,18 +93,17 @@ func (c *Catalog) OpenAPIComponents() map[string]any {
 				refs[e.ID] = map[string]any{"$ref": "#/components/examples/" + e.ID}
 			}
 		}
+		schema := map[string]any{
+			"allOf": []any{
+				map[string]any{"$ref": "#/components/schemas/" + ProblemSchema},
+				map[string]any{"properties": map[string]any{"status": map[string]any{"const": status}}},
+			},
+		}
 		resp := map[string]any{
 			"description": fmt.Sprintf("%s: %s", statusText(status), "`"+strings.Join(ids, "`, `")+"`"),
 			"content": map[string]any{
-				ProblemMediaType: map[string]any{
-					"schema": map[string]any{
-						"allOf": []any{
-							map[string]any{"$ref": "#/components/schemas/" + ProblemSchema},
-							map[string]any{"properties": map[string]any{"status": map[string]any{"const": status}}},
-						},
-					},
-					"examples": refs,
-				},
+				ProblemMediaType:   map[string]any{"schema": schema, "examples": refs},
+				"application/json": map[string]any{"schema": schema},
 			},
 			"x-otelkit-ids": ids,
 		}
@@ -136,27 +137,24 @@ func (c *Catalog) OpenAPIComponents() map[string]any {
 }
 
 func exampleBody(e Entry) map[string]any {
-	body := map[string]any{
+	return map[string]any{
+		"type":   e.Type,
 		"title":  e.Message,
 		"status": e.Status,
 		"id":     e.ID,
 	}
-	if e.Type != "" {
-		body["type"] = e.Type
-	}
-	return body
 }
 
 func problemSchema() map[string]any {
 	return map[string]any{
 		"type":        "object",
 		"description": "An error response: RFC 9457 problem details with otelkit's id, info and entries.",
-		"required":    []string{"title", "status", "id"},
+		"required":    []string{"type", "title", "status", "id"},
 		"properties": map[string]any{
 			"type": map[string]any{
 				"type":        "string",
 				"format":      "uri-reference",
-				"description": "The error's documentation URI: the service's docs base URL followed by the id.",
+				"description": "The error's URI: the service's docs base URL followed by the id, or urn:otelkit:error: followed by the id.",
 			},
 			"title": map[string]any{
 				"type":        "string",
@@ -197,7 +195,7 @@ func problemEntrySchema() map[string]any {
 	return map[string]any{
 		"type":        "object",
 		"description": "One of several errors reported in one response.",
-		"required":    []string{"id"},
+		"required":    []string{"id", "title", "status"},
 		"properties": map[string]any{
 			"id": idSchema(),
 			"title": map[string]any{

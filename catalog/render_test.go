@@ -178,5 +178,5 @@ func TestOpenAPIWithoutLanguages(t *testing.T) {
 	resp := comps["responses"].(map[string]any)["Problem409"].(map[string]any)
 	assert.NotContains(t, resp, "headers", "no Content-Language without translations")
 	ex := comps["examples"].(map[string]any)["conflict"].(map[string]any)
-	assert.NotContains(t, ex["value"], "type", "no type without a base URL")
+	assert.Equal(t, "urn:otelkit:error:conflict", ex["value"].(map[string]any)["type"], "the URN without a base URL")
 }
