@@ -1,0 +1,56 @@
+// Package errtrack is otelkit's error tracker without a vendor: it reads the
+// "exception" log records that otelbridge.Capture, otelbridge.Track and httpx
+// emit, groups them by fingerprint, notifies people, and shows them on a
+// /dev/errors page.
+//
+// # Tracking
+//
+// A [Tracker] is an OpenTelemetry SDK log processor
+// (go.opentelemetry.io/otel/sdk/log.Processor). Register it with the
+// LoggerProvider that receives otelkit's records (otelbridge.Setup does this
+// with otelbridge.WithLogProcessor). It ignores every record whose event name
+// is not [EventName] and groups the others by their error.fingerprint
+// attribute (the registered error id, or for unregistered errors a hash of
+// the innermost cause's type and top stack frames), falling back to error.id,
+// then exception.type.
+//
+// Per fingerprint it keeps the error id, HTTP status, count, first and last
+// seen, the latest message, info, extras and trace id, and a ring of recent
+// occurrences with their stacks. Memory is bounded: [WithMaxFingerprints]
+// evicts the fingerprint seen least recently, [WithMaxOccurrences] bounds the
+// ring. Messages, info, extras and attributes are masked with [mask.Default]
+// (or the policy given to [WithMask]) before they are stored, even though
+// their writers mask them already.
+//
+// Times are the records' timestamps, so the rules below follow when errors
+// happened rather than when they were processed.
+//
+// # Notifications
+//
+// A [Notifier] is told about the first occurrence of each fingerprint and,
+// with [WithNotifyRate], about a fingerprint that reaches a number of
+// occurrences within a window; never more than once per fingerprint per
+// window. [SMTPNotifier] mails with net/smtp (STARTTLS, implicit TLS or
+// none; optional auth) and [WebhookNotifier] POSTs JSON.
+//
+// Delivery never runs on the caller's path: notifications wait in a bounded
+// queue ([WithNotifyQueue]) for one worker goroutine that gives every send a
+// timeout ([WithNotifyTimeout]). When the queue is full a notification is
+// dropped, counted in [Stats] and reported with otel.Handle, so a slow or
+// failing mail server never blocks or fails a request. [Tracker.Shutdown]
+// stops the worker.
+//
+// # The /dev/errors page
+//
+// [Tracker.Handler] returns the page: the groups newest first and a detail
+// view per fingerprint with its recent occurrences and stacks, as HTML
+// (self-contained, no external assets) or, for requests that accept
+// application/json, as JSON. Importing the package registers nothing; the
+// service mounts the page where it wants it:
+//
+//	mux.Handle("/dev/errors/", tracker.Handler())
+//
+// By default only requests from loopback addresses are served ([LoopbackOnly]);
+// [WithGuard] replaces that rule, and others get 403. [WithPrefix] moves the
+// page (flask-error-tracker's APP_ERROR_URL_PREFIX).
+package errtrack
