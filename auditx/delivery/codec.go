@@ -234,8 +234,8 @@ func (c *captureProcessor) OnEmit(_ context.Context, r *sdklog.Record) error {
 	return nil
 }
 func (*captureProcessor) Enabled(context.Context, sdklog.EnabledParameters) bool { return true }
-func (*captureProcessor) Shutdown(context.Context) error                          { return nil }
-func (*captureProcessor) ForceFlush(context.Context) error                        { return nil }
+func (*captureProcessor) Shutdown(context.Context) error                         { return nil }
+func (*captureProcessor) ForceFlush(context.Context) error                       { return nil }
 
 func newDecoder() *decoder {
 	return &decoder{providers: make(map[string]*captureProvider)}

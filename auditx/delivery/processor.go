@@ -1,0 +1,610 @@
+package delivery
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	sdklog "go.opentelemetry.io/otel/sdk/log"
+)
+
+var _ sdklog.Processor = (*Processor)(nil)
+
+// entry is one accepted record and its sequence number.
+type entry struct {
+	seq     uint64
+	rec     sdklog.Record
+	spooled bool
+}
+
+// seqRange is a run of records that are only in the spool.
+type seqRange struct {
+	lo, hi uint64
+	count  int
+}
+
+// Processor is an sdklog.Processor that delivers every record it accepts at
+// least once: it writes each batch to a write-ahead spool (one fsync per
+// batch) before exporting it, keeps up to a memory limit of records in memory
+// and retries the exporter with backoff until it succeeds. See the package
+// documentation for the guarantee and its limits.
+type Processor struct {
+	cfg config
+	exp sdklog.Exporter
+	sp  *spool
+	dec *decoder
+	met *metrics
+	lim *limiter
+
+	noSpoolReason string // set when running without a spool
+	noSpoolErr    error
+
+	mu        sync.Mutex
+	nextSeq   uint64
+	intake    []entry
+	spare     []entry
+	writing   []entry
+	mem       []entry
+	ranges    []seqRange
+	dropped   int
+	delivered int
+	stopping  bool
+	space     chan struct{} // closed when intake frees up
+	progress  chan struct{} // closed when anything moves
+
+	writeCh    chan struct{}
+	workCh     chan struct{}
+	kickCh     chan struct{}
+	stopWriter chan struct{}
+	writerDone chan struct{}
+	delivDone  chan struct{}
+	delivCtx   context.Context
+	stopDeliv  context.CancelFunc
+	exportBuf  []sdklog.Record
+
+	shutdownOnce sync.Once
+	shutdownErr  error
+}
+
+// NewProcessor returns a Processor exporting through exp. It opens (or
+// creates) the spool directory given by [WithSpoolDir] and schedules the
+// records a previous process left there for delivery before new ones. A
+// corrupt spool never makes it fail: the bad bytes are quarantined and
+// reported through the error handler. An unusable spool directory is reported
+// the same way and the Processor runs with memory only. It fails only for
+// invalid options or when the metrics cannot be created.
+//
+// The Processor owns exp: its Shutdown shuts exp down. exp should not retry on
+// its own (see the package documentation).
+func NewProcessor(exp sdklog.Exporter, opts ...Option) (*Processor, error) {
+	if exp == nil {
+		return nil, errors.New("delivery: nil exporter")
+	}
+	cfg, err := newConfig(opts)
+	if err != nil {
+		return nil, err
+	}
+	met, err := newMetrics(cfg.meterProvider)
+	if err != nil {
+		return nil, err
+	}
+	p := &Processor{
+		cfg:        cfg,
+		exp:        exp,
+		dec:        newDecoder(),
+		met:        met,
+		lim:        newLimiter(cfg.errorHandler, time.Second),
+		nextSeq:    1,
+		space:      make(chan struct{}),
+		progress:   make(chan struct{}),
+		writeCh:    make(chan struct{}, 1),
+		workCh:     make(chan struct{}, 1),
+		kickCh:     make(chan struct{}, 1),
+		stopWriter: make(chan struct{}),
+		writerDone: make(chan struct{}),
+		delivDone:  make(chan struct{}),
+	}
+	p.intake = make([]entry, 0, cfg.batchSize)
+	p.spare = make([]entry, 0, cfg.batchSize)
+
+	if cfg.dir == "" {
+		p.noSpoolReason = ReasonNoSpool
+		p.noSpoolErr = errors.New("no spool directory configured")
+	} else {
+		sp, rec, err := openSpool(&p.cfg, p.dec, cfg.errorHandler)
+		if err != nil {
+			p.noSpoolReason = dropReason(err)
+			if p.noSpoolReason == ReasonSpoolError {
+				p.noSpoolReason = ReasonSpoolUnwritable
+			}
+			p.noSpoolErr = fmt.Errorf("spool %s unusable: %w", cfg.dir, err)
+			cfg.errorHandler(fmt.Errorf("delivery: %w; audit records are kept in memory only (limit %d) and lost on a crash", p.noSpoolErr, cfg.memoryLimit))
+		} else {
+			p.sp = sp
+			p.nextSeq = rec.maxSeq + 1
+			if rec.pending > 0 {
+				p.ranges = append(p.ranges, seqRange{lo: rec.lo, hi: rec.maxSeq, count: rec.pending})
+			}
+		}
+	}
+
+	p.delivCtx, p.stopDeliv = context.WithCancel(context.Background())
+	go p.writeLoop()
+	go p.deliverLoop()
+	if len(p.ranges) > 0 {
+		signal(p.workCh)
+	}
+	return p, nil
+}
+
+func signal(ch chan struct{}) {
+	select {
+	case ch <- struct{}{}:
+	default:
+	}
+}
+
+// broadcast wakes everyone waiting on p.progress. Call with p.mu held.
+func (p *Processor) broadcast() {
+	close(p.progress)
+	p.progress = make(chan struct{})
+}
+
+// Enabled reports true until Shutdown: the Processor takes every record it is
+// given (routing audits to it is the caller's job).
+func (p *Processor) Enabled(context.Context, sdklog.EnabledParameters) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return !p.stopping
+}
+
+// OnEmit accepts a copy of r for delivery. It returns at once unless the
+// spool writer is a full batch behind, in which case it waits up to the emit
+// timeout and then drops r (counted with reason "emit_timeout"). It ignores
+// ctx cancellation and never returns an error.
+func (p *Processor) OnEmit(_ context.Context, r *sdklog.Record) error {
+	if r == nil {
+		return nil
+	}
+	p.mu.Lock()
+	if p.stopping {
+		p.mu.Unlock()
+		return nil
+	}
+	rec := r.Clone()
+	p.met.emitted.Add(context.Background(), 1)
+	var timer *time.Timer
+wait:
+	for len(p.intake) >= p.cfg.batchSize {
+		if p.cfg.emitTimeout == 0 {
+			p.dropLocked(1)
+			p.mu.Unlock()
+			p.dropEmit()
+			return nil
+		}
+		if timer == nil {
+			timer = time.NewTimer(p.cfg.emitTimeout)
+			defer timer.Stop()
+		}
+		ch := p.space
+		p.mu.Unlock()
+		select {
+		case <-ch:
+			p.mu.Lock()
+		case <-timer.C:
+			p.mu.Lock()
+			if len(p.intake) < p.cfg.batchSize && !p.stopping {
+				break wait // room appeared just as the timer fired
+			}
+			p.dropLocked(1)
+			p.mu.Unlock()
+			p.dropEmit()
+			return nil
+		}
+		if p.stopping {
+			p.dropLocked(1)
+			p.mu.Unlock()
+			p.met.drop(1, ReasonShutdown)
+			return nil
+		}
+	}
+	p.intake = append(p.intake, entry{seq: p.nextSeq, rec: rec})
+	p.nextSeq++
+	p.mu.Unlock()
+	signal(p.writeCh)
+	return nil
+}
+
+func (p *Processor) dropLocked(n int) { p.dropped += n }
+
+func (p *Processor) dropEmit() {
+	p.met.drop(1, ReasonEmitTimeout)
+	p.lim.report(ReasonEmitTimeout, fmt.Errorf("delivery: audit record dropped: spool writer %d records behind for %v (emit timeout)", p.cfg.batchSize, p.cfg.emitTimeout))
+}
+
+// writeLoop moves intake batches to the spool (one fsync each) and then to
+// memory or to a disk-only range.
+func (p *Processor) writeLoop() {
+	defer close(p.writerDone)
+	for {
+		stop := false
+		select {
+		case <-p.writeCh:
+		case <-p.stopWriter:
+			stop = true
+		}
+		for {
+			p.mu.Lock()
+			if len(p.intake) == 0 {
+				p.mu.Unlock()
+				break
+			}
+			batch := p.intake
+			p.intake = p.spare[:0]
+			p.spare = nil
+			p.writing = batch
+			close(p.space)
+			p.space = make(chan struct{})
+			p.mu.Unlock()
+
+			p.store(batch)
+
+			clear(batch)
+			p.mu.Lock()
+			p.spare = batch[:0]
+			p.mu.Unlock()
+		}
+		if stop {
+			return
+		}
+	}
+}
+
+func (p *Processor) store(batch []entry) {
+	var (
+		n      int
+		err    error
+		reason = p.noSpoolReason
+	)
+	if p.sp != nil {
+		n, err = p.sp.append(batch)
+		if err != nil {
+			reason = dropReason(err)
+		}
+	} else {
+		err = p.noSpoolErr
+	}
+
+	drops := 0
+	p.mu.Lock()
+	p.writing = nil
+	for i := range batch {
+		e := batch[i]
+		switch {
+		case len(p.mem) < p.cfg.memoryLimit:
+			p.mem = append(p.mem, e)
+		case e.spooled:
+			if k := len(p.ranges) - 1; k >= 0 && p.ranges[k].hi+1 == e.seq {
+				p.ranges[k].hi = e.seq
+				p.ranges[k].count++
+			} else {
+				p.ranges = append(p.ranges, seqRange{lo: e.seq, hi: e.seq, count: 1})
+			}
+		default:
+			drops++
+		}
+	}
+	p.dropped += drops
+	p.broadcast()
+	p.mu.Unlock()
+
+	if n > 0 {
+		p.met.spooled.Add(context.Background(), int64(n))
+	}
+	if drops > 0 {
+		p.met.drop(drops, reason)
+	}
+	if err != nil && (p.sp != nil || drops > 0) {
+		p.lim.report("spool", fmt.Errorf("delivery: spooling %d audit records failed (%d kept in memory only, %d dropped, reason %s): %w",
+			len(batch), len(batch)-n-drops, drops, reason, err))
+	}
+	signal(p.workCh)
+}
+
+// lowWater is the smallest sequence number not yet delivered or dropped.
+// Call with p.mu held.
+func (p *Processor) lowWater() uint64 {
+	low := p.nextSeq
+	if len(p.intake) > 0 {
+		low = min(low, p.intake[0].seq)
+	}
+	if len(p.writing) > 0 {
+		low = min(low, p.writing[0].seq)
+	}
+	if len(p.mem) > 0 {
+		low = min(low, p.mem[0].seq)
+	}
+	if len(p.ranges) > 0 {
+		low = min(low, p.ranges[0].lo)
+	}
+	return low
+}
+
+// pendingLocked counts records accepted and not yet delivered or dropped.
+func (p *Processor) pendingLocked() int {
+	n := len(p.intake) + len(p.writing) + len(p.mem)
+	for _, r := range p.ranges {
+		n += r.count
+	}
+	return n
+}
+
+// deliverLoop exports records in sequence order: from memory, or from the
+// spool for ranges that did not fit in memory, retrying with backoff.
+func (p *Processor) deliverLoop() {
+	defer close(p.delivDone)
+	backoff := p.cfg.backoffInitial
+	for {
+		p.mu.Lock()
+		fromDisk := len(p.ranges) > 0 && (len(p.mem) == 0 || p.ranges[0].lo < p.mem[0].seq)
+		var rng seqRange
+		recs := p.exportBuf[:0]
+		switch {
+		case fromDisk:
+			rng = p.ranges[0]
+		case len(p.mem) > 0:
+			for i := 0; i < len(p.mem) && i < p.cfg.batchSize; i++ {
+				if len(p.ranges) > 0 && p.mem[i].seq >= p.ranges[0].lo {
+					break
+				}
+				recs = append(recs, p.mem[i].rec)
+			}
+		}
+		p.mu.Unlock()
+
+		var next uint64
+		var skipped int
+		if fromDisk {
+			var err error
+			recs, next, skipped, err = p.sp.read(rng.lo, rng.hi, p.cfg.batchSize)
+			if err != nil {
+				p.lim.report("read", fmt.Errorf("delivery: reading spool: %w", err))
+				if !p.sleep(&backoff) {
+					return
+				}
+				continue
+			}
+		} else if len(recs) == 0 {
+			select {
+			case <-p.workCh:
+				continue
+			case <-p.delivCtx.Done():
+				return
+			}
+		}
+
+		var dropReason string
+		if len(recs) > 0 {
+			ctx, cancel := context.WithTimeout(p.delivCtx, p.cfg.exportTimeout)
+			err := p.exp.Export(ctx, recs)
+			cancel()
+			if err != nil {
+				if p.delivCtx.Err() != nil {
+					return
+				}
+				if p.cfg.permanent == nil || !p.cfg.permanent(err) {
+					p.cfg.errorHandler(fmt.Errorf("delivery: export of %d audit records failed, retrying in %v: %w", len(recs), backoff, err))
+					if !p.sleep(&backoff) {
+						return
+					}
+					continue
+				}
+				dropReason = ReasonRejected
+				p.cfg.errorHandler(fmt.Errorf("delivery: %d audit records dropped: exporter rejected them permanently: %w", len(recs), err))
+			}
+		}
+		backoff = p.cfg.backoffInitial
+
+		p.mu.Lock()
+		n := len(recs)
+		if fromDisk {
+			r := &p.ranges[0]
+			r.lo = next
+			r.count -= n + skipped
+			if r.lo > r.hi {
+				p.ranges = p.ranges[1:]
+			}
+		} else {
+			clear(p.mem[:n])
+			p.mem = p.mem[n:]
+			if len(p.mem) == 0 {
+				p.mem = p.mem[:0:0]
+			}
+		}
+		if dropReason == "" {
+			p.delivered += n
+		} else {
+			p.dropped += n
+		}
+		p.dropped += skipped
+		low := p.lowWater()
+		p.broadcast()
+		p.mu.Unlock()
+		clear(recs)
+		p.exportBuf = recs[:0]
+
+		if dropReason == "" {
+			p.met.delivered.Add(context.Background(), int64(n))
+		} else {
+			p.met.drop(n, dropReason)
+		}
+		if skipped > 0 {
+			p.met.drop(skipped, ReasonCorrupt)
+			p.cfg.errorHandler(fmt.Errorf("%w: %d spooled records failed their checksum or decoding and were skipped", ErrCorruptSpool, skipped))
+		}
+		if p.sp != nil {
+			if err := p.sp.release(low); err != nil {
+				p.lim.report("release", fmt.Errorf("delivery: releasing delivered spool segments: %w", err))
+			}
+		}
+	}
+}
+
+// sleep waits for the backoff (or a kick from ForceFlush/Shutdown) and
+// doubles it. It returns false when the deliverer must stop.
+func (p *Processor) sleep(backoff *time.Duration) bool {
+	t := time.NewTimer(*backoff)
+	defer t.Stop()
+	*backoff = min(2**backoff, p.cfg.backoffMax)
+	select {
+	case <-t.C:
+	case <-p.kickCh:
+	case <-p.delivCtx.Done():
+		return false
+	}
+	return true
+}
+
+// ForceFlush waits until every record accepted before the call is delivered
+// (or dropped), retrying the exporter immediately once. It honours ctx and
+// then returns an error saying how many records are still pending.
+func (p *Processor) ForceFlush(ctx context.Context) error {
+	p.mu.Lock()
+	if p.stopping {
+		p.mu.Unlock()
+		return nil
+	}
+	target := p.nextSeq
+	p.mu.Unlock()
+	signal(p.writeCh)
+	signal(p.kickCh)
+	if err := p.waitDelivered(ctx, target); err != nil {
+		return fmt.Errorf("delivery: force flush: %w", err)
+	}
+	return p.exp.ForceFlush(ctx)
+}
+
+func (p *Processor) waitDelivered(ctx context.Context, target uint64) error {
+	for {
+		p.mu.Lock()
+		low := p.lowWater()
+		pending := p.pendingLocked()
+		ch := p.progress
+		p.mu.Unlock()
+		if low >= target {
+			return nil
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return fmt.Errorf("%d audit records not yet delivered: %w", pending, ctx.Err())
+		}
+	}
+}
+
+// Shutdown stops accepting records, writes the ones still in memory to the
+// spool, and waits until every record accepted before it is delivered or ctx
+// is done. It then stops its goroutines, closes the spool and shuts the
+// exporter down. When anything was not delivered it returns an
+// *[UndeliveredError] saying how many records are safe in the spool (the next
+// Processor on the same directory delivers them) and how many are lost.
+// Calls after the first return nil.
+func (p *Processor) Shutdown(ctx context.Context) error {
+	first := false
+	p.shutdownOnce.Do(func() {
+		first = true
+		p.shutdownErr = p.shutdown(ctx)
+	})
+	if !first {
+		return nil
+	}
+	return p.shutdownErr
+}
+
+func (p *Processor) shutdown(ctx context.Context) error {
+	p.mu.Lock()
+	p.stopping = true
+	target := p.nextSeq
+	close(p.space)
+	p.space = make(chan struct{})
+	p.mu.Unlock()
+
+	close(p.stopWriter)
+	signal(p.kickCh)
+	waitErr := p.waitDelivered(ctx, target)
+
+	p.stopDeliv()
+	<-p.delivDone
+	<-p.writerDone
+
+	p.mu.Lock()
+	ue := &UndeliveredError{Dropped: p.dropped}
+	if p.sp != nil {
+		ue.Dir = p.cfg.dir
+	}
+	for _, e := range p.mem {
+		ue.Undelivered++
+		if e.spooled {
+			ue.Spooled++
+		}
+	}
+	for _, r := range p.ranges {
+		ue.Undelivered += r.count
+		ue.Spooled += r.count
+	}
+	low := p.lowWater()
+	p.mu.Unlock()
+
+	var errs []error
+	if p.sp != nil {
+		p.sp.closeWriter()
+		if err := p.sp.release(low); err != nil {
+			errs = append(errs, fmt.Errorf("delivery: releasing spool: %w", err))
+		}
+		p.sp.close()
+	}
+	p.dec.shutdown(ctx)
+	if ue.Undelivered > 0 || ue.Dropped > 0 {
+		ue.Err = waitErr
+		errs = append([]error{ue}, errs...)
+	}
+	if err := p.exp.Shutdown(ctx); err != nil {
+		errs = append(errs, fmt.Errorf("delivery: exporter shutdown: %w", err))
+	}
+	return errors.Join(errs...)
+}
+
+// UndeliveredError is returned by [Processor.Shutdown] when some records were
+// not delivered.
+type UndeliveredError struct {
+	// Undelivered counts records accepted before Shutdown and not delivered
+	// when it returned.
+	Undelivered int
+	// Spooled counts those of them that are safe in the spool directory Dir;
+	// the next Processor opened on Dir delivers them.
+	Spooled int
+	// Dropped counts records given up during the Processor's life (see the
+	// otelkit.audit.dropped counter for reasons).
+	Dropped int
+	// Dir is the spool directory, empty when running without a spool.
+	Dir string
+	// Err is why delivery stopped, typically the context's error.
+	Err error
+}
+
+// Lost is the number of undelivered records that are not in the spool.
+func (e *UndeliveredError) Lost() int { return e.Undelivered - e.Spooled }
+
+func (e *UndeliveredError) Error() string {
+	msg := fmt.Sprintf("delivery: %d audit records not delivered (%d safe in spool %q, %d lost), %d dropped earlier",
+		e.Undelivered, e.Spooled, e.Dir, e.Lost(), e.Dropped)
+	if e.Err != nil {
+		msg += ": " + e.Err.Error()
+	}
+	return msg
+}
+
+// Unwrap returns Err.
+func (e *UndeliveredError) Unwrap() error { return e.Err }
