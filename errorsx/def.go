@@ -139,7 +139,7 @@ func (d *Def) With(key string, value any) *Error {
 func (d *Def) Wrap(err error) *Error {
 	e := &Error{def: d, cause: err}
 	if d.status >= 500 {
-		e.pcs = callers(3)
+		e.pcs = callers(2)
 	}
 	return e
 }
@@ -191,7 +191,19 @@ func builtinByID(id string) *Def {
 	case MethodNotAllowed.id:
 		return MethodNotAllowed
 	}
+	if status := statusFromID(id); status != 0 {
+		if d := statusDef(status); d.id == id {
+			return d
+		}
+	}
 	return nil
+}
+
+// reservedID reports whether id belongs to the built-in definitions: the
+// ids of Internal, NotFound and MethodNotAllowed and every "http.<status>"
+// of the generic definitions of Join.
+func reservedID(id string) bool {
+	return builtinByID(id) != nil || statusFromID(id) != 0
 }
 
 // newDef validates and builds a definition; it panics naming the id.
@@ -202,7 +214,7 @@ func newDef(status int, id, message string, opts []DefOption) *Def {
 	if !validID(id) {
 		panic(fmt.Sprintf("errorsx: Define(%q): id must use only a-z, 0-9, '.', '_' and '-'", id))
 	}
-	if builtinByID(id) != nil {
+	if reservedID(id) {
 		panic(fmt.Sprintf("errorsx: Define(%q): id is reserved for the built-in definition", id))
 	}
 	if status < 400 || status > 599 {

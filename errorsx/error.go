@@ -77,7 +77,7 @@ func (e *Error) Wrap(err error) *Error {
 	c := *e
 	c.cause = err
 	if c.def.status >= 500 && c.pcs == nil {
-		c.pcs = callers(3)
+		c.pcs = callers(2)
 	}
 	return &c
 }
@@ -169,6 +169,9 @@ func Join(status int, errs ...error) *Error {
 	return statusDef(status).Join(errs...)
 }
 
+// callers returns the program counters of the stack above the function
+// that calls callers, skipping skip frames: callers(2) called from Wrap
+// starts at the caller of Wrap.
 func callers(skip int) []uintptr {
 	var buf [32]uintptr
 	n := runtime.Callers(skip+1, buf[:])

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"reflect"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -271,8 +272,8 @@ func (r *Registry) lookupErr(err error) *Def {
 	for p := r; p != nil; p = p.parent {
 		if p.nvals.Load() > 0 {
 			if comparable {
-				if d, ok := p.vals.Load(err); ok {
-					return d.(*Def)
+				if d := loadValue(&p.vals, err); d != nil {
+					return d
 				}
 			}
 			if hasIs {
@@ -306,12 +307,32 @@ func (r *Registry) lookupErr(err error) *Def {
 	return nil
 }
 
+// loadValue looks err up among the mapped values. A value of a comparable
+// type may still hold an uncomparable one (a struct with an error field
+// holding a slice type), which cannot be hashed: such a value is mapped to
+// nothing rather than panicking while an error is being handled.
+func loadValue(vals *sync.Map, err error) (d *Def) {
+	defer func() {
+		if recover() != nil {
+			d = nil
+		}
+	}()
+	if v, ok := vals.Load(err); ok {
+		return v.(*Def)
+	}
+	return nil
+}
+
+// appendCOW publishes cur+v. Writers hold r.mu, so appending in place into
+// spare capacity is safe: readers only see elements below the length they
+// loaded, and those are never written again. Growth is amortised, so
+// registering n mappings costs O(n), not O(n²).
 func appendCOW[T any](p *atomic.Pointer[[]T], v T) {
 	var cur []T
 	if c := p.Load(); c != nil {
 		cur = *c
 	}
-	next := append(append(make([]T, 0, len(cur)+1), cur...), v)
+	next := append(cur, v)
 	p.Store(&next)
 }
 
@@ -340,9 +361,18 @@ func Lookup(id string) (*Def, bool) { return defaultRegistry.Lookup(id) }
 // Generic definitions for Join(status, ...), made on first use.
 var statusDefs [200]atomic.Pointer[Def]
 
+// statusDef returns the generic definition of a 4xx or 5xx status: id
+// "http.<status>" and the status text as message. 404, 405 and 500 (and any
+// status outside 400–599) use the built-in definitions, so that one id
+// never names two definitions.
 func statusDef(status int) *Def {
-	if status < 400 || status > 599 || status == http.StatusInternalServerError {
+	switch {
+	case status < 400 || status > 599 || status == http.StatusInternalServerError:
 		return Internal
+	case status == http.StatusNotFound:
+		return NotFound
+	case status == http.StatusMethodNotAllowed:
+		return MethodNotAllowed
 	}
 	slot := &statusDefs[status-400]
 	if d := slot.Load(); d != nil {
@@ -352,7 +382,20 @@ func statusDef(status int) *Def {
 	if text == "" {
 		text = fmt.Sprintf("HTTP %d", status)
 	}
-	id := strings.ToLower(strings.NewReplacer(" ", "-", "'", "").Replace(text))
+	id := "http." + strconv.Itoa(status)
 	slot.CompareAndSwap(nil, &Def{status: status, id: id, message: text, builtin: true})
 	return slot.Load()
+}
+
+// statusFromID returns the status of a generic id "http.<status>", or 0.
+func statusFromID(id string) int {
+	rest, ok := strings.CutPrefix(id, "http.")
+	if !ok || len(rest) != 3 {
+		return 0
+	}
+	n, err := strconv.Atoi(rest)
+	if err != nil || n < 400 || n > 599 {
+		return 0
+	}
+	return n
 }
