@@ -3,6 +3,8 @@ package auditx
 import (
 	"strconv"
 	"strings"
+
+	"go.opentelemetry.io/otel/attribute"
 )
 
 // segment is one piece of a parsed template: literal text, or a reference
@@ -34,7 +36,8 @@ func (e *TemplateError) Error() string {
 // parseTemplate splits s into literal and parameter segments.
 //
 // A parameter is written {name}; a name starts with an ASCII letter or '_'
-// and continues with ASCII letters, digits, '_', '.' or '-'. "{{" and "}}"
+// and continues with ASCII letters, digits, '_', '.' or '-', and is not one
+// of the audit.* keys auditx sets itself. "{{" and "}}"
 // stand for a literal '{' and '}'. Anything else involving braces is an
 // error.
 func parseTemplate(s string) (*template, error) {
@@ -70,6 +73,9 @@ func parseTemplate(s string) (*template, error) {
 			}
 			if !validParamName(name) {
 				return nil, &TemplateError{Template: s, Offset: i, Reason: "invalid placeholder name " + strconv.Quote(name)}
+			}
+			if reserved(attribute.Key(name)) {
+				return nil, &TemplateError{Template: s, Offset: i, Reason: "reserved placeholder name " + strconv.Quote(name)}
 			}
 			flush()
 			t.segs = append(t.segs, segment{param: t.paramIndex(name)})

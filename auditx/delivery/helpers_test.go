@@ -334,3 +334,7 @@ func spooledIDs(t testing.TB, dir string) map[string]bool {
 	}
 	return out
 }
+
+func sdklogEnabledParams() sdklog.EnabledParameters {
+	return sdklog.EnabledParameters{}
+}
