@@ -190,9 +190,17 @@ func loadCatalog(ctx context.Context, f catalogFlags, stderr io.Writer) (*catalo
 	if f.tags != "" {
 		args = append(args, "-tags", f.tags)
 	}
-	args = append(args, ".")
+	// Run from the user's directory so compiler messages name their files
+	// as the user sees them.
+	rel, err := filepath.Rel(dir, gen)
+	if err != nil || strings.HasPrefix(rel, "..") {
+		rel = gen
+	} else {
+		rel = "." + string(filepath.Separator) + rel
+	}
+	args = append(args, rel)
 	cmd := exec.CommandContext(ctx, "go", args...)
-	cmd.Dir = gen
+	cmd.Dir = dir
 	var out, errOut bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errOut
 	if err := cmd.Run(); err != nil {

@@ -1,0 +1,277 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/otelkit/otelkit/catalog"
+)
+
+// repoRoot is the root of the otelkit module.
+func repoRoot(t *testing.T) string {
+	t.Helper()
+	root, err := filepath.Abs(filepath.Join("..", ".."))
+	require.NoError(t, err)
+	require.FileExists(t, filepath.Join(root, "go.mod"))
+	return root
+}
+
+// newService copies testdata/svc into a module of its own that requires
+// otelkit through a replace directive, as a user's service would, plus the
+// extra files given (path -> content).
+func newService(t *testing.T, extra map[string]string) string {
+	t.Helper()
+	root := repoRoot(t)
+	dir := t.TempDir()
+	require.NoError(t, os.CopyFS(dir, os.DirFS(filepath.Join("testdata", "svc"))))
+	gomod := "module example.com/svc\n\ngo 1.26.0\n\nrequire github.com/otelkit/otelkit v0.0.0\n\n" +
+		"replace github.com/otelkit/otelkit => " + root + "\n"
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "go.mod"), []byte(gomod), 0o644))
+	sum, err := os.ReadFile(filepath.Join(root, "go.sum"))
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "go.sum"), sum, 0o644))
+	for name, content := range extra {
+		p := filepath.Join(dir, filepath.FromSlash(name))
+		require.NoError(t, os.MkdirAll(filepath.Dir(p), 0o755))
+		require.NoError(t, os.WriteFile(p, []byte(content), 0o644))
+	}
+	return dir
+}
+
+// runCmd runs the command in-process and returns its exit code and output.
+func runCmd(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	code = run(t.Context(), args, &out, &errOut)
+	return code, out.String(), errOut.String()
+}
+
+const brokenPkg = `package broken
+
+import "github.com/otelkit/otelkit/errorsx"
+
+var ErrBroken = errorsx.Define(400, "broken", nope)
+`
+
+const dupPkg = `package dup
+
+import "github.com/otelkit/otelkit/errorsx"
+
+var ErrDup = errorsx.Define(409, "auth.rate-limited", "Defined twice")
+`
+
+func TestCatalogCommand(t *testing.T) {
+	// The go.mod of the service gets its indirect requirements on the first
+	// build, as "go mod tidy" would add them.
+	t.Setenv("GOFLAGS", "-mod=mod")
+	t.Setenv("GOWORK", "off")
+	svc := newService(t, map[string]string{
+		"broken/broken.go": brokenPkg,
+		"dup/dup.go":       dupPkg,
+		"docs/README.md":   "no Go here\n",
+	})
+
+	tests := []struct {
+		name      string
+		args      []string
+		code      int
+		stdout    []string
+		notStdout []string
+		stderr    []string
+		check     func(t *testing.T, stdout string)
+	}{
+		{
+			name: "markdown of several packages, package main skipped",
+			args: []string{"./api", "./internal/...", "./cmd/..."},
+			stdout: []string{
+				"# Errors\n",
+				"| 404 Not Found | `user.not-found` | The user was not found | No user has the id given in the path. |",
+				"| 402 Payment Required | `billing.payment-required` | The account has no credit left \\| top up first |",
+				"type `*json.SyntaxError` from `encoding/json`",
+				"value `sql: no rows in result set` (`*errors.errorString`)",
+				"## Missing translations",
+			},
+			notStdout: []string{"main.conflict"},
+			stderr:    []string{"skipping example.com/svc/cmd/server: package main cannot be imported"},
+		},
+		{
+			name: "json",
+			args: []string{"-format", "json", "-title", "Svc errors", "-version", "1.2.3", "./api"},
+			check: func(t *testing.T, stdout string) {
+				c, err := catalog.ReadJSON(strings.NewReader(stdout))
+				require.NoError(t, err)
+				assert.Equal(t, "Svc errors", c.Title)
+				assert.Equal(t, "1.2.3", c.Version)
+				var ids []string
+				for _, e := range c.Entries {
+					ids = append(ids, e.ID)
+				}
+				assert.Equal(t, []string{"request.bad-json", "not-found", "user.not-found", "method-not-allowed", "auth.rate-limited", "internal"}, ids)
+			},
+		},
+		{
+			name:   "openapi with a base URL",
+			args:   []string{"-format", "openapi", "-base-url", "https://svc.example.com/errors", "./api"},
+			stdout: []string{`"openapi": "3.1.0"`, `"type": "https://svc.example.com/errors/user.not-found"`, `"Problem429"`},
+			check: func(t *testing.T, stdout string) {
+				assert.True(t, json.Valid([]byte(stdout)))
+			},
+		},
+		{
+			name:   "check translations fails and lists the gaps",
+			args:   []string{"-check-translations", "./api", "./internal/..."},
+			code:   1,
+			stdout: []string{"missing translations (languages in use: de, fr):\n", "  request.bad-json: fr\n", "  billing.payment-required: de, fr\n", "  auth.rate-limited: de, fr\n"},
+		},
+		{
+			name:   "check translations passes without translations",
+			args:   []string{"-check-translations", "./internal/billing"},
+			stdout: []string{"ok: every error has every language (none)"},
+		},
+		{
+			name:   "no packages",
+			args:   []string{"./docs/..."},
+			code:   1,
+			stderr: []string{"otelkit catalog: no packages match ./docs/...", "matched no packages"},
+		},
+		{
+			name:   "missing directory",
+			args:   []string{"./nothing/..."},
+			code:   1,
+			stderr: []string{"otelkit catalog: go list ./nothing/...:", "no such file or directory"},
+		},
+		{
+			name:   "unknown package",
+			args:   []string{"example.com/svc/nope"},
+			code:   1,
+			stderr: []string{"otelkit catalog: go list example.com/svc/nope:", "example.com/svc/nope"},
+		},
+		{
+			name:   "only package main",
+			args:   []string{"./cmd/server"},
+			code:   1,
+			stderr: []string{"skipping example.com/svc/cmd/server", "no importable packages in ./cmd/server (only package main)"},
+		},
+		{
+			name:   "build failure shows the compiler output",
+			args:   []string{"./broken"},
+			code:   1,
+			stderr: []string{"building and running the catalog program for ./broken failed", "broken.go:5:", "undefined: nope"},
+		},
+		{
+			name:   "a panic at definition shows the panic",
+			args:   []string{"./api", "./dup"},
+			code:   1,
+			stderr: []string{`errorsx: Define("auth.rate-limited"): id already defined`},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, stdout, stderr := runCmd(t, append([]string{"catalog", "-C", svc}, tt.args...)...)
+			assert.Equal(t, tt.code, code, "stderr: %s", stderr)
+			for _, s := range tt.stdout {
+				assert.Contains(t, stdout, s)
+			}
+			for _, s := range tt.notStdout {
+				assert.NotContains(t, stdout, s)
+			}
+			for _, s := range tt.stderr {
+				assert.Contains(t, stderr, s)
+			}
+			if tt.check != nil {
+				tt.check(t, stdout)
+			}
+		})
+	}
+
+	t.Run("output file", func(t *testing.T) {
+		code, stdout, stderr := runCmd(t, "catalog", "-C", svc, "-o", "ERRORS.md", "./api")
+		require.Equal(t, 0, code, stderr)
+		assert.Empty(t, stdout)
+		md, err := os.ReadFile(filepath.Join(svc, "ERRORS.md"))
+		require.NoError(t, err)
+		assert.Contains(t, string(md), "`user.not-found`")
+	})
+
+	t.Run("from a subdirectory", func(t *testing.T) {
+		code, stdout, stderr := runCmd(t, "catalog", "-C", filepath.Join(svc, "api"), "-format", "json", "../internal/billing", ".")
+		require.Equal(t, 0, code, stderr)
+		assert.Contains(t, stdout, `"id": "billing.payment-required"`)
+		assert.Contains(t, stdout, `"id": "user.not-found"`)
+	})
+
+	t.Run("the temporary program is removed", func(t *testing.T) {
+		var left []string
+		require.NoError(t, filepath.WalkDir(svc, func(p string, d os.DirEntry, err error) error {
+			if strings.HasPrefix(d.Name(), "_otelkit_catalog_") {
+				left = append(left, p)
+			}
+			return err
+		}))
+		assert.Empty(t, left)
+	})
+}
+
+func TestCatalogCommandUsage(t *testing.T) {
+	tests := []struct {
+		name   string
+		args   []string
+		code   int
+		stderr string
+		stdout string
+	}{
+		{"no command", nil, 2, "Usage:", ""},
+		{"unknown command", []string{"frobnicate"}, 2, `unknown command "frobnicate"`, ""},
+		{"help", []string{"help"}, 0, "", "otelkit catalog [flags] [packages]"},
+		{"bad format", []string{"catalog", "-format", "yaml", "."}, 2, `unknown -format "yaml"`, ""},
+		{"bad flag", []string{"catalog", "-nope"}, 2, "flag provided but not defined: -nope", ""},
+		{"catalog help", []string{"catalog", "-h"}, 0, "-check-translations", ""},
+		{"not in a module", []string{"catalog", "-C", t.TempDir(), "."}, 1, "is not inside a Go module", ""},
+	}
+	t.Setenv("GOWORK", "off")
+	t.Setenv("GOFLAGS", "")
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, stdout, stderr := runCmd(t, tt.args...)
+			assert.Equal(t, tt.code, code)
+			assert.Contains(t, stderr, tt.stderr)
+			assert.Contains(t, stdout, tt.stdout)
+		})
+	}
+}
+
+func TestGenParent(t *testing.T) {
+	root := filepath.FromSlash("/m")
+	pkg := func(dir string, main bool) listedPackage {
+		p := listedPackage{Dir: filepath.FromSlash(dir)}
+		p.Module = &struct {
+			Path string
+			Dir  string
+			Main bool
+		}{Path: "m", Dir: root, Main: main}
+		return p
+	}
+	tests := []struct {
+		name string
+		pkgs []listedPackage
+		want string
+	}{
+		{"one package", []listedPackage{pkg("/m/a/internal/x", true)}, "/m/a/internal/x"},
+		{"siblings", []listedPackage{pkg("/m/a/b", true), pkg("/m/a/c/d", true)}, "/m/a"},
+		{"root and below", []listedPackage{pkg("/m", true), pkg("/m/a", true)}, "/m"},
+		{"a dependency", []listedPackage{pkg("/m/a", true), pkg("/cache/dep", false)}, "/m"},
+		{"standard library", []listedPackage{{Dir: "/usr/lib/go/src/net"}}, "/m"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			assert.Equal(t, filepath.FromSlash(tt.want), genParent(root, tt.pkgs))
+		})
+	}
+}

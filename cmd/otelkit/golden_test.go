@@ -1,0 +1,52 @@
+package main
+
+import (
+	"flag"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+var update = flag.Bool("update", false, "rewrite the quickstart's golden catalog files")
+
+// quickstartGoldens are the committed catalogs of the quickstart, relative
+// to the repository root, by format.
+var quickstartGoldens = []struct {
+	format string
+	file   string
+}{
+	{"markdown", "examples/quickstart/ERRORS.md"},
+	{"json", "catalog/testdata/quickstart.json"},
+	{"openapi", "catalog/testdata/quickstart.openapi.json"},
+}
+
+// TestQuickstartGolden runs the catalog command on the quickstart's api
+// package and compares each format with its committed file, so a change to
+// an error's status, id, message or translations shows in review.
+// Regenerate with:
+//
+//	go test ./cmd/otelkit -run TestQuickstartGolden -update
+func TestQuickstartGolden(t *testing.T) {
+	root := repoRoot(t)
+	t.Setenv("GOFLAGS", "-mod=readonly") // never touch the repository's go.mod
+	for _, g := range quickstartGoldens {
+		t.Run(g.format, func(t *testing.T) {
+			code, stdout, stderr := runCmd(t, "catalog", "-C", root, "-format", g.format,
+				"-title", "otelkit quickstart errors", "./examples/quickstart/api")
+			require.Equal(t, 0, code, stderr)
+			path := filepath.Join(root, filepath.FromSlash(g.file))
+			if *update {
+				require.NoError(t, os.MkdirAll(filepath.Dir(path), 0o755))
+				require.NoError(t, os.WriteFile(path, []byte(stdout), 0o644))
+				return
+			}
+			want, err := os.ReadFile(path)
+			require.NoError(t, err, "run with -update to create it")
+			assert.Equal(t, string(want), stdout,
+				"the quickstart's catalog changed; review and run: go test ./cmd/otelkit -run TestQuickstartGolden -update")
+		})
+	}
+}
