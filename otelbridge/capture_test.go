@@ -1,0 +1,219 @@
+package otelbridge_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/log"
+
+	"github.com/otelkit/otelkit/errorsx"
+	"github.com/otelkit/otelkit/mask"
+	"github.com/otelkit/otelkit/otelbridge"
+)
+
+var (
+	reg         = errorsx.Default()
+	errQuota    = reg.Define(http.StatusTooManyRequests, "otelbridge-test.quota", "Quota exceeded")
+	errDatabase = reg.Define(http.StatusServiceUnavailable, "otelbridge-test.database", "Database unavailable")
+	errSentinel = errors.New("sentinel")
+	_           = func() bool { reg.Map(errSentinel, errQuota); return true }()
+)
+
+func TestRecordError(t *testing.T) {
+	tests := []struct {
+		name       string
+		err        error
+		wantID     string
+		wantStatus codes.Code
+		wantStack  bool
+		wantLog    bool
+	}{
+		{"4xx definition", errQuota, "otelbridge-test.quota", codes.Unset, false, false},
+		{"mapped sentinel", fmt.Errorf("wrapped: %w", errSentinel), "otelbridge-test.quota", codes.Unset, false, false},
+		{"5xx occurrence", errDatabase.Wrap(errors.New("dial tcp: refused")), "otelbridge-test.database", codes.Error, true, true},
+		{"unregistered", errors.New("boom"), "internal", codes.Error, true, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rec, sink := installProviders(t)
+			ctx, span := otel.Tracer("test").Start(context.Background(), "op")
+			otelbridge.RecordError(ctx, tt.err)
+			span.End()
+
+			spans := rec.Ended()
+			require.Len(t, spans, 1)
+			s := spans[0]
+			assert.Equal(t, tt.wantID, spanAttrs(s.Attributes())["error.type"].AsString())
+			assert.Equal(t, tt.wantStatus, s.Status().Code)
+			if tt.wantStatus == codes.Error {
+				assert.Equal(t, tt.wantID, s.Status().Description)
+			}
+			require.Len(t, s.Events(), 1)
+			ev := s.Events()[0]
+			assert.Equal(t, "exception", ev.Name)
+			ea := spanAttrs(ev.Attributes)
+			assert.Equal(t, tt.wantID, ea["error.id"].AsString())
+			assert.Equal(t, tt.err.Error(), ea["exception.message"].AsString())
+			_, hasStack := ea["exception.stacktrace"]
+			assert.Equal(t, tt.wantStack, hasStack)
+
+			recs := sink.records()
+			if !tt.wantLog {
+				assert.Empty(t, recs)
+				return
+			}
+			require.Len(t, recs, 1)
+			assert.Equal(t, "exception", recs[0].EventName())
+			assert.Equal(t, s.SpanContext().TraceID(), recs[0].TraceID())
+		})
+	}
+	otelbridge.RecordError(context.Background(), nil) // records nothing, does not panic
+}
+
+func TestCapture(t *testing.T) {
+	rec, sink := installProviders(t)
+	ctx, span := otel.Tracer("test").Start(context.Background(), "job")
+	ctx = otelbridge.WithExtras(ctx, attribute.String("tenant", "acme"), attribute.String("api_key", "k-123"))
+	ctx = otelbridge.WithExtras(ctx, attribute.String("tenant", "globex")) // replaces
+	err := errQuota.With("limit", 10).With("session_token", "t-1")
+	otelbridge.Capture(ctx, err, attribute.Int("attempt", 3), attribute.String("password", "hunter2"))
+	span.End()
+
+	recs := sink.records()
+	require.Len(t, recs, 1)
+	r := recs[0]
+	assert.Equal(t, "exception", r.EventName())
+	assert.Equal(t, log.SeverityError, r.Severity())
+	assert.Equal(t, "ERROR", r.SeverityText())
+	assert.Equal(t, span.SpanContext().TraceID(), r.TraceID())
+	a := attrs(r)
+	assert.Equal(t, "otelbridge-test.quota", a["error.id"].AsString())
+	assert.Equal(t, "otelbridge-test.quota", a["error.fingerprint"].AsString())
+	assert.Equal(t, int64(429), a["http.response.status_code"].AsInt64())
+	assert.Equal(t, "*errorsx.Error", a["exception.type"].AsString())
+	assert.Equal(t, "error", a["otelkit.capture.kind"].AsString())
+	assert.Equal(t, "globex", a["tenant"].AsString())
+	assert.Equal(t, mask.Mask, a["api_key"].AsString())
+	assert.Equal(t, int64(3), a["attempt"].AsInt64())
+	assert.Equal(t, mask.Mask, a["password"].AsString())
+	assert.Equal(t, int64(10), a["error.info.limit"].AsInt64())
+	assert.Equal(t, mask.Mask, a["error.info.session_token"].AsString())
+	assert.Equal(t, []string{"tenant"}, keysOf(otelbridge.Extras(ctx), "tenant"))
+
+	spans := rec.Ended()
+	require.Len(t, spans, 1)
+	assert.Equal(t, "otelbridge-test.quota", spanAttrs(spans[0].Attributes())["error.type"].AsString())
+
+	otelbridge.Capture(ctx, nil) // captures nothing
+	assert.Len(t, sink.records(), 1)
+}
+
+func keysOf(kvs []attribute.KeyValue, key string) []string {
+	var out []string
+	for _, kv := range kvs {
+		if string(kv.Key) == key {
+			out = append(out, key)
+		}
+	}
+	return out
+}
+
+func TestCaptureMessageGroupsByText(t *testing.T) {
+	_, sink := installProviders(t)
+	ctx := context.Background()
+	otelbridge.CaptureMessage(ctx, "cache warmed late", attribute.String("cache", "users"))
+	otelbridge.CaptureMessage(ctx, "cache warmed late")
+	otelbridge.CaptureMessage(ctx, "queue is full")
+	recs := sink.records()
+	require.Len(t, recs, 3)
+	a0, a1, a2 := attrs(recs[0]), attrs(recs[1]), attrs(recs[2])
+	assert.Equal(t, "message", a0["otelkit.capture.kind"].AsString())
+	assert.Equal(t, "cache warmed late", recs[0].Body().AsString())
+	assert.Equal(t, "users", a0["cache"].AsString())
+	assert.Equal(t, a0["error.fingerprint"], a1["error.fingerprint"])
+	assert.NotEqual(t, a0["error.fingerprint"], a2["error.fingerprint"])
+}
+
+func TestTrack(t *testing.T) {
+	t.Run("error is captured and returned", func(t *testing.T) {
+		rec, sink := installProviders(t)
+		want := errDatabase.Wrap(errors.New("timeout"))
+		got := otelbridge.Track(context.Background(), "nightly.export", func(ctx context.Context) error {
+			return want
+		})
+		require.ErrorIs(t, got, want)
+		spans := rec.Ended()
+		require.Len(t, spans, 1)
+		assert.Equal(t, "nightly.export", spans[0].Name())
+		assert.Equal(t, codes.Error, spans[0].Status().Code)
+		recs := sink.records()
+		require.Len(t, recs, 1)
+		a := attrs(recs[0])
+		assert.Equal(t, "otelbridge-test.database", a["error.id"].AsString())
+		assert.Equal(t, "nightly.export", a["otelkit.job"].AsString())
+		assert.Equal(t, spans[0].SpanContext().TraceID(), recs[0].TraceID())
+	})
+	t.Run("4xx error still fails the job span", func(t *testing.T) {
+		rec, _ := installProviders(t)
+		_ = otelbridge.Track(context.Background(), "job", func(context.Context) error { return errQuota })
+		require.Len(t, rec.Ended(), 1)
+		assert.Equal(t, codes.Error, rec.Ended()[0].Status().Code)
+	})
+	t.Run("panic is recovered, captured and returned", func(t *testing.T) {
+		rec, sink := installProviders(t)
+		err := otelbridge.Track(context.Background(), "job.panics", func(context.Context) error {
+			var m map[string]int
+			m["x"]++
+			return nil
+		})
+		require.Error(t, err)
+		assert.Contains(t, err.Error(), "assignment to entry in nil map")
+		recs := sink.records()
+		require.Len(t, recs, 1)
+		a := attrs(recs[0])
+		assert.Equal(t, "panic", a["otelkit.capture.kind"].AsString())
+		assert.Equal(t, "internal", a["error.id"].AsString())
+		assert.True(t, a["exception.escaped"].AsBool())
+		assert.Contains(t, a["exception.stacktrace"].AsString(), "TestTrack")
+		assert.Equal(t, codes.Error, rec.Ended()[0].Status().Code)
+	})
+	t.Run("silent swallows", func(t *testing.T) {
+		_, sink := installProviders(t)
+		err := otelbridge.Track(context.Background(), "job", func(context.Context) error {
+			panic("x")
+		}, otelbridge.Silent())
+		assert.NoError(t, err)
+		err = otelbridge.Track(context.Background(), "job", func(context.Context) error {
+			return errQuota
+		}, otelbridge.Silent())
+		assert.NoError(t, err)
+		assert.Len(t, sink.records(), 2)
+	})
+	t.Run("success records nothing", func(t *testing.T) {
+		rec, sink := installProviders(t)
+		err := otelbridge.Track(context.Background(), "job", func(context.Context) error { return nil })
+		assert.NoError(t, err)
+		assert.Empty(t, sink.records())
+		assert.Equal(t, codes.Unset, rec.Ended()[0].Status().Code)
+	})
+}
+
+func TestPanicFingerprintStable(t *testing.T) {
+	_, sink := installProviders(t)
+	for i := 0; i < 2; i++ {
+		_ = otelbridge.Track(context.Background(), "job", func(context.Context) error {
+			panic(fmt.Sprintf("boom %d", i)) // different message, same place
+		})
+	}
+	recs := sink.records()
+	require.Len(t, recs, 2)
+	assert.Equal(t, attrs(recs[0])["error.fingerprint"], attrs(recs[1])["error.fingerprint"])
+}
