@@ -86,6 +86,37 @@ func runDemo(ctx context.Context, base string, seen *observer, out io.Writer) er
 		}
 		fmt.Fprintln(out)
 	}
+	return printTracked(ctx, client, base, out)
+}
+
+// printTracked shows what /dev/errors grouped, through its JSON view.
+func printTracked(ctx context.Context, client *http.Client, base string, out io.Writer) error {
+	req, err := http.NewRequestWithContext(ctx, "GET", base+"/dev/errors", nil)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Accept", "application/json")
+	resp, err := client.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	var page struct {
+		Groups []struct {
+			Fingerprint string `json:"fingerprint"`
+			ID          string `json:"id"`
+			Status      int    `json:"status"`
+			Count       int    `json:"count"`
+			Message     string `json:"message"`
+		} `json:"groups"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&page); err != nil {
+		return fmt.Errorf("/dev/errors: %w", err)
+	}
+	fmt.Fprintf(out, "▶ GET /dev/errors   (captured errors grouped by fingerprint; open it in a browser while the service runs)\n")
+	for _, g := range page.Groups {
+		fmt.Fprintf(out, "  %3d× %d %-22s %-32s %q\n", g.Count, g.Status, g.ID, g.Fingerprint, g.Message)
+	}
 	return nil
 }
 

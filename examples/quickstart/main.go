@@ -85,7 +85,7 @@ func run(addr string, demo bool, out io.Writer) error {
 		return errors.Join(runErr, srv.Shutdown(sctx))
 	}
 
-	fmt.Fprintf(out, "quickstart listening on %s\n  try: curl -i %s/users/0\n", base, base)
+	fmt.Fprintf(out, "quickstart listening on %s\n  try: curl -i %s/users/0\n  errors: %s/dev/errors/\n", base, base, base)
 	select {
 	case <-ctx.Done():
 	case err := <-serveErr:
