@@ -1,0 +1,58 @@
+package main
+
+import (
+	"bytes"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// TestDemo runs the quickstart's -demo and checks that, for each error, the
+// output shows the client's body next to what telemetry recorded.
+func TestDemo(t *testing.T) {
+	t.Setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "")
+	t.Setenv("OTEL_TRACES_EXPORTER", "")
+	t.Setenv("OTEL_METRICS_EXPORTER", "")
+	t.Setenv("OTEL_LOGS_EXPORTER", "")
+	var out bytes.Buffer
+	require.NoError(t, run("", true, &out))
+	s := out.String()
+
+	blocks := strings.Split(s, "▶ ")
+	require.Greater(t, len(blocks), len(calls), s)
+
+	ids := map[string]bool{}
+	idRe := regexp.MustCompile(`"id":"([a-z0-9._-]+)"`)
+	typeRe := regexp.MustCompile(`error\.type=([a-z0-9._-]+)`)
+	for _, b := range blocks[1 : len(calls)+1] {
+		m := idRe.FindStringSubmatch(b)
+		if m == nil {
+			continue // a success
+		}
+		id := m[1]
+		tm := typeRe.FindStringSubmatch(b)
+		require.NotNil(t, tm, "span line with error.type for %s:\n%s", id, b)
+		assert.Equal(t, id, tm[1], "the body's id is the span's error.type:\n%s", b)
+		assert.Contains(t, b, "event    exception  error.id="+id, b)
+		ids[id] = true
+	}
+	assert.GreaterOrEqual(t, len(ids), 5, "at least five different errors")
+	for _, id := range []string{"users.not-found", "auth.rate-limited", "users.invalid", "request.bad-json",
+		"storage.unavailable", "internal", "admin.user-missing", "not-found", "method-not-allowed"} {
+		assert.True(t, ids[id], "demo shows %s", id)
+	}
+
+	// 5xx bodies never carry the cause.
+	assert.NotContains(t, s, `"title":"The storage is unavailable, try again later: load order`)
+	assert.Contains(t, s, `exception.message="The storage is unavailable, try again later: load order: dial tcp`)
+	// Audits are printed with their trace and masked values.
+	assert.Contains(t, s, "audit    auth.login-failed WARN")
+	assert.Contains(t, s, "password=**************")
+	assert.NotContains(t, s, "hunter2")
+	// /dev/errors groups what was captured.
+	assert.Contains(t, s, "▶ GET /dev/errors")
+	assert.Regexp(t, `1× 503 storage.unavailable`, s)
+}
