@@ -249,7 +249,9 @@ func (p *Processor) writeLoop() {
 			p.space = make(chan struct{})
 			p.mu.Unlock()
 
+			t0 := time.Now()
 			p.store(batch)
+			if d := time.Since(t0); d > 50*time.Millisecond { println("store", len(batch), d.String()) }
 
 			clear(batch)
 			p.mu.Lock()
