@@ -26,15 +26,20 @@ import (
 
 const seqBytes = 8
 
-// appendRecord appends the payload of r with sequence number seq to dst.
-func appendRecord(dst []byte, seq uint64, r *sdklog.Record) ([]byte, error) {
-	dst = binary.LittleEndian.AppendUint64(dst, seq)
-	rl := toProto(r)
-	out, err := proto.MarshalOptions{}.MarshalAppend(dst, rl)
+// encodeFrame returns a spool frame for r: frameHdr bytes to be filled by the
+// writer, 8 bytes for the sequence number (setFrameSeq), then the protobuf.
+// It returns nil if r cannot be encoded.
+func encodeFrame(r *sdklog.Record) []byte {
+	buf := make([]byte, frameHdr+seqBytes, 512)
+	out, err := proto.MarshalOptions{}.MarshalAppend(buf, toProto(r))
 	if err != nil {
-		return dst, fmt.Errorf("encode record %d: %w", seq, err)
+		return nil
 	}
-	return out, nil
+	return out
+}
+
+func setFrameSeq(frame []byte, seq uint64) {
+	binary.LittleEndian.PutUint64(frame[frameHdr:], seq)
 }
 
 func toProto(r *sdklog.Record) *lpb.ResourceLogs {

@@ -77,8 +77,10 @@ func TestCodecRoundTrip(t *testing.T) {
 			require.Len(t, c.recs, 1)
 			orig := c.recs[0]
 
-			payload, err := appendRecord(nil, 99, &orig)
-			require.NoError(t, err)
+			frame := encodeFrame(&orig)
+			require.NotNil(t, frame)
+			setFrameSeq(frame, 99)
+			payload := frame[frameHdr:]
 			dec := newDecoder()
 			defer dec.shutdown(context.Background())
 			seq, got, err := dec.decode(payload)

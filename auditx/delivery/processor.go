@@ -16,6 +16,7 @@ var _ sdklog.Processor = (*Processor)(nil)
 type entry struct {
 	seq     uint64
 	rec     sdklog.Record
+	frame   []byte // frame header space + payload, encoded by OnEmit; nil without a spool
 	spooled bool
 }
 
@@ -173,8 +174,23 @@ func (p *Processor) OnEmit(_ context.Context, r *sdklog.Record) error {
 		p.mu.Unlock()
 		return nil
 	}
+	p.mu.Unlock()
 	rec := r.Clone()
 	p.met.emitted.Add(context.Background(), 1)
+	// Encode here, outside the lock and on the caller's core, so the spool
+	// writer only copies, writes and fsyncs. The sequence number is filled in
+	// once it is assigned.
+	var frame []byte
+	if p.sp != nil {
+		frame = encodeFrame(&rec)
+	}
+	p.mu.Lock()
+	if p.stopping {
+		p.dropLocked(1)
+		p.mu.Unlock()
+		p.met.drop(1, ReasonShutdown)
+		return nil
+	}
 	var timer *time.Timer
 wait:
 	for len(p.intake) >= p.cfg.batchSize {
@@ -210,7 +226,10 @@ wait:
 			return nil
 		}
 	}
-	p.intake = append(p.intake, entry{seq: p.nextSeq, rec: rec})
+	if frame != nil {
+		setFrameSeq(frame, p.nextSeq)
+	}
+	p.intake = append(p.intake, entry{seq: p.nextSeq, rec: rec, frame: frame})
 	p.nextSeq++
 	p.mu.Unlock()
 	signal(p.writeCh)
@@ -249,9 +268,7 @@ func (p *Processor) writeLoop() {
 			p.space = make(chan struct{})
 			p.mu.Unlock()
 
-			t0 := time.Now()
 			p.store(batch)
-			if d := time.Since(t0); d > 50*time.Millisecond { println("store", len(batch), d.String()) }
 
 			clear(batch)
 			p.mu.Lock()
@@ -284,6 +301,7 @@ func (p *Processor) store(batch []entry) {
 	p.writing = nil
 	for i := range batch {
 		e := batch[i]
+		e.frame = nil
 		switch {
 		case len(p.mem) < p.cfg.memoryLimit:
 			p.mem = append(p.mem, e)

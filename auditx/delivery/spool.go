@@ -427,17 +427,14 @@ func (s *spool) append(batch []entry) (int, error) {
 	buf := s.buf[:0]
 	var idx []int
 	for i := range batch {
-		start := len(buf)
-		buf = append(buf, make([]byte, frameHdr)...)
-		var err error
-		buf, err = appendRecord(buf, batch[i].seq, &batch[i].rec)
-		plen := len(buf) - start - frameHdr
-		if err != nil || plen > s.maxRec {
-			buf = buf[:start]
+		fr := batch[i].frame
+		plen := len(fr) - frameHdr
+		if fr == nil || plen > s.maxRec {
 			continue
 		}
-		binary.LittleEndian.PutUint32(buf[start:], uint32(plen))
-		binary.LittleEndian.PutUint32(buf[start+4:], crc32.Checksum(buf[start+frameHdr:], crcTable))
+		binary.LittleEndian.PutUint32(fr, uint32(plen))
+		binary.LittleEndian.PutUint32(fr[4:], crc32.Checksum(fr[frameHdr:], crcTable))
+		buf = append(buf, fr...)
 		idx = append(idx, i)
 	}
 	s.buf = buf
