@@ -76,6 +76,7 @@ dl.facts dt{color:var(--muted)}dl.facts dd{margin:0}
 section.occurrence{background:#fff;border:1px solid var(--line);border-radius:6px;padding:12px 16px;margin:0 0 12px}
 section.occurrence h3{font-size:13px;margin:0 0 4px;font-weight:600}
 h2{font-size:15px;margin:16px 0 8px}
+details.attrs{margin:4px 0}details.attrs summary{cursor:pointer;color:var(--muted);font-size:12px}
 </style></head><body>
 {{end}}
 
@@ -125,7 +126,7 @@ h2{font-size:15px;margin:16px 0 8px}
 {{range .Occurrences}}<section class="occurrence">
 <h3>{{when .Time}}{{if .TraceID}} · <span class="mono">trace {{.TraceID}}</span>{{end}}</h3>
 <div class="message">{{.Message}}</div>
-{{template "kv" .Attributes}}
+{{if .Attributes}}<details class="attrs"><summary>{{len .Attributes}} attributes</summary>{{template "kv" .Attributes}}</details>{{end}}
 {{if .Stack}}<pre class="stack">{{.Stack}}</pre>{{end}}
 </section>
 {{end}}
