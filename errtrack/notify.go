@@ -37,24 +37,24 @@ const (
 // Notification describes an error group at the moment a rule fired. Message,
 // Info and Extras are masked.
 type Notification struct {
-	Reason      Reason
-	Fingerprint string
-	ErrorID     string
-	Status      int
-	Type        string
-	Kind        string
-	Message     string
-	Count       int64 // occurrences of the fingerprint so far
-	WindowCount int   // occurrences within the rate window, when the rate rule is on
-	FirstSeen   time.Time
-	LastSeen    time.Time
-	Route       string
-	Method      string
-	TraceID     string
-	Stack       string
-	Info        []attribute.KeyValue
-	Extras      []attribute.KeyValue
-	URL         string // link to the detail view, when WithPageURL is set
+	Reason      Reason               // why it was made
+	Fingerprint string               // the group's fingerprint
+	ErrorID     string               // error.id
+	Status      int                  // http.response.status_code, 0 when absent
+	Type        string               // exception.type
+	Kind        string               // otelkit.capture.kind: "error", "message" or "panic"
+	Message     string               // the latest message, masked
+	Count       int64                // occurrences of the fingerprint so far
+	WindowCount int                  // occurrences within the rate window, when the rate rule is on
+	FirstSeen   time.Time            // first occurrence kept
+	LastSeen    time.Time            // latest occurrence
+	Route       string               // http.route, when captured in a request
+	Method      string               // http.request.method, when captured in a request
+	TraceID     string               // trace id of the occurrence that fired the rule
+	Stack       string               // exception.stacktrace of that occurrence
+	Info        []attribute.KeyValue // error.info.* (keys without the prefix), masked
+	Extras      []attribute.KeyValue // other attributes, masked
+	URL         string               // link to the detail view, when WithPageURL is set
 }
 
 // ErrQueueFull is reported (through otel.Handle) when a notification is
@@ -143,11 +143,11 @@ func (d *delivery) handle(j job) {
 		close(j.flush)
 		return
 	}
+	if d.ctx.Err() != nil { // Shutdown ran out of time: drop what is left
+		d.dropped.Add(1)
+		return
+	}
 	for _, n := range d.notifiers {
-		if d.ctx.Err() != nil {
-			d.dropped.Add(1)
-			continue
-		}
 		if err := d.send(n, j.n); err != nil {
 			d.failed.Add(1)
 			otel.Handle(fmt.Errorf("errtrack: notify %q: %w", j.n.Fingerprint, err))
