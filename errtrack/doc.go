@@ -50,6 +50,9 @@
 //
 //	mux.Handle("/dev/errors/", tracker.Handler())
 //
+// A Tracker is also an http.Handler serving the page with the default
+// options, so mux.Handle("/dev/errors/", tracker) works too.
+//
 // By default only requests from loopback addresses are served ([LoopbackOnly]);
 // [WithGuard] replaces that rule, and others get 403. [WithPrefix] moves the
 // page (flask-error-tracker's APP_ERROR_URL_PREFIX).

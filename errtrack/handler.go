@@ -79,6 +79,18 @@ func (t *Tracker) Handler(opts ...HandlerOption) http.Handler {
 	return &page{t: t, cfg: cfg}
 }
 
+var _ http.Handler = (*Tracker)(nil)
+
+// ServeHTTP serves the page with the default options: prefix [DefaultPrefix]
+// and [LoopbackOnly] access. It makes a Tracker mountable as is:
+//
+//	mux.Handle("/dev/errors/", tracker)
+//
+// Use [Tracker.Handler] for other options.
+func (t *Tracker) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	t.defaultPage.ServeHTTP(w, r)
+}
+
 type page struct {
 	t   *Tracker
 	cfg handlerConfig

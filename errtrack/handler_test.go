@@ -192,6 +192,12 @@ func TestHandlerPrefixAndMethods(t *testing.T) {
 	res = get(t, h, "/_internal/errors", "127.0.0.1:1", "text/html")
 	assert.Contains(t, res.body, `href="/_internal/errors/order.failed"`)
 
+	// The Tracker itself is the page with the default options.
+	res = get(t, tr, "/dev/errors/order.failed", "127.0.0.1:1", "application/json")
+	require.Equal(t, http.StatusOK, res.status)
+	res = get(t, tr, "/dev/errors/", "10.0.0.1:1", "application/json")
+	require.Equal(t, http.StatusForbidden, res.status)
+
 	// Behind http.StripPrefix the path no longer carries the prefix.
 	mux := http.NewServeMux()
 	mux.Handle("/ops/errors/", http.StripPrefix("/ops/errors", tr.Handler(errtrack.WithPrefix("/ops/errors"))))

@@ -3,6 +3,7 @@ package errtrack
 import (
 	"container/list"
 	"context"
+	"net/http"
 	"net/url"
 	"slices"
 	"strings"
@@ -52,8 +53,9 @@ type Tracker struct {
 	evicted int64
 	records int64
 
-	closed atomic.Bool
-	del    delivery
+	closed      atomic.Bool
+	del         delivery
+	defaultPage http.Handler
 }
 
 var _ sdklog.Processor = (*Tracker)(nil)
@@ -77,6 +79,7 @@ func New(opts ...Option) *Tracker {
 		lru:    list.New(),
 	}
 	t.del.init(cfg)
+	t.defaultPage = t.Handler()
 	return t
 }
 
