@@ -22,7 +22,10 @@ func TestFaultShutdownDeliversAll(t *testing.T) {
 	rcv := newReceiver(t)
 	mr := newMetricsReader()
 	p, err := NewProcessor(newExporter(t, rcv.addr),
-		WithSpoolDir(t.TempDir()), WithMeterProvider(mr.mp))
+		WithSpoolDir(t.TempDir()), WithMeterProvider(mr.mp),
+		// The race detector and parallel tests slow the spool writer down;
+		// this test measures delivery, not emit latency.
+		WithEmitTimeout(time.Minute))
 	require.NoError(t, err)
 	l, lp := auditLogger(p)
 
@@ -97,7 +100,7 @@ func TestFault503Then200(t *testing.T) {
 	rcv.status.Store(http.StatusServiceUnavailable)
 	mr := newMetricsReader()
 	p, err := NewProcessor(newExporter(t, rcv.addr),
-		WithSpoolDir(t.TempDir()), WithMemoryLimit(500), WithBatchSize(100),
+		WithSpoolDir(t.TempDir()), WithMemoryLimit(500), WithBatchSize(100), WithEmitTimeout(time.Minute),
 		WithRetryBackoff(20*time.Millisecond, 200*time.Millisecond),
 		WithMeterProvider(mr.mp), WithErrorHandler(func(error) {}))
 	require.NoError(t, err)
@@ -132,7 +135,7 @@ func TestFaultSlowReceiver(t *testing.T) {
 	mr := newMetricsReader()
 	p, err := NewProcessor(newExporter(t, rcv.addr),
 		WithSpoolDir(t.TempDir()), WithMemoryLimit(300), WithBatchSize(100),
-		WithMeterProvider(mr.mp))
+		WithMeterProvider(mr.mp), WithEmitTimeout(time.Minute))
 	require.NoError(t, err)
 	l, lp := auditLogger(p)
 
@@ -181,7 +184,7 @@ func TestShutdownDeadlineReportsSpooled(t *testing.T) {
 	rcv := newDownReceiver(t)
 	dir := t.TempDir()
 	p, err := NewProcessor(newExporter(t, rcv.addr), WithSpoolDir(dir),
-		WithMemoryLimit(100), WithBatchSize(50), WithErrorHandler(func(error) {}))
+		WithMemoryLimit(100), WithBatchSize(50), WithEmitTimeout(time.Minute), WithErrorHandler(func(error) {}))
 	require.NoError(t, err)
 	l, lp := auditLogger(p)
 	want := ids("x", 700)

@@ -338,3 +338,11 @@ func spooledIDs(t testing.TB, dir string) map[string]bool {
 func sdklogEnabledParams() sdklog.EnabledParameters {
 	return sdklog.EnabledParameters{}
 }
+
+// testRecord returns one SDK record made by a real LoggerProvider.
+func testRecord() *sdklog.Record {
+	c := &captured{}
+	l, _ := auditLogger(c)
+	emitAudit(l, "t-0")
+	return &c.recs[0]
+}

@@ -281,17 +281,17 @@ func (s *spool) load(name string, report func(error)) (seg *segment, corrupt boo
 	var goods []region
 	var bad []region
 	if len(data) < len(segMagic) || string(data[:len(segMagic)]) != segMagic {
-		bad = []region{{0, len(data)}}
-	} else {
-		bad = scan(data, s.maxRec, func(off, n int, seq uint64) {
-			goods = append(goods, region{off, off + n})
-			if seg.count == 0 {
-				seg.first = seq
-			}
-			seg.last = seq
-			seg.count++
-		})
+		// A damaged header does not hide the frames behind it.
+		bad = append(bad, region{0, min(len(data), len(segMagic))})
 	}
+	bad = append(bad, scan(data, s.maxRec, func(off, n int, seq uint64) {
+		goods = append(goods, region{off, off + n})
+		if seg.count == 0 {
+			seg.first = seq
+		}
+		seg.last = seq
+		seg.count++
+	})...)
 	if len(bad) == 0 {
 		seg.size = int64(len(data))
 		return seg, false
