@@ -27,7 +27,10 @@
 //
 // Requests that match no route, or a route with another method, are
 // answered with the registered not-found (404) and method-not-allowed (405,
-// keeping Allow) bodies instead of the router's plain text. Panics are
+// keeping Allow) bodies instead of the router's plain text. This works for
+// http.ServeMux and for routers that, like chi, answer through the wrapped
+// writer with a plain-text or untyped 404/405 when no route matched; a
+// matched handler's own 404 (ServeMux) or any JSON 404 is left alone. Panics are
 // recovered and answered with the internal error (http.ErrAbortHandler is
 // re-panicked).
 //
@@ -38,6 +41,14 @@
 // conventions); an "exception" event with exception.type (the innermost
 // cause's Go type), exception.message, error.id and, for 5xx,
 // exception.stacktrace; http.route from the matched ServeMux pattern.
+// Routers that route on a copy of the request (chi) show their pattern to
+// httpx only in the request handed to [WriteError] (as [HandlerFunc] does),
+// so with chi http.route is set for rendered errors but not for successful
+// requests.
+//
+// otelhttp (v0.72) sets the span status itself after the handler returns:
+// codes.Error with an empty description for every 5xx, which replaces the
+// id httpx put there. The code stays Error and error.type keeps the id.
 // otelhttp's http.server.request.duration gets error.type through its
 // labeler. 5xx errors and panics are also emitted as "exception" log
 // records, which otelbridge and errtrack consume.

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"reflect"
 
 	"go.opentelemetry.io/otel"
 	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
@@ -93,7 +94,9 @@ var _ http.Handler = HandlerFunc(nil)
 // ServeHTTP calls f and renders the error it returns.
 func (f HandlerFunc) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err := f(w, r); err != nil {
-		WriteError(w, r, err)
+		// The handler has returned: its frame heads the stack in
+		// telemetry, which then goes on with the caller of ServeHTTP.
+		writeError(w, r, err, reflect.ValueOf(f).Pointer(), 3)
 	}
 }
 
@@ -104,6 +107,13 @@ func (f HandlerFunc) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // telemetry. If the response has already started, only telemetry is
 // written.
 func WriteError(w http.ResponseWriter, r *http.Request, err error) {
+	writeError(w, r, err, 0, 3) // the stack starts at the caller of WriteError
+}
+
+// writeError renders err. site is the entry of the function that returned
+// err, or 0; skip counts the frames above config.fail that stacks leave out
+// (writeError and its callers inside httpx).
+func writeError(w http.ResponseWriter, r *http.Request, err error, site uintptr, skip int) {
 	if err == nil {
 		return
 	}
@@ -112,18 +122,23 @@ func WriteError(w http.ResponseWriter, r *http.Request, err error) {
 	cfg := defaultConfig()
 	if ex != nil {
 		cfg = ex.cfg
+		if ex.req.Pattern == "" && r.Pattern != "" {
+			// A router that copies the request (chi) sets the pattern on
+			// its copy only: take it from there for http.route.
+			ex.req.Pattern = r.Pattern
+		}
 	}
-	var m errorsx.Match
+	// An Abort in the chain counts only when nothing outside it resolved,
+	// so that the outermost registered error wins as everywhere else.
+	m := cfg.registry.Match(err)
 	var ab *abortError
-	if errors.As(err, &ab) {
+	if !m.Registered() && errors.As(err, &ab) {
 		var why error
 		if m, why = ab.resolve(cfg.registry); why != nil {
 			err = why // telemetry says why the internal error was rendered
 		}
-	} else {
-		m = cfg.registry.Match(err)
 	}
-	f := record.Failure{Err: err, Match: m, Kind: record.KindError, Skip: 1}
+	f := record.Failure{Err: err, Match: m, Kind: record.KindError, Skip: skip, Site: site}
 	cfg.fail(ex, w, r, &f)
 }
 

@@ -1,6 +1,7 @@
 package httpx
 
 import (
+	"net"
 	"net/http"
 	"strings"
 	"sync"
@@ -123,10 +124,13 @@ func newConfig(opts []Option) *config {
 // defaultConfig serves WriteError calls made outside any Handler.
 var defaultConfig = sync.OnceValue(func() *config { return newConfig(nil) })
 
+// remoteHost returns the host of r.RemoteAddr: "192.0.2.7" for
+// "192.0.2.7:1234", "2001:db8::1" for "[2001:db8::1]:443", and an address
+// without a port as it is.
 func remoteHost(r *http.Request) string {
 	addr := r.RemoteAddr
-	if i := strings.LastIndexByte(addr, ':'); i >= 0 && !strings.HasSuffix(addr, "]") {
-		addr = addr[:i]
+	if host, _, err := net.SplitHostPort(addr); err == nil {
+		return host
 	}
 	return strings.TrimSuffix(strings.TrimPrefix(addr, "["), "]")
 }

@@ -53,8 +53,13 @@ type Failure struct {
 	Kind  string        // KindError, KindMessage or KindPanic
 	Stack string        // stack text; computed from the occurrence or here when empty and needed
 	// Skip is the number of caller frames to skip when the stack must be
-	// taken here.
+	// taken here: 0 starts at the caller of Span or Log.
 	Skip int
+	// Site is the entry PC of the function whose returned error this is
+	// (an httpx.HandlerFunc), when the error was returned rather than
+	// reported where it happened. Its frame heads a stack taken here, so
+	// that stacks and fingerprints tell handlers apart.
+	Site uintptr
 }
 
 // Type returns the Go type of the innermost cause of err, as
@@ -102,8 +107,13 @@ func (f *Failure) stack() string {
 		f.Stack = FormatStack(occ.Stack())
 		return f.Stack
 	}
-	var pcs [32]uintptr
-	n := runtime.Callers(f.Skip+3, pcs[:])
+	var pcs [33]uintptr
+	n := 0
+	if f.Site != 0 {
+		pcs[0] = f.Site + 1 // CallersFrames takes return addresses
+		n = 1
+	}
+	n += runtime.Callers(f.Skip+3, pcs[n:])
 	f.Stack = FormatStack(pcs[:n])
 	return f.Stack
 }
@@ -133,6 +143,11 @@ func FormatStack(pcs []uintptr) string {
 // for unregistered errors the innermost cause's type plus the top three
 // frames of its stack.
 func (f *Failure) Fingerprint() string {
+	if f.Kind == KindMessage {
+		h := fnv.New64a()
+		h.Write([]byte(f.Err.Error()))
+		return "message:" + hex.EncodeToString(h.Sum(nil))
+	}
 	if f.Match.Registered() && f.Kind != KindPanic {
 		return f.Match.Def.ID()
 	}

@@ -1,0 +1,90 @@
+package httpx_test
+
+import (
+	"context"
+	"net/http"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/trace"
+	"go.opentelemetry.io/otel/trace/noop"
+
+	"github.com/otelkit/otelkit/httpx"
+)
+
+// TestAllocs pins the cost of httpx per request. The success path costs
+// two allocations by design: the exchange (which is at once the request's
+// context, the response writer wrapper and the reqctx source) and the
+// request copy that carries it (r.WithContext).
+func TestAllocs(t *testing.T) {
+	if testing.CoverMode() != "" {
+		t.Skip("coverage instrumentation changes allocation counts")
+	}
+	te := newTestErrors()
+	tp := sdktrace.NewTracerProvider() // recording, no processor
+	t.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
+
+	tracers := []struct {
+		name   string
+		tracer trace.Tracer
+	}{
+		{"non-recording", noop.NewTracerProvider().Tracer("t")},
+		{"recording", tp.Tracer("t")},
+	}
+	tests := []struct {
+		name    string
+		handler http.Handler
+		max     float64
+	}{
+		{"success", httpx.Handler(httpx.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) error {
+			w.WriteHeader(http.StatusNoContent)
+			return nil
+		}), httpx.WithRegistry(te.reg)), 2},
+		{"4xx error", httpx.Handler(returning(te.notFound), httpx.WithRegistry(te.reg)), 0},
+	}
+	for _, tr := range tracers {
+		ctx, span := tr.tracer.Start(context.Background(), "request")
+		defer span.End()
+		req := httptestRequest(ctx, "GET", "/users/1")
+		for _, tt := range tests {
+			t.Run(tr.name+"/"+tt.name, func(t *testing.T) {
+				tt.handler.ServeHTTP(discard{}, req) // warm pools
+				allocs := testing.AllocsPerRun(200, func() { tt.handler.ServeHTTP(discard{}, req) })
+				t.Logf("%s %s: %.0f allocs/request", tr.name, tt.name, allocs)
+				if tt.max > 0 {
+					assert.LessOrEqual(t, allocs, tt.max)
+				} else {
+					assert.LessOrEqual(t, allocs, budget4xx[tr.name])
+				}
+			})
+		}
+	}
+}
+
+// budget4xx is the measured cost of rendering a 4xx problem (Go 1.26, otel
+// v1.47): the two of the success path, the record.Failure and the Problem
+// (both escape through interfaces), the "type" string, the two header
+// values (http.Header.Set), and otelhttp.LabelerFromContext's empty
+// labeler when no otelhttp is around. A recording span adds the
+// error.type attribute and the exception event with its attributes.
+var budget4xx = map[string]float64{"non-recording": 8, "recording": 14}
+
+func BenchmarkHandler(b *testing.B) {
+	te := newTestErrors()
+	req := httptestRequest(context.Background(), "GET", "/users/1")
+	for _, bb := range []struct {
+		name string
+		h    http.Handler
+	}{
+		{"success", httpx.Handler(httpx.HandlerFunc(func(http.ResponseWriter, *http.Request) error { return nil }))},
+		{"4xx", httpx.Handler(returning(te.notFound), httpx.WithRegistry(te.reg))},
+	} {
+		b.Run(bb.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				bb.h.ServeHTTP(discard{}, req)
+			}
+		})
+	}
+}

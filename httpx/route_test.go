@@ -1,0 +1,283 @@
+package httpx_test
+
+import (
+	"errors"
+	"net/http"
+	"testing"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/otelkit/otelkit/errorsx"
+	"github.com/otelkit/otelkit/httpx"
+)
+
+func ok(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok")) }
+
+// jsonNotFound is a handler that answers 404 with a JSON body of its own.
+func jsonNotFound(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusNotFound)
+	_, _ = w.Write([]byte(`{"mine":true}`))
+}
+
+func serveMuxRoutes() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /users/{id}", ok)
+	mux.HandleFunc("DELETE /users/{id}", ok)
+	mux.HandleFunc("GET /own-404", jsonNotFound)
+	mux.HandleFunc("GET /plain-404", http.NotFound)
+	return mux
+}
+
+func chiRoutes() http.Handler {
+	r := chi.NewRouter()
+	r.Get("/users/{id}", ok)
+	r.Delete("/users/{id}", ok)
+	r.Get("/own-404", jsonNotFound)
+	return r
+}
+
+func TestRouteErrors(t *testing.T) {
+	routers := []struct {
+		name   string
+		router func() http.Handler
+		allow  []string
+	}{
+		{"ServeMux", serveMuxRoutes, []string{"GET", "HEAD", "DELETE"}},
+		{"chi", chiRoutes, []string{"GET", "DELETE"}},
+	}
+	for _, rt := range routers {
+		t.Run(rt.name, func(t *testing.T) {
+			t.Run("unknown route", func(t *testing.T) {
+				tel := newTelemetry(t)
+				rec := do(tel.serve(rt.router()), "GET", "/nope")
+				assert.Equal(t, 404, rec.Code)
+				assert.Equal(t, "application/problem+json", rec.Header().Get("Content-Type"))
+				b := body(t, rec)
+				assert.Equal(t, "not-found", b["id"])
+				assert.Equal(t, "The requested resource was not found", b["title"])
+				assert.Equal(t, "/nope", b["instance"])
+				assert.NotEmpty(t, b["trace_id"])
+				assert.NotContains(t, rec.Body.String(), "404 page not found")
+				span := tel.onlySpan(t)
+				assert.Equal(t, "not-found", attrMap(span.Attributes())["error.type"].AsString())
+				assert.Len(t, exceptionEvents(span), 1)
+			})
+			t.Run("wrong method", func(t *testing.T) {
+				tel := newTelemetry(t)
+				rec := do(tel.serve(rt.router()), "POST", "/users/1")
+				assert.Equal(t, 405, rec.Code)
+				assert.ElementsMatch(t, rt.allow, splitAllow(rec.Header().Values("Allow")))
+				b := body(t, rec)
+				assert.Equal(t, "method-not-allowed", b["id"])
+				assert.EqualValues(t, 405, b["status"])
+				assert.NotContains(t, rec.Body.String(), "Method Not Allowed\n")
+				assert.Equal(t, "method-not-allowed", attrMap(tel.onlySpan(t).Attributes())["error.type"].AsString())
+			})
+			t.Run("JSON 404 of a handler kept", func(t *testing.T) {
+				tel := newTelemetry(t)
+				rec := do(tel.serve(rt.router()), "GET", "/own-404")
+				assert.Equal(t, 404, rec.Code)
+				assert.Equal(t, `{"mine":true}`, rec.Body.String())
+				assert.Equal(t, "application/json", rec.Header().Get("Content-Type"))
+				assert.Empty(t, exceptionEvents(tel.onlySpan(t)))
+			})
+			t.Run("WithoutRouteErrors", func(t *testing.T) {
+				rec := do(httpx.Handler(rt.router(), httpx.WithoutRouteErrors()), "GET", "/nope")
+				assert.Equal(t, 404, rec.Code)
+				assert.NotContains(t, rec.Body.String(), "not-found")
+			})
+			t.Run("success untouched", func(t *testing.T) {
+				rec := do(httpx.Handler(rt.router()), "GET", "/users/1")
+				assert.Equal(t, 200, rec.Code)
+				assert.Equal(t, "ok", rec.Body.String())
+			})
+		})
+	}
+	t.Run("ServeMux route that calls http.NotFound itself is kept", func(t *testing.T) {
+		rec := do(httpx.Handler(serveMuxRoutes()), "GET", "/plain-404")
+		assert.Equal(t, 404, rec.Code)
+		assert.Equal(t, "404 page not found\n", rec.Body.String())
+	})
+	t.Run("chi custom NotFound handler kept", func(t *testing.T) {
+		r := chi.NewRouter()
+		r.Get("/x", ok)
+		r.NotFound(jsonNotFound)
+		rec := do(httpx.Handler(r), "GET", "/nope")
+		assert.Equal(t, `{"mine":true}`, rec.Body.String())
+	})
+}
+
+func splitAllow(values []string) []string {
+	var out []string
+	for _, v := range values {
+		for _, m := range splitComma(v) {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+func splitComma(s string) []string {
+	var out []string
+	start := 0
+	for i := 0; i <= len(s); i++ {
+		if i == len(s) || s[i] == ',' {
+			part := s[start:i]
+			for len(part) > 0 && part[0] == ' ' {
+				part = part[1:]
+			}
+			if part != "" {
+				out = append(out, part)
+			}
+			start = i + 1
+		}
+	}
+	return out
+}
+
+func TestNestedHandlers(t *testing.T) {
+	app := errorsx.NewRegistry()
+	appNotFound := app.Define(http.StatusNotFound, "app.not-found", "Not found (app)")
+	app.Map(errSentinel, appNotFound)
+	group := errorsx.NewRegistry(errorsx.WithParent(app))
+	groupGone := group.Define(http.StatusGone, "admin.gone", "Gone (admin group)")
+	group.Map(errSentinel, groupGone)
+
+	tel := newTelemetry(t)
+	inner := http.NewServeMux()
+	inner.Handle("GET /admin/users/{id}", returning(errSentinel))
+	inner.HandleFunc("GET /admin/boom", func(http.ResponseWriter, *http.Request) { panic("boom") })
+	inner.Handle("GET /admin/internal", returning(errors.New("db")))
+	outer := http.NewServeMux()
+	outer.Handle("/admin/", httpx.Handler(inner, httpx.WithRegistry(group), httpx.WithLoggerProvider(tel.lp)))
+	outer.Handle("GET /users/{id}", returning(errSentinel))
+	h := tel.serve(outer, httpx.WithRegistry(app))
+
+	tests := []struct {
+		path   string
+		status int
+		id     string
+		route  string
+		logs   int
+	}{
+		{"/admin/users/1", 410, "admin.gone", "/admin/users/{id}", 0},
+		{"/users/1", 404, "app.not-found", "/users/{id}", 0},
+		{"/admin/boom", 500, "internal", "/admin/boom", 1},
+		{"/admin/internal", 500, "internal", "/admin/internal", 1},
+		{"/admin/nope", 404, "not-found", "/admin/", 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.path, func(t *testing.T) {
+			tel.spans.Reset()
+			before := len(tel.logs.records())
+			rec := do(h, "GET", tt.path)
+			assert.Equal(t, tt.status, rec.Code)
+			b := body(t, rec) // a second body would make this fail to decode
+			assert.Equal(t, tt.id, b["id"])
+			span := tel.onlySpan(t)
+			assert.Len(t, exceptionEvents(span), 1, "rendered once")
+			assert.Equal(t, tt.id, attrMap(span.Attributes())["error.type"].AsString())
+			assert.Equal(t, tt.route, attrMap(span.Attributes())["http.route"].AsString())
+			assert.Len(t, tel.logs.records()[before:], tt.logs)
+		})
+	}
+}
+
+var errSentinel = errors.New("sentinel")
+
+func TestRequestInfo(t *testing.T) {
+	calls := 0
+	user := httpx.WithUser(func(r *http.Request) string {
+		calls++
+		return "user-" + r.Header.Get("X-User")
+	})
+	var got httpx.RequestInfo
+	var gotOK bool
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /users/{id}", func(w http.ResponseWriter, r *http.Request) {
+		got, gotOK = httpx.RequestInfoFromContext(r.Context())
+	})
+	mux.HandleFunc("GET /lazy", ok)
+	h := httpx.Handler(mux, user)
+
+	do(h, "GET", "/lazy", "X-User", "a")
+	assert.Zero(t, calls, "WithUser is lazy: not called when nobody asks")
+
+	do(h, "GET", "/users/7", "X-User", "a")
+	require.True(t, gotOK)
+	assert.Equal(t, httpx.RequestInfo{Route: "/users/{id}", Method: "GET", ClientAddress: "192.0.2.7", UserID: "user-a"}, got)
+	assert.Equal(t, 1, calls)
+
+	_, okOutside := httpx.RequestInfoFromContext(t.Context())
+	assert.False(t, okOutside)
+
+	t.Run("client address forms", func(t *testing.T) {
+		for _, tt := range []struct{ remote, want string }{
+			{"192.0.2.7:1234", "192.0.2.7"},
+			{"[2001:db8::1]:443", "2001:db8::1"},
+			{"192.0.2.7", "192.0.2.7"},
+			{"2001:db8::1", "2001:db8::1"},
+			{"", ""},
+		} {
+			t.Run(tt.remote, func(t *testing.T) {
+				var info httpx.RequestInfo
+				h := httpx.Handler(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
+					info, _ = httpx.RequestInfoFromContext(r.Context())
+				}))
+				req := httptestRequest(t.Context(), "GET", "/")
+				req.RemoteAddr = tt.remote
+				h.ServeHTTP(httptestRecorder(), req)
+				assert.Equal(t, tt.want, info.ClientAddress)
+			})
+		}
+	})
+	t.Run("WithClientAddress", func(t *testing.T) {
+		var info httpx.RequestInfo
+		h := httpx.Handler(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
+			info, _ = httpx.RequestInfoFromContext(r.Context())
+		}), httpx.WithClientAddress(func(r *http.Request) string { return r.Header.Get("X-Forwarded-For") }))
+		do(h, "GET", "/", "X-Forwarded-For", "198.51.100.1")
+		assert.Equal(t, "198.51.100.1", info.ClientAddress)
+	})
+	t.Run("nested handler asks the outer user resolver", func(t *testing.T) {
+		var info httpx.RequestInfo
+		inner := httpx.Handler(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
+			info, _ = httpx.RequestInfoFromContext(r.Context())
+		}))
+		do(httpx.Handler(inner, user), "GET", "/", "X-User", "b")
+		assert.Equal(t, "user-b", info.UserID)
+	})
+}
+
+// TestChiRoute: chi routes on a copy of the request, so httpx sees the
+// pattern only in the request a handler passes to WriteError (HandlerFunc
+// does). Errors get http.route and the renamed span; successful chi
+// requests do not (use chi's own middleware for those).
+func TestChiRoute(t *testing.T) {
+	te := newTestErrors()
+	r := chi.NewRouter()
+	var info httpx.RequestInfo
+	r.Method("GET", "/users/{id}", httpx.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) error {
+		return te.notFound
+	}))
+	r.Get("/ok/{id}", func(_ http.ResponseWriter, r *http.Request) { info, _ = httpx.RequestInfoFromContext(r.Context()) })
+	tel := newTelemetry(t)
+	h := tel.serve(r, httpx.WithRegistry(te.reg))
+
+	rec := do(h, "GET", "/users/1")
+	assert.Equal(t, 404, rec.Code)
+	assert.Equal(t, "users.not-found", body(t, rec)["id"])
+	span := tel.onlySpan(t)
+	assert.Equal(t, "/users/{id}", attrMap(span.Attributes())["http.route"].AsString())
+	assert.Equal(t, "GET /users/{id}", span.Name())
+	points := tel.durationPoints(t)
+	route, _ := points[0].Attributes.Value("http.route")
+	assert.Equal(t, "/users/{id}", route.AsString())
+
+	do(h, "GET", "/ok/1")
+	assert.Equal(t, "", info.Route, "documented limit: no route for successful chi requests")
+	assert.Equal(t, "GET", info.Method)
+}
