@@ -64,7 +64,8 @@ func WithMask(p *mask.Policy) Option {
 
 // WithNotifier adds a notifier. Notifications are sent on the first
 // occurrence of a fingerprint and, with [WithNotifyRate], when a fingerprint
-// passes a rate. Each added notifier receives every notification.
+// passes a rate. Each added notifier receives every notification. A fingerprint
+// evicted by [WithMaxFingerprints] and seen again counts as new.
 func WithNotifier(n Notifier) Option {
 	return func(c *config) {
 		if n != nil {
