@@ -3,6 +3,7 @@ package httpx
 import (
 	"bufio"
 	"context"
+	"io"
 	"net"
 	"net/http"
 	"strings"
@@ -94,6 +95,7 @@ var (
 	_ http.ResponseWriter = (*responseWriter)(nil)
 	_ http.Flusher        = (*responseWriter)(nil)
 	_ http.Hijacker       = (*responseWriter)(nil)
+	_ io.ReaderFrom       = (*responseWriter)(nil)
 )
 
 func (w *responseWriter) Header() http.Header { return w.w.Header() }
@@ -128,6 +130,25 @@ func (w *responseWriter) Write(b []byte) (int, error) {
 	}
 	return w.w.Write(b)
 }
+
+// ReadFrom copies from src, through the underlying writer's ReadFrom when
+// it has one (sendfile for *os.File bodies).
+func (w *responseWriter) ReadFrom(src io.Reader) (int64, error) {
+	if w.swallow {
+		return io.Copy(io.Discard, src)
+	}
+	if !w.wrote {
+		w.wrote, w.status = true, http.StatusOK
+	}
+	if rf, ok := w.w.(io.ReaderFrom); ok {
+		return rf.ReadFrom(src)
+	}
+	return io.Copy(writerOnly{w.w}, src)
+}
+
+// writerOnly hides every method but Write, so io.Copy cannot loop back
+// into ReadFrom.
+type writerOnly struct{ io.Writer }
 
 // Flush sends buffered data to the client when the underlying writer can.
 func (w *responseWriter) Flush() {
