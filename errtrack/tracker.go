@@ -261,7 +261,7 @@ func (t *Tracker) read(r *sdklog.Record) occurrence {
 	if msg == "" {
 		msg = rawMessage
 	}
-	o.occ.Message = maskText(p, msg)
+	o.occ.Message = p.Text(msg)
 	o.occ.Type = o.typ
 	o.occ.Attributes = attrs
 	if tid := r.TraceID(); tid.IsValid() {

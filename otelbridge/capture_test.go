@@ -217,3 +217,25 @@ func TestPanicFingerprintStable(t *testing.T) {
 	require.Len(t, recs, 2)
 	assert.Equal(t, attrs(recs[0])["error.fingerprint"], attrs(recs[1])["error.fingerprint"])
 }
+
+func TestCaptureMasksSecretsInErrorText(t *testing.T) {
+	rec, sink := installProviders(t)
+	ctx, span := otel.Tracer("test").Start(context.Background(), "op")
+	otelbridge.Capture(ctx, fmt.Errorf("connect to db: password=hunter2 host=db"))
+	span.End()
+	r := sink.records()[0]
+	assert.NotContains(t, r.Body().AsString(), "hunter2")
+	assert.Contains(t, r.Body().AsString(), "password="+mask.Mask)
+	assert.NotContains(t, attrs(r)["exception.message"].AsString(), "hunter2")
+	ev := rec.Ended()[0].Events()[0]
+	assert.NotContains(t, spanAttrs(ev.Attributes)["exception.message"].AsString(), "hunter2")
+}
+
+func TestCaptureMessageIsNotAnHTTPError(t *testing.T) {
+	_, sink := installProviders(t)
+	otelbridge.CaptureMessage(context.Background(), "cache rebuilt")
+	a := attrs(sink.records()[0])
+	assert.Equal(t, "message", a["error.id"].AsString())
+	_, hasStatus := a["http.response.status_code"]
+	assert.False(t, hasStatus)
+}

@@ -49,13 +49,13 @@ func Example_capture() {
 	})
 	// Output:
 	// ERROR exception: The export to the partner failed: partner answered 502
-	//   error.id=example.export-failed
 	//   otelkit.capture.kind=error
+	//   error.id=example.export-failed
 	//   tenant=acme
 	//   api_key=**************
 	// ERROR exception: disk full
-	//   error.id=internal
 	//   otelkit.capture.kind=error
+	//   error.id=internal
 	//   tenant=acme
 	//   api_key=**************
 	//   otelkit.job=nightly.export

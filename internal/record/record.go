@@ -60,6 +60,9 @@ type Failure struct {
 	// reported where it happened. Its frame heads a stack taken here, so
 	// that stacks and fingerprints tell handlers apart.
 	Site uintptr
+	// Mask masks the error text written to the span event; nil means
+	// mask.Default().
+	Mask *mask.Policy
 }
 
 // Type returns the Go type of the innermost cause of err, as
@@ -217,10 +220,14 @@ func Span(ctx context.Context, f *Failure) {
 	if server {
 		span.SetStatus(codes.Error, id)
 	}
+	p := f.Mask
+	if p == nil {
+		p = mask.Default()
+	}
 	var attrs [5]attribute.KeyValue
 	kv := append(attrs[:0],
 		semconv.ExceptionType(Type(f.Err)),
-		semconv.ExceptionMessage(f.Err.Error()),
+		semconv.ExceptionMessage(p.Text(f.Err.Error())),
 		KeyErrorID.String(id),
 	)
 	if server {
@@ -242,18 +249,22 @@ func Log(ctx context.Context, logger otellog.Logger, p *mask.Policy, f *Failure,
 	now := time.Now()
 	rec.SetTimestamp(now)
 	rec.SetObservedTimestamp(now)
-	msg := f.Err.Error()
+	msg := p.Text(f.Err.Error())
 	rec.SetBody(attribute.StringValue(msg))
 	def := f.Match.Def
 	rec.AddAttributes(
 		semconv.ExceptionType(Type(f.Err)),
 		semconv.ExceptionMessage(msg),
 		semconv.ExceptionStacktrace(f.stack()),
-		KeyErrorID.String(def.ID()),
 		KeyFingerprint.String(f.Fingerprint()),
-		semconv.HTTPResponseStatusCode(def.Status()),
 		KeyCaptureKind.String(f.Kind),
 	)
+	if f.Kind == KindMessage {
+		// A message is not an error of the registry: no id, no status.
+		rec.AddAttributes(KeyErrorID.String(KindMessage))
+	} else {
+		rec.AddAttributes(KeyErrorID.String(def.ID()), semconv.HTTPResponseStatusCode(def.Status()))
+	}
 	if f.Kind == KindPanic {
 		rec.AddAttributes(attribute.Bool("exception.escaped", true))
 	}
