@@ -23,6 +23,15 @@ type exchange struct {
 	req             *http.Request // the request given to the wrapped handler
 	rw              responseWriter
 	outer           *exchange
+	// entryPattern is the pattern the request arrived with: an outer
+	// ServeMux's match when this Handler is mounted under a prefix.
+	entryPattern string
+}
+
+// routed reports whether a router inside this Handler matched a pattern:
+// the request's pattern is set and is not the one it arrived with.
+func (e *exchange) routed() bool {
+	return e.req.Pattern != "" && e.req.Pattern != e.entryPattern
 }
 
 func (e *exchange) Value(key any) any {
@@ -112,9 +121,10 @@ func (w *responseWriter) WriteHeader(code int) {
 }
 
 // routerError reports whether a 404/405 comes from a router that matched no
-// route: no pattern matched, and the body is http.Error's plain text.
+// route: no router inside matched a pattern, and the body is plain text
+// (http.Error) or untyped (chi's 405).
 func (w *responseWriter) routerError() bool {
-	if !w.ex.cfg.routeErrors || w.ex.req.Pattern != "" {
+	if !w.ex.cfg.routeErrors || w.ex.routed() {
 		return false
 	}
 	ct := w.w.Header().Get("Content-Type")

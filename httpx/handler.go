@@ -36,7 +36,7 @@ type handler struct {
 
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	parent := r.Context()
-	ex := &exchange{Context: parent, cfg: h.cfg}
+	ex := &exchange{Context: parent, cfg: h.cfg, entryPattern: r.Pattern}
 	ex.outer = exchangeFrom(parent)
 	ex.rw = responseWriter{ex: ex, w: w}
 	r2 := r.WithContext(ex)
@@ -122,7 +122,7 @@ func writeError(w http.ResponseWriter, r *http.Request, err error, site uintptr,
 	cfg := defaultConfig()
 	if ex != nil {
 		cfg = ex.cfg
-		if ex.req.Pattern == "" && r.Pattern != "" {
+		if !ex.routed() && r.Pattern != "" {
 			// A router that copies the request (chi) sets the pattern on
 			// its copy only: take it from there for http.route.
 			ex.req.Pattern = r.Pattern

@@ -281,3 +281,41 @@ func TestChiRoute(t *testing.T) {
 	assert.Equal(t, "", info.Route, "documented limit: no route for successful chi requests")
 	assert.Equal(t, "GET", info.Method)
 }
+
+// TestNestedChiUnderServeMux: an inner Handler around chi, mounted on a
+// ServeMux prefix, still answers chi's unknown routes and wrong methods,
+// and sees chi's pattern on errors.
+func TestNestedChiUnderServeMux(t *testing.T) {
+	te := newTestErrors()
+	r := chi.NewRouter()
+	r.Get("/api/users/{id}", ok)
+	r.Method("GET", "/api/missing/{id}", returning(te.notFound))
+	outer := http.NewServeMux()
+	outer.Handle("/api/", httpx.Handler(r, httpx.WithRegistry(te.reg)))
+	tel := newTelemetry(t)
+	h := tel.serve(outer)
+
+	tests := []struct {
+		method, path string
+		status       int
+		id           string
+		route        string
+	}{
+		{"GET", "/api/nope", 404, "not-found", "/api/"},
+		{"POST", "/api/users/1", 405, "method-not-allowed", "/api/"},
+		{"GET", "/api/missing/1", 404, "users.not-found", "/api/missing/{id}"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.method+" "+tt.path, func(t *testing.T) {
+			tel.spans.Reset()
+			rec := do(h, tt.method, tt.path)
+			assert.Equal(t, tt.status, rec.Code)
+			assert.Equal(t, tt.id, body(t, rec)["id"])
+			span := tel.onlySpan(t)
+			assert.Len(t, exceptionEvents(span), 1)
+			assert.Equal(t, tt.route, attrMap(span.Attributes())["http.route"].AsString())
+		})
+	}
+	rec := do(h, "GET", "/api/users/1")
+	assert.Equal(t, "ok", rec.Body.String())
+}
