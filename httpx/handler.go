@@ -145,6 +145,9 @@ func writeError(w http.ResponseWriter, r *http.Request, err error, site uintptr,
 // fail records f and renders it unless the response has started.
 func (c *config) fail(ex *exchange, w http.ResponseWriter, r *http.Request, f *record.Failure) {
 	ctx := r.Context()
+	if f.Mask == nil {
+		f.Mask = c.mask
+	}
 	record.Span(ctx, f)
 	if f.NeedsStack() || c.logClient {
 		record.Log(ctx, c.logger, c.mask, f, nil)

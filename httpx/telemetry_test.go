@@ -322,3 +322,27 @@ func TestFingerprintOfUnregisteredError(t *testing.T) {
 
 func handlerA(http.ResponseWriter, *http.Request) error { return errors.New("a") }
 func handlerB(http.ResponseWriter, *http.Request) error { return errors.New("b") }
+
+func TestErrorTextMaskedInTelemetry(t *testing.T) {
+	tests := []struct {
+		name string
+		opts []httpx.Option
+		err  error
+		want string
+	}{
+		{"default policy", nil, errors.New("login failed: password=hunter2"), "login failed: password=" + mask.Mask},
+		{"WithMask", []httpx.Option{httpx.WithMask(mask.New("pin"))}, errors.New("pin=1234 password=x"), "pin=" + mask.Mask + " password=x"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tel := newTelemetry(t)
+			do(tel.serve(returning(tt.err), tt.opts...), "GET", "/")
+			ev := attrMap(exceptionEvents(tel.onlySpan(t))[0].Attributes)
+			assert.Equal(t, tt.want, ev["exception.message"].AsString())
+			recs := tel.logs.records()
+			require.Len(t, recs, 1)
+			assert.Equal(t, tt.want, recs[0].Body().AsString())
+			assert.Equal(t, tt.want, logAttrs(recs[0])["exception.message"].AsString())
+		})
+	}
+}
