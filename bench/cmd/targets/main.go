@@ -1,0 +1,189 @@
+// Command targets reads the raw output of the bench module's benchmarks
+// (go test -bench, any number of -count repeats or concatenated runs) and
+// prints, for each of otelkit's targets, the measured ratio of medians and
+// PASS or FAIL. It exits 1 when a target fails or a benchmark is missing.
+//
+//	go run ./cmd/targets raw.txt
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"os"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// sample is the values of one benchmark over its repeats, by unit.
+type sample map[string][]float64
+
+var (
+	line   = regexp.MustCompile(`^(Benchmark\S+?)(?:-\d+)?\s+\d+\s+(.*)$`)
+	metric = regexp.MustCompile(`([\d.e+-]+) (\S+)`)
+)
+
+// timeUnit is the unit the time targets use: the process's CPU time per
+// operation when the benchmarks report it, wall time otherwise.
+var timeUnit = "cpu-ns/op"
+
+func main() {
+	var in io.Reader = os.Stdin
+	if len(os.Args) > 1 {
+		f, err := os.Open(os.Args[1])
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(2)
+		}
+		defer f.Close()
+		in = f
+	}
+	samples := map[string]sample{}
+	sc := bufio.NewScanner(in)
+	for sc.Scan() {
+		m := line.FindStringSubmatch(sc.Text())
+		if m == nil {
+			continue
+		}
+		s := samples[m[1]]
+		if s == nil {
+			s = sample{}
+			samples[m[1]] = s
+		}
+		for _, mm := range metric.FindAllStringSubmatch(m[2], -1) {
+			v, err := strconv.ParseFloat(mm[1], 64)
+			if err == nil {
+				s[mm[2]] = append(s[mm[2]], v)
+			}
+		}
+	}
+	for _, s := range samples {
+		if len(s["cpu-ns/op"]) == 0 {
+			timeUnit = "ns/op"
+		}
+	}
+	c := checker{samples: samples}
+	fmt.Printf("time = median %s over %d runs\n", timeUnit, runs(samples))
+	c.run()
+	if c.failed {
+		os.Exit(1)
+	}
+}
+
+type checker struct {
+	samples map[string]sample
+	failed  bool
+}
+
+func median(v []float64) float64 {
+	if len(v) == 0 {
+		return 0
+	}
+	s := slices.Clone(v)
+	slices.Sort(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
+func (c *checker) get(name string) (ns, allocs float64, ok bool) {
+	s := c.samples[name]
+	if s == nil {
+		fmt.Printf("MISSING  %s\n", name)
+		c.failed = true
+		return 0, 0, false
+	}
+	return median(s[timeUnit]), median(s["allocs/op"]), true
+}
+
+func (c *checker) verdict(ok bool) string {
+	if ok {
+		return "PASS"
+	}
+	c.failed = true
+	return "FAIL"
+}
+
+// ratio checks that num/den <= max.
+func (c *checker) ratio(what, num, den string, max float64) {
+	n, na, ok1 := c.get(num)
+	d, da, ok2 := c.get(den)
+	if !ok1 || !ok2 {
+		return
+	}
+	r := n / d
+	fmt.Printf("%-4s  %-58s %6.3fx (<= %.2fx)   %8.0f vs %8.0f %s   %3.0f vs %3.0f allocs/op\n",
+		c.verdict(r <= max), what, r, max, n, d, timeUnit, na, da)
+}
+
+// faster checks that a is faster than b.
+func (c *checker) faster(what, a, b string) {
+	an, aa, ok1 := c.get(a)
+	bn, ba, ok2 := c.get(b)
+	if !ok1 || !ok2 {
+		return
+	}
+	fmt.Printf("%-4s  %-58s %6.3fx (< 1x)      %8.0f vs %8.0f %s   %3.0f vs %3.0f allocs/op\n",
+		c.verdict(an < bn), what, an/bn, an, bn, timeUnit, aa, ba)
+}
+
+// sameAllocs checks that a allocates no more than b.
+func (c *checker) sameAllocs(what, a, b string) {
+	_, aa, ok1 := c.get(a)
+	_, ba, ok2 := c.get(b)
+	if !ok1 || !ok2 {
+		return
+	}
+	fmt.Printf("%-4s  %-58s %+6.0f allocs/op (<= +0)   %3.0f vs %3.0f allocs/op\n",
+		c.verdict(aa <= ba), what, aa-ba, aa, ba)
+}
+
+// info prints a/b without a target.
+func (c *checker) info(what, a, b string) {
+	n, na, ok1 := c.get(a)
+	d, da, ok2 := c.get(b)
+	if ok1 && ok2 {
+		fmt.Printf("info  %-58s %6.3fx              %8.0f vs %8.0f %s   %3.0f vs %3.0f allocs/op\n",
+			what, n/d, n, d, timeUnit, na, da)
+	}
+}
+
+func (c *checker) run() {
+	fmt.Println("Targets (ratios of medians; see BENCHMARKS.md)")
+	const s = "BenchmarkSuccess/impl="
+	c.sameAllocs("success: otelkit allocations over otelhttp", s+"otelkit", s+"otelhttp")
+	c.ratio("success: otelkit / otelhttp time", s+"otelkit", s+"otelhttp", 1.03)
+	for _, st := range []string{"429", "503"} {
+		e := "BenchmarkError/status=" + st + "/impl="
+		c.ratio("error "+st+": otelkit / hand-written", e+"otelkit", e+"handwritten", 1.2)
+		c.faster("error "+st+": otelkit faster than sentry-go", e+"otelkit", e+"sentry")
+		c.faster("error "+st+": otelkit faster than huma", e+"otelkit", e+"huma")
+		c.info("error "+st+": otelkit / huma + hand-written recording", e+"otelkit", e+"humarec")
+	}
+	const a = "BenchmarkAuditEmit/impl="
+	c.ratio("audit: auditx / hand-written log.Logger.Emit", a+"otelkit", a+"handwritten", 1.15)
+	c.faster("audit: auditx faster than slog via otelslog", a+"otelkit", a+"otelslog")
+	for _, t := range []string{"value", "type"} {
+		r := "BenchmarkResolve/target=" + t + "/mappings="
+		c.ratio("resolve ("+t+"): 10,000 / 10 mappings", r+"10000", r+"10", 1.2)
+	}
+	const p = "BenchmarkPanic/impl="
+	c.info("panic: otelkit / hand-written (no target)", p+"otelkit", p+"handwritten")
+	c.info("panic: otelkit / sentryhttp (no target)", p+"otelkit", p+"sentry")
+	if c.failed {
+		fmt.Println(strings.Repeat("-", 20), "some targets FAIL")
+	} else {
+		fmt.Println(strings.Repeat("-", 20), "all targets PASS")
+	}
+}
+
+func runs(samples map[string]sample) int {
+	n := 0
+	for _, s := range samples {
+		n = max(n, len(s["allocs/op"]), len(s["ns/op"]))
+	}
+	return n
+}

@@ -1,0 +1,182 @@
+package bench
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"reflect"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	otellog "go.opentelemetry.io/otel/log"
+	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
+	"go.opentelemetry.io/otel/trace"
+)
+
+// HandProblem is the RFC 9457 body the hand-written error path encodes with
+// encoding/json: the same fields otelkit's ProblemJSON writes.
+type HandProblem struct {
+	Type     string         `json:"type"`
+	Title    string         `json:"title"`
+	Status   int            `json:"status"`
+	ID       string         `json:"id"`
+	Instance string         `json:"instance,omitempty"`
+	Info     map[string]any `json:"info,omitempty"`
+	TraceID  string         `json:"trace_id,omitempty"`
+}
+
+// HandError is what a team writes without otelkit to answer an error and
+// record it the way otelkit does: the problem+json body through
+// encoding/json; on the span error.type, status Error for 5xx and an
+// "exception" event with exception.type, exception.message, error.id (and
+// exception.stacktrace for 5xx); error.type on otelhttp's metrics through
+// the labeler; and for 5xx an "exception" log record with the attributes of
+// otelkit's contract. stack is the stack text of a 5xx ("" for 4xx).
+func HandError(w http.ResponseWriter, r *http.Request, logger otellog.Logger,
+	status int, id, title string, info map[string]any, err error, stack string,
+) {
+	HandRecord(r, logger, status, id, err, stack)
+	if status >= 500 {
+		info = nil // never shown for 5xx
+	}
+	p := HandProblem{
+		Type:     "urn:otelkit:error:" + id,
+		Title:    title,
+		Status:   status,
+		ID:       id,
+		Instance: r.URL.Path,
+		Info:     info,
+	}
+	if sc := trace.SpanContextFromContext(r.Context()); sc.IsValid() {
+		p.TraceID = sc.TraceID().String()
+	}
+	h := w.Header()
+	h.Set("Content-Type", "application/problem+json")
+	h.Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(&p)
+}
+
+// HandRecord is the recording half of [HandError]: the span, the labeler
+// and, for 5xx, the exception log record.
+func HandRecord(r *http.Request, logger otellog.Logger, status int, id string, err error, stack string) {
+	ctx := r.Context()
+	if l, ok := otelhttp.LabelerFromContext(ctx); ok {
+		l.Add(semconv.ErrorTypeKey.String(id))
+	}
+	span := trace.SpanFromContext(ctx)
+	msg := err.Error()
+	typ := reflect.TypeOf(innermost(err)).String()
+	if span.IsRecording() {
+		span.SetAttributes(semconv.ErrorTypeKey.String(id))
+		attrs := []attribute.KeyValue{
+			semconv.ExceptionType(typ),
+			semconv.ExceptionMessage(msg),
+			attribute.String("error.id", id),
+		}
+		if status >= 500 {
+			span.SetStatus(codes.Error, id)
+			attrs = append(attrs, semconv.ExceptionStacktrace(stack))
+		}
+		span.AddEvent("exception", trace.WithAttributes(attrs...))
+	}
+	if status < 500 {
+		return
+	}
+	var rec otellog.Record
+	now := time.Now()
+	rec.SetEventName("exception")
+	rec.SetTimestamp(now)
+	rec.SetObservedTimestamp(now)
+	rec.SetSeverity(otellog.SeverityError)
+	rec.SetSeverityText("ERROR")
+	rec.SetBody(attribute.StringValue(msg))
+	rec.AddAttributes(
+		semconv.ExceptionType(typ),
+		semconv.ExceptionMessage(msg),
+		semconv.ExceptionStacktrace(stack),
+		attribute.String("error.id", id),
+		attribute.String("error.fingerprint", id),
+		semconv.HTTPResponseStatusCode(status),
+		attribute.String("otelkit.capture.kind", "error"),
+		semconv.HTTPRoute(routeOf(r.Pattern)),
+		semconv.HTTPRequestMethodKey.String(r.Method),
+	)
+	logger.Emit(ctx, rec)
+}
+
+func innermost(err error) error {
+	for {
+		next := errors.Unwrap(err)
+		if next == nil {
+			return err
+		}
+		err = next
+	}
+}
+
+func routeOf(pattern string) string {
+	if i := strings.IndexByte(pattern, ' '); i >= 0 {
+		return pattern[i+1:]
+	}
+	return pattern
+}
+
+// HandStack returns the caller's stack in the format of a Go panic, as a
+// hand-written 5xx path would record it.
+func HandStack(skip int) string {
+	var pcs [32]uintptr
+	n := runtime.Callers(skip+2, pcs[:])
+	var b strings.Builder
+	frames := runtime.CallersFrames(pcs[:n])
+	for {
+		fr, more := frames.Next()
+		b.WriteString(fr.Function)
+		b.WriteString("()\n\t")
+		b.WriteString(fr.File)
+		b.WriteByte(':')
+		b.WriteString(strconv.Itoa(fr.Line))
+		b.WriteByte('\n')
+		if !more {
+			return b.String()
+		}
+	}
+}
+
+// HandRecover is the hand-written equivalent of httpx's panic recovery: it
+// recovers, answers 500 with the problem body and records the panic like a
+// 5xx (span status and event with the stack, an exception log record).
+func HandRecover(next http.Handler, logger otellog.Logger) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			v := recover()
+			if v == nil {
+				return
+			}
+			if v == http.ErrAbortHandler {
+				panic(v)
+			}
+			err, ok := v.(error)
+			if !ok {
+				err = errors.New("panic: " + toString(v))
+			}
+			HandError(w, r, logger, http.StatusInternalServerError, "internal", "Internal server error", nil, err, HandStack(1))
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
+
+func toString(v any) string {
+	if s, ok := v.(string); ok {
+		return s
+	}
+	return "non-string panic value"
+}
+
+// HandAuditPrefix is the per-process prefix of hand-written record ids.
+const HandAuditPrefix = "0123456789abcdef-"

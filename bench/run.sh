@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# run.sh runs the bench module's benchmarks COUNT times (default 8) and
+# prints the comparisons through benchstat, then the targets with PASS/FAIL.
+#
+#   bench/run.sh                  # COUNT=8 BENCHTIME=0.4s
+#   COUNT=3 BENCHTIME=0.2s bench/run.sh
+#   BENCH='Success|Error' bench/run.sh
+#
+# The rounds are interleaved: the whole suite runs once per round (-count=1),
+# COUNT rounds in a row, so a burst of load from another process on this
+# shared machine hits every implementation of a comparison alike instead of
+# all repeats of one of them. The raw output is kept in $OUT (default
+# bench/out/raw.txt) for benchstat and cmd/targets.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+COUNT=${COUNT:-8}
+BENCHTIME=${BENCHTIME:-0.4s}
+BENCH=${BENCH:-.}
+OUT=${OUT:-out/raw.txt}
+mkdir -p "$(dirname "$OUT")"
+
+export PATH="$PATH:$(go env GOPATH)/bin"
+if ! command -v benchstat >/dev/null; then
+	go install golang.org/x/perf/cmd/benchstat@latest
+fi
+
+bin=$(mktemp -d)/bench.test
+trap 'rm -rf "$(dirname "$bin")"' EXIT
+go test -c -o "$bin" .
+
+: >"$OUT"
+for i in $(seq 1 "$COUNT"); do
+	echo "round $i/$COUNT" >&2
+	"$bin" -test.run '^$' -test.bench "$BENCH" -test.benchtime "$BENCHTIME" -test.count 1 -test.benchmem >>"$OUT"
+done
+
+section() { printf '\n=== %s ===\n' "$1"; }
+
+section "Success path: base otelhttp alone (bare = no telemetry; otelkit = otelhttp + httpx)"
+benchstat -filter '.name:Success' -col '/impl@(otelhttp bare otelkit)' "$OUT"
+
+section "Error path: base hand-written equivalent"
+benchstat -filter '.name:Error' -row /status -col '/impl@(handwritten otelkit sentry huma humarec)' "$OUT"
+
+section "Audit emit: base hand-written log.Logger.Emit"
+benchstat -filter '.name:AuditEmit' -col '/impl@(handwritten otelkit otelslog)' "$OUT"
+
+section "Resolution: base 10 mappings"
+benchstat -filter '.name:Resolve' -row /target -col '/mappings@(10 100 1000 10000)' "$OUT"
+
+section "Panic path: base hand-written recover middleware"
+benchstat -filter '.name:Panic' -col '/impl@(handwritten otelkit sentry)' "$OUT"
+
+section "Targets"
+go run ./cmd/targets "$OUT"
