@@ -24,6 +24,7 @@ const (
 	ReasonCorrupt         = "corrupt"          // a spooled record failed its CRC or decoding on replay
 	ReasonRejected        = "rejected"         // the exporter failed with an error WithPermanentError classified as permanent
 	ReasonShutdown        = "shutdown"         // OnEmit was waiting for room when Shutdown started
+	ReasonTooLarge        = "too_large"        // the encoded record exceeds the 4 MiB frame limit and memory was full
 )
 
 type metrics struct {

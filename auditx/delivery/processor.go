@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	sdklog "go.opentelemetry.io/otel/sdk/log"
@@ -52,6 +53,7 @@ type Processor struct {
 	dropped   int
 	delivered int
 	stopping  bool
+	stopped   atomic.Bool   // mirrors stopping for Enabled
 	space     chan struct{} // closed when intake frees up
 	progress  chan struct{} // closed when anything moves
 
@@ -156,9 +158,7 @@ func (p *Processor) broadcast() {
 // Enabled reports true until Shutdown: the Processor takes every record it is
 // given (routing audits to it is the caller's job).
 func (p *Processor) Enabled(context.Context, sdklog.EnabledParameters) bool {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return !p.stopping
+	return !p.stopped.Load()
 }
 
 // OnEmit accepts a copy of r for delivery. It returns at once unless the
@@ -183,6 +183,12 @@ func (p *Processor) OnEmit(_ context.Context, r *sdklog.Record) error {
 	var frame []byte
 	if p.sp != nil {
 		frame = encodeFrame(&rec)
+		if frame == nil && sanitize(&rec) {
+			p.reportSanitized()
+			frame = encodeFrame(&rec)
+		}
+	} else if sanitize(&rec) {
+		p.reportSanitized()
 	}
 	p.mu.Lock()
 	if p.stopping {
@@ -238,6 +244,10 @@ wait:
 
 func (p *Processor) dropLocked(n int) { p.dropped += n }
 
+func (p *Processor) reportSanitized() {
+	p.lim.report("utf8", errors.New("delivery: audit record holds invalid UTF-8 (not exportable over OTLP); invalid bytes replaced with U+FFFD"))
+}
+
 func (p *Processor) dropEmit() {
 	p.met.drop(1, ReasonEmitTimeout)
 	p.lim.report(ReasonEmitTimeout, fmt.Errorf("delivery: audit record dropped: spool writer %d records behind for %v (emit timeout)", p.cfg.batchSize, p.cfg.emitTimeout))
@@ -291,6 +301,8 @@ func (p *Processor) store(batch []entry) {
 		n, err = p.sp.append(batch)
 		if err != nil {
 			reason = dropReason(err)
+		} else {
+			reason = ReasonTooLarge // only a record beyond the frame limit is left unspooled
 		}
 	} else {
 		err = p.noSpoolErr
@@ -518,6 +530,8 @@ func (p *Processor) waitDelivered(ctx context.Context, target uint64) error {
 		}
 		select {
 		case <-ch:
+		case <-p.delivDone:
+			return fmt.Errorf("processor shut down with %d audit records not delivered", pending)
 		case <-ctx.Done():
 			return fmt.Errorf("%d audit records not yet delivered: %w", pending, ctx.Err())
 		}
@@ -546,6 +560,7 @@ func (p *Processor) Shutdown(ctx context.Context) error {
 func (p *Processor) shutdown(ctx context.Context) error {
 	p.mu.Lock()
 	p.stopping = true
+	p.stopped.Store(true)
 	target := p.nextSeq
 	close(p.space)
 	p.space = make(chan struct{})
