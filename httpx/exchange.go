@@ -15,12 +15,12 @@ type exchangeKey struct{}
 
 // exchange is one request inside one Handler. It is at once the request's
 // context (answering the keys of httpx and reqctx without another context
-// layer) and the holder of the response writer wrapper, so a request costs
-// one allocation for both plus the request copy.
+// layer), the request given to the wrapped handler, and the response writer
+// wrapper, so that a request costs a single allocation.
 type exchange struct {
 	context.Context // the parent context
 	cfg             *config
-	req             *http.Request // the request given to the wrapped handler
+	req             http.Request // the request given to the wrapped handler
 	rw              responseWriter
 	outer           *exchange
 	// entryPattern is the pattern the request arrived with: an outer
@@ -46,7 +46,7 @@ func (e *exchange) String() string { return "httpx.exchange" }
 
 // RequestInfo implements reqctx.Source, lazily.
 func (e *exchange) RequestInfo() reqctx.Info {
-	r := e.req
+	r := &e.req
 	info := reqctx.Info{
 		Route:         route(r.Pattern),
 		Method:        r.Method,

@@ -39,15 +39,16 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ex := &exchange{Context: parent, cfg: h.cfg, entryPattern: r.Pattern}
 	ex.outer = exchangeFrom(parent)
 	ex.rw = responseWriter{ex: ex, w: w}
-	r2 := r.WithContext(ex)
-	ex.req = r2
+	// The copy WithContext makes stays on the stack: the exchange holds
+	// the request the wrapped handler gets.
+	ex.req = *r.WithContext(ex)
 	defer h.finish(ex, r)
-	h.next.ServeHTTP(&ex.rw, r2)
+	h.next.ServeHTTP(&ex.rw, &ex.req)
 }
 
 // finish runs deferred, so it also runs while a panic unwinds.
 func (h *handler) finish(ex *exchange, r *http.Request) {
-	r2 := ex.req
+	r2 := &ex.req
 	// ServeMux sets Pattern on the request it was given, which is our copy:
 	// hand it back so that otelhttp, outside, names the span and labels the
 	// metrics with the route.
@@ -81,7 +82,7 @@ func (e *exchange) answerRouteError(code int) {
 		def = errorsx.MethodNotAllowed
 	}
 	f := &record.Failure{Err: def, Match: errorsx.Match{Def: def, Matched: def}, Kind: record.KindError}
-	e.cfg.fail(e, &e.rw, e.req, f)
+	e.cfg.fail(e, &e.rw, &e.req, f)
 	e.rw.swallow = true
 }
 
