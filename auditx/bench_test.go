@@ -25,9 +25,9 @@ import (
 type dropProcessor struct{}
 
 func (dropProcessor) Enabled(context.Context, sdklog.EnabledParameters) bool { return true }
-func (dropProcessor) OnEmit(context.Context, *sdklog.Record) error          { return nil }
-func (dropProcessor) Shutdown(context.Context) error                        { return nil }
-func (dropProcessor) ForceFlush(context.Context) error                      { return nil }
+func (dropProcessor) OnEmit(context.Context, *sdklog.Record) error           { return nil }
+func (dropProcessor) Shutdown(context.Context) error                         { return nil }
+func (dropProcessor) ForceFlush(context.Context) error                       { return nil }
 
 func dropProvider(tb testing.TB) *sdklog.LoggerProvider {
 	lp := sdklog.NewLoggerProvider(sdklog.WithProcessor(dropProcessor{}))
@@ -41,7 +41,7 @@ var benchInfo = reqctx.Info{Route: "/login", Method: "POST", ClientAddress: "192
 // is auditx's own.
 type discardLogger struct{ embedded.Logger }
 
-func (discardLogger) Emit(context.Context, log.Record)                      {}
+func (discardLogger) Emit(context.Context, log.Record)                    {}
 func (discardLogger) Enabled(context.Context, log.EnabledParameters) bool { return true }
 
 type discardProvider struct{ embedded.LoggerProvider }
@@ -133,13 +133,25 @@ func BenchmarkEmit(b *testing.B) {
 			b.ReportAllocs()
 			var seq atomic.Uint64
 			for b.Loop() {
-				slogger.LogAttrs(ctx, slog.LevelWarn, "User '"+user+"' failed to log in from "+ip,
-					slog.String("user", user), slog.String("client_ip", ip),
-					slog.String("audit.template", loginTemplate),
-					slog.String("audit.record_id", "0123456789abcdef-"+strconv.FormatUint(seq.Add(1)+1<<20, 16)))
+				slogged(ctx, slogger, &seq, user, ip)
 			}
 		})
 	}
+}
+
+// slogged logs the same record through log/slog and the otelslog bridge.
+func slogged(ctx context.Context, logger *slog.Logger, seq *atomic.Uint64, user, ip string) {
+	var buf [8]slog.Attr
+	attrs := append(buf[:0],
+		slog.String("user", user), slog.String("client_ip", ip),
+		slog.String("audit.template", loginTemplate),
+		slog.String("audit.record_id", "0123456789abcdef-"+strconv.FormatUint(seq.Add(1)+1<<20, 16)))
+	if info, ok := reqctx.FromContext(ctx); ok {
+		attrs = append(attrs,
+			slog.String("http.route", info.Route), slog.String("http.request.method", info.Method),
+			slog.String("client.address", info.ClientAddress), slog.String("user.id", info.UserID))
+	}
+	logger.LogAttrs(ctx, slog.LevelWarn, "User '"+user+"' failed to log in from "+ip, attrs...)
 }
 
 // handwritten emits the record auditx emits for LoginFailed, written out by

@@ -37,17 +37,15 @@ const paramUser = "user"
 // the heap.
 const (
 	stackParams = 8
-	stackAttrs  = 16
+	stackAttrs  = 12
 	stackBody   = 256
 )
 
-type paramSource uint8
-
+// Where a parameter's value comes from, when not from attrs[i] (i >= 0).
 const (
-	srcMissing paramSource = iota
-	srcCaller              // from the attributes given to Emit
-	srcContext             // from the request info or extras of ctx
-	srcUser                // {user} from the request's user id
+	srcMissing = -1 // nowhere
+	srcContext = -2 // a request attribute or extra of the same name
+	srcUser    = -3 // {user} from the request's user id
 )
 
 // emit renders and emits one record of e through r.
@@ -62,52 +60,53 @@ func (r *Registry) emit(ctx context.Context, e *Event, attrs []attribute.KeyValu
 	}
 	policy := r.maskPolicy()
 	sens := e.sensitivity(policy)
-
-	var cbuf [stackParams]attribute.KeyValue
-	cattrs, userID := appendContextAttrs(cbuf[:0], ctx, policy)
+	rc := readContext(ctx)
 
 	// Resolve each parameter: the caller's attribute (the last one with the
 	// name), then the context's, then {user} from the request's user id.
 	params := e.tmpl.params
-	var (
-		vbuf [stackParams]attribute.Value
-		sbuf [stackParams]paramSource
-		vals []attribute.Value
-		srcs []paramSource
-	)
-	if len(params) <= stackParams {
-		vals, srcs = vbuf[:len(params)], sbuf[:len(params)]
-	} else {
-		vals, srcs = make([]attribute.Value, len(params)), make([]paramSource, len(params))
-	}
-	nMissing := 0
-	for i, name := range params {
-		if j := lastIndex(attrs, name); j >= 0 {
-			vals[i], srcs[i] = attrs[j].Value, srcCaller
-		} else if j := lastIndex(cattrs, name); j >= 0 {
-			vals[i], srcs[i] = cattrs[j].Value, srcContext
-		} else if name == paramUser && userID != "" {
-			vals[i], srcs[i] = attribute.StringValue(userID), srcUser
+	var ibuf [stackParams]int
+	src := ibuf[:0]
+	nMissing, nFromAttrs := 0, 0
+	for _, name := range params {
+		j := lastIndex(attrs, name)
+		if j >= 0 {
+			nFromAttrs++
 		} else {
-			nMissing++
+			switch {
+			case rc.has(name):
+				j = srcContext
+			case name == paramUser && rc.info.UserID != "":
+				j = srcUser
+			default:
+				j = srcMissing
+				nMissing++
+			}
 		}
+		src = append(src, j)
 	}
 
 	// Render the body and the record id into one buffer: one allocation.
 	var bbuf [stackBody]byte
 	b := bbuf[:0]
 	for _, s := range e.tmpl.segs {
-		switch {
-		case s.param < 0:
+		if s.param < 0 {
 			b = append(b, s.lit...)
-		case srcs[s.param] == srcMissing:
+			continue
+		}
+		switch j := src[s.param]; {
+		case j == srcMissing:
 			b = append(b, "<missing "...)
 			b = append(b, params[s.param]...)
 			b = append(b, '>')
 		case sens[s.param]:
 			b = append(b, mask.Mask...)
+		case j >= 0:
+			b = appendValue(b, attrs[j].Value)
+		case j == srcUser:
+			b = appendEscaped(b, rc.info.UserID)
 		default:
-			b = appendValue(b, vals[s.param])
+			b = appendValue(b, rc.value(params[s.param], policy))
 		}
 	}
 	bodyLen := len(b)
@@ -117,20 +116,25 @@ func (r *Registry) emit(ctx context.Context, e *Event, attrs []attribute.KeyValu
 	var obuf [stackAttrs]attribute.KeyValue
 	out := obuf[:0]
 	for i, name := range params {
+		j := src[i]
 		switch {
-		case srcs[i] != srcCaller && srcs[i] != srcUser:
+		case j < 0 && j != srcUser:
 			// Missing, or carried by the context attributes below.
 		case sens[i]:
 			out = append(out, attribute.String(name, mask.Mask))
+		case j >= 0:
+			out = append(out, attribute.KeyValue{Key: attribute.Key(name), Value: attrs[j].Value})
 		default:
-			out = append(out, attribute.KeyValue{Key: attribute.Key(name), Value: vals[i]})
+			out = append(out, attribute.String(name, rc.info.UserID))
 		}
 	}
-	for _, kv := range attrs {
-		if reserved(kv.Key) || isParam(params, kv.Key) {
-			continue
+	if nFromAttrs < len(attrs) { // some attributes are not parameters
+		for _, kv := range attrs {
+			if reserved(kv.Key) || isParam(params, kv.Key) {
+				continue
+			}
+			out = append(out, policy.Attr(kv))
 		}
-		out = append(out, policy.Attr(kv))
 	}
 	out = append(out,
 		attribute.String(KeyTemplate, e.tmpl.raw),
@@ -139,17 +143,13 @@ func (r *Registry) emit(ctx context.Context, e *Event, attrs []attribute.KeyValu
 	if nMissing > 0 {
 		missing = make([]string, 0, nMissing)
 		for i, name := range params {
-			if srcs[i] == srcMissing {
+			if src[i] == srcMissing {
 				missing = append(missing, name)
 			}
 		}
 		out = append(out, attribute.StringSlice(KeyMissing, missing))
 	}
-	for _, kv := range cattrs {
-		if lastIndex(attrs, string(kv.Key)) < 0 {
-			out = append(out, kv)
-		}
-	}
+	out = rc.appendAttrs(out, attrs, policy)
 
 	var rec log.Record
 	rec.SetEventName(e.typ)
@@ -176,10 +176,10 @@ func (r *Registry) emitUnregistered(ctx context.Context, typ string, attrs []att
 	const level = LevelWarn
 	if logger.Enabled(ctx, log.EnabledParameters{Severity: level.Severity(), EventName: typ}) {
 		policy := r.maskPolicy()
-		cattrs, _ := appendContextAttrs(nil, ctx, policy)
+		rc := readContext(ctx)
 
 		b := appendEscaped(make([]byte, 0, stackBody), typ)
-		out := make([]attribute.KeyValue, 0, len(attrs)+len(cattrs)+2)
+		out := make([]attribute.KeyValue, 0, len(attrs)+len(rc.extras)+6)
 		for _, kv := range attrs {
 			if reserved(kv.Key) {
 				continue
@@ -202,11 +202,7 @@ func (r *Registry) emitUnregistered(ctx context.Context, typ string, attrs []att
 		out = append(out,
 			attribute.Bool(KeyUnregistered, true),
 			attribute.String(KeyRecordID, text[bodyLen:]))
-		for _, kv := range cattrs {
-			if lastIndex(attrs, string(kv.Key)) < 0 {
-				out = append(out, kv)
-			}
-		}
+		out = rc.appendAttrs(out, attrs, policy)
 
 		var rec log.Record
 		rec.SetEventName(typ)
@@ -220,30 +216,78 @@ func (r *Registry) emitUnregistered(ctx context.Context, typ string, attrs []att
 	r.handle(&UnregisteredError{Type: typ})
 }
 
-// appendContextAttrs appends the request information and the (masked)
-// extras carried by ctx to dst, and returns the request's user id.
-func appendContextAttrs(dst []attribute.KeyValue, ctx context.Context, policy *mask.Policy) ([]attribute.KeyValue, string) {
+// requestContext is what a context tells about the request it belongs to.
+type requestContext struct {
+	info   reqctx.Info
+	inReq  bool
+	extras []attribute.KeyValue
+}
+
+func readContext(ctx context.Context) requestContext {
 	info, ok := reqctx.FromContext(ctx)
-	if ok {
-		if info.Route != "" {
-			dst = append(dst, attribute.String(keyRoute, info.Route))
-		}
-		if info.Method != "" {
-			dst = append(dst, attribute.String(keyMethod, info.Method))
-		}
-		if info.ClientAddress != "" {
-			dst = append(dst, attribute.String(keyClient, info.ClientAddress))
-		}
-		if info.UserID != "" {
-			dst = append(dst, attribute.String(keyUserID, info.UserID))
+	return requestContext{info: info, inReq: ok, extras: reqctx.Extras(ctx)}
+}
+
+// request returns the value of a request attribute, or "" when key is not
+// one or the request does not have it.
+func (c *requestContext) request(key string) string {
+	if !c.inReq {
+		return ""
+	}
+	switch key {
+	case keyRoute:
+		return c.info.Route
+	case keyMethod:
+		return c.info.Method
+	case keyClient:
+		return c.info.ClientAddress
+	case keyUserID:
+		return c.info.UserID
+	}
+	return ""
+}
+
+// has reports whether the context has a request attribute or an extra
+// named key.
+func (c *requestContext) has(key string) bool {
+	return c.request(key) != "" || lastIndex(c.extras, key) >= 0
+}
+
+// value returns the context's value for key, masked by policy; the request
+// attributes win over extras of the same name.
+func (c *requestContext) value(key string, policy *mask.Policy) attribute.Value {
+	if v := c.request(key); v != "" {
+		return attribute.StringValue(v)
+	}
+	if j := lastIndex(c.extras, key); j >= 0 {
+		return policy.Attr(c.extras[j]).Value
+	}
+	return attribute.Value{}
+}
+
+// appendAttrs appends the request attributes and the masked extras to dst,
+// leaving out those the caller gave in attrs and extras named like a
+// request attribute the request has.
+func (c *requestContext) appendAttrs(dst, attrs []attribute.KeyValue, policy *mask.Policy) []attribute.KeyValue {
+	if c.inReq {
+		for _, kv := range [...]attribute.KeyValue{
+			attribute.String(keyRoute, c.info.Route),
+			attribute.String(keyMethod, c.info.Method),
+			attribute.String(keyClient, c.info.ClientAddress),
+			attribute.String(keyUserID, c.info.UserID),
+		} {
+			if kv.Value.AsString() != "" && lastIndex(attrs, string(kv.Key)) < 0 {
+				dst = append(dst, kv)
+			}
 		}
 	}
-	for _, kv := range reqctx.Extras(ctx) {
-		if !reserved(kv.Key) && lastIndex(dst, string(kv.Key)) < 0 {
-			dst = append(dst, policy.Attr(kv))
+	for _, kv := range c.extras {
+		if reserved(kv.Key) || c.request(string(kv.Key)) != "" || lastIndex(attrs, string(kv.Key)) >= 0 {
+			continue
 		}
+		dst = append(dst, policy.Attr(kv))
 	}
-	return dst, info.UserID
+	return dst
 }
 
 // lastIndex returns the index of the last attribute with key, or -1.

@@ -2,7 +2,6 @@ package auditx
 
 import (
 	"crypto/rand"
-	"strconv"
 	"sync"
 	"sync/atomic"
 )
@@ -25,5 +24,13 @@ var (
 // appendRecordID appends a new record id, "<16 hex digits>-<hex counter>".
 func appendRecordID(dst []byte) []byte {
 	dst = append(dst, recordPrefix()...)
-	return strconv.AppendUint(dst, recordSeq.Add(1), 16)
+	n := recordSeq.Add(1)
+	shift := 60
+	for shift > 0 && n>>shift == 0 {
+		shift -= 4
+	}
+	for ; shift >= 0; shift -= 4 {
+		dst = append(dst, hexDigits[n>>shift&0xf])
+	}
+	return dst
 }

@@ -248,3 +248,18 @@ func FuzzTemplate(f *testing.F) {
 		require.Equal(t, lines, strings.Count(body, "\n"))
 	})
 }
+
+func TestAppendRecordID(t *testing.T) {
+	prefix := recordPrefix()
+	require.Len(t, prefix, 17)
+	require.Equal(t, byte('-'), prefix[16])
+	a, b := string(appendRecordID(nil)), string(appendRecordID(nil))
+	require.NotEqual(t, a, b)
+	for _, id := range []string{a, b} {
+		require.True(t, strings.HasPrefix(id, prefix))
+		n, err := strconv.ParseUint(id[17:], 16, 64)
+		require.NoError(t, err)
+		require.NotZero(t, n)
+		require.Equal(t, strconv.FormatUint(n, 16), id[17:], "no leading zeros")
+	}
+}
