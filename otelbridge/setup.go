@@ -144,9 +144,12 @@ func Setup(ctx context.Context, opts ...Option) (shutdown func(context.Context) 
 	if err != nil {
 		return fail(fmt.Errorf("otelbridge: span exporter: %w", err))
 	}
-	tpOpts := []sdktrace.TracerProviderOption{sdktrace.WithResource(res), sdktrace.WithBatcher(spanExp)}
+	tpOpts := []sdktrace.TracerProviderOption{
+		sdktrace.WithResource(res),
+		sdktrace.WithSpanProcessor(ErrorStatusProcessor(sdktrace.NewBatchSpanProcessor(spanExp))),
+	}
 	for _, p := range cfg.spanProcessors {
-		tpOpts = append(tpOpts, sdktrace.WithSpanProcessor(p))
+		tpOpts = append(tpOpts, sdktrace.WithSpanProcessor(ErrorStatusProcessor(p)))
 	}
 	tp := sdktrace.NewTracerProvider(tpOpts...)
 	shutdowns = append(shutdowns, tp.Shutdown)
