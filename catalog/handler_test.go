@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -140,4 +141,25 @@ func TestHandlerStripPrefix(t *testing.T) {
 	http.StripPrefix("/docs/errors", catalog.Handler(reg)).ServeHTTP(rec, req)
 	assert.Equal(t, http.StatusOK, rec.Code)
 	assert.Contains(t, rec.Body.String(), `<a href="./errors/auth.rate-limited">`, "links are relative to the index's URL")
+}
+
+func TestHandlerConcurrentDefine(t *testing.T) {
+	reg := errorsx.NewRegistry()
+	h := catalog.Handler(reg)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := range 50 {
+			reg.Define(400+i, "concurrent."+strconv.Itoa(i), "Defined while serving")
+		}
+	}()
+	for range 50 {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/", nil))
+		require.Equal(t, http.StatusOK, rec.Code)
+		_, err := catalog.ReadJSON(rec.Body)
+		require.NoError(t, err)
+	}
+	<-done
+	assert.Len(t, catalog.New(reg, catalog.WithoutBuiltins()).Entries, 50)
 }

@@ -151,11 +151,11 @@ func loadCatalog(ctx context.Context, f catalogFlags, stderr io.Writer) (*catalo
 	if err != nil {
 		return nil, err
 	}
-	root, err := moduleRoot(ctx, dir)
+	pkgs, err := listPackages(ctx, dir, f.tags, f.patterns)
 	if err != nil {
 		return nil, err
 	}
-	pkgs, err := listPackages(ctx, dir, f.tags, f.patterns)
+	root, err := moduleRoot(ctx, dir, pkgs)
 	if err != nil {
 		return nil, err
 	}
@@ -222,8 +222,16 @@ func loadCatalog(ctx context.Context, f catalogFlags, stderr io.Writer) (*catalo
 	return cat, nil
 }
 
-// moduleRoot returns the directory of the main module containing dir.
-func moduleRoot(ctx context.Context, dir string) (string, error) {
+// moduleRoot returns the directory of the main module the temporary
+// program goes in: the module of the first listed package that is in a
+// main module (in a go.work workspace every used module is one), else the
+// module containing dir.
+func moduleRoot(ctx context.Context, dir string, pkgs []listedPackage) (string, error) {
+	for _, p := range pkgs {
+		if p.Module != nil && p.Module.Main && p.Module.Dir != "" {
+			return p.Module.Dir, nil
+		}
+	}
 	cmd := exec.CommandContext(ctx, "go", "env", "GOMOD")
 	cmd.Dir = dir
 	var errOut bytes.Buffer
