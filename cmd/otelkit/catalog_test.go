@@ -233,7 +233,7 @@ func TestCatalogCommandUsage(t *testing.T) {
 		{"bad format", []string{"catalog", "-format", "yaml", "."}, 2, `unknown -format "yaml"`, ""},
 		{"bad flag", []string{"catalog", "-nope"}, 2, "flag provided but not defined: -nope", ""},
 		{"catalog help", []string{"catalog", "-h"}, 0, "-check-translations", ""},
-		{"not in a module", []string{"catalog", "-C", t.TempDir(), "."}, 1, "is not inside a Go module", ""},
+		{"not in a module", []string{"catalog", "-C", t.TempDir(), "."}, 1, "go.mod file not found", ""},
 	}
 	t.Setenv("GOWORK", "off")
 	t.Setenv("GOFLAGS", "")
