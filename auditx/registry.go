@@ -54,8 +54,8 @@ type optionFunc func(*Registry)
 func (f optionFunc) apply(r *Registry) { f(r) }
 
 // WithLoggerProvider makes the registry emit through a logger of p. Without
-// it, NewRegistry uses the global provider, [otel.GetLoggerProvider], as it
-// is when the registry is made.
+// it, or with a nil p, NewRegistry uses the global provider,
+// [otel.GetLoggerProvider], as it is when the registry is made.
 func WithLoggerProvider(p log.LoggerProvider) Option {
 	return optionFunc(func(r *Registry) {
 		if p != nil {
@@ -70,8 +70,9 @@ func WithParent(parent *Registry) Option {
 }
 
 // WithMask makes p the policy that decides which attribute values are
-// masked, in attributes and in rendered bodies. Without it the registry uses
-// [mask.Default], read when a record is emitted.
+// masked, in attributes and in rendered bodies. Without it, or with a nil p,
+// the registry uses [mask.Default], read when a record is emitted; pass
+// mask.New() to mask nothing.
 func WithMask(p *mask.Policy) Option {
 	return optionFunc(func(r *Registry) { r.policy = p })
 }
@@ -105,7 +106,8 @@ var defaultRegistry = &Registry{handle: otel.Handle}
 // functions. Unlike a registry made by NewRegistry it follows the global
 // logger provider: records go to whatever provider [otel.SetLoggerProvider]
 // installed last, so events may be defined in package-level variables
-// before the provider is set up.
+// before the provider is set up. Until one is installed, records go nowhere
+// (the global provider's loggers are disabled).
 func Default() *Registry { return defaultRegistry }
 
 // Parent returns the parent registry, or nil.

@@ -21,15 +21,16 @@ type template struct {
 	params []string // distinct parameter names in order of first use
 }
 
-// TemplateError describes why a template does not parse.
-type TemplateError struct {
+// templateError describes why a template does not parse; Define panics
+// with its text.
+type templateError struct {
 	Template string // the template as given
 	Offset   int    // byte offset of the problem in Template
 	Reason   string // what is wrong, e.g. "unclosed '{'"
 }
 
 // Error implements error.
-func (e *TemplateError) Error() string {
+func (e *templateError) Error() string {
 	return "template " + strconv.Quote(e.Template) + ": " + e.Reason + " at offset " + strconv.Itoa(e.Offset)
 }
 
@@ -62,20 +63,20 @@ func parseTemplate(s string) (*template, error) {
 				j++
 			}
 			if j == len(s) {
-				return nil, &TemplateError{Template: s, Offset: i, Reason: "unclosed '{'"}
+				return nil, &templateError{Template: s, Offset: i, Reason: "unclosed '{'"}
 			}
 			if s[j] == '{' {
-				return nil, &TemplateError{Template: s, Offset: j, Reason: "'{' inside a placeholder"}
+				return nil, &templateError{Template: s, Offset: j, Reason: "'{' inside a placeholder"}
 			}
 			name := s[i+1 : j]
 			if name == "" {
-				return nil, &TemplateError{Template: s, Offset: i, Reason: "empty placeholder"}
+				return nil, &templateError{Template: s, Offset: i, Reason: "empty placeholder"}
 			}
 			if !validParamName(name) {
-				return nil, &TemplateError{Template: s, Offset: i, Reason: "invalid placeholder name " + strconv.Quote(name)}
+				return nil, &templateError{Template: s, Offset: i, Reason: "invalid placeholder name " + strconv.Quote(name)}
 			}
 			if reserved(attribute.Key(name)) {
-				return nil, &TemplateError{Template: s, Offset: i, Reason: "reserved placeholder name " + strconv.Quote(name)}
+				return nil, &templateError{Template: s, Offset: i, Reason: "reserved placeholder name " + strconv.Quote(name)}
 			}
 			flush()
 			t.segs = append(t.segs, segment{param: t.paramIndex(name)})
@@ -86,7 +87,7 @@ func parseTemplate(s string) (*template, error) {
 				i += 2
 				continue
 			}
-			return nil, &TemplateError{Template: s, Offset: i, Reason: "unmatched '}'"}
+			return nil, &templateError{Template: s, Offset: i, Reason: "unmatched '}'"}
 		default:
 			lit.WriteByte(c)
 			i++

@@ -67,7 +67,7 @@ func TestParseTemplateErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.tmpl, func(t *testing.T) {
 			_, err := parseTemplate(tt.tmpl)
-			var te *TemplateError
+			var te *templateError
 			require.ErrorAs(t, err, &te)
 			assert.Equal(t, tt.tmpl, te.Template)
 			assert.Equal(t, tt.offset, te.Offset)
@@ -205,7 +205,7 @@ func FuzzTemplate(f *testing.F) {
 	f.Fuzz(func(t *testing.T, tmpl, value string) {
 		tp, err := parseTemplate(tmpl)
 		if err != nil {
-			var te *TemplateError
+			var te *templateError
 			require.True(t, errors.As(err, &te))
 			require.GreaterOrEqual(t, te.Offset, 0)
 			require.Less(t, te.Offset, len(tmpl))
