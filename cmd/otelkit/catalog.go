@@ -207,7 +207,9 @@ func loadCatalog(ctx context.Context, f catalogFlags, stderr io.Writer) (*catalo
 		msg := strings.TrimSpace(errOut.String())
 		hint := ""
 		if strings.Contains(msg, "github.com/otelkit/otelkit/catalog") {
-			hint = "\n(the module must require github.com/otelkit/otelkit: go get github.com/otelkit/otelkit)"
+			hint = "\n(the generated program imports github.com/otelkit/otelkit/catalog: the module must require " +
+				"a version of github.com/otelkit/otelkit that has it, e.g. go get github.com/otelkit/otelkit@latest; " +
+				"with a vendor directory, run with GOFLAGS=-mod=mod)"
 		}
 		return nil, fmt.Errorf("building and running the catalog program for %s failed (%v):\n%s%s",
 			strings.Join(f.patterns, " "), err, msg, hint)

@@ -275,3 +275,16 @@ func TestGenParent(t *testing.T) {
 		})
 	}
 }
+
+func TestCatalogCommandWithoutOtelkit(t *testing.T) {
+	t.Setenv("GOWORK", "off")
+	t.Setenv("GOFLAGS", "-mod=readonly")
+	t.Setenv("GOPROXY", "off")
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "go.mod"), []byte("module example.com/plain\n\ngo 1.26.0\n"), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "plain.go"), []byte("package plain\n"), 0o644))
+	code, _, stderr := runCmd(t, "catalog", "-C", dir, ".")
+	assert.Equal(t, 1, code)
+	assert.Contains(t, stderr, "github.com/otelkit/otelkit/catalog")
+	assert.Contains(t, stderr, "go get github.com/otelkit/otelkit@latest")
+}
