@@ -632,6 +632,8 @@ type UndeliveredError struct {
 // Lost is the number of undelivered records that are not in the spool.
 func (e *UndeliveredError) Lost() int { return e.Undelivered - e.Spooled }
 
+// Error says how many records were not delivered, how many of them are safe
+// in the spool and how many are lost.
 func (e *UndeliveredError) Error() string {
 	msg := fmt.Sprintf("delivery: %d audit records not delivered (%d safe in spool %q, %d lost), %d dropped earlier",
 		e.Undelivered, e.Spooled, e.Dir, e.Lost(), e.Dropped)
