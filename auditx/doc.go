@@ -67,7 +67,8 @@
 // Values under keys that the registry's [mask.Policy] finds sensitive
 // (by default keys containing password, secret, token, authorization,
 // cookie or api_key) are replaced by [mask.Mask] in the attributes and in
-// the body. The policy is [mask.Default] unless [WithMask] gives another.
+// the body, whether they were given to Emit or came from the request or its
+// extras. The policy is [mask.Default] unless [WithMask] gives another.
 //
 // # Mistakes
 //

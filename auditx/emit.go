@@ -4,6 +4,7 @@ import (
 	"context"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -257,7 +258,7 @@ func (c *requestContext) has(key string) bool {
 // attributes win over extras of the same name.
 func (c *requestContext) value(key string, policy *mask.Policy) attribute.Value {
 	if v := c.request(key); v != "" {
-		return attribute.StringValue(v)
+		return attribute.StringValue(policy.String(key, v))
 	}
 	if j := lastIndex(c.extras, key); j >= 0 {
 		return policy.Attr(c.extras[j]).Value
@@ -270,15 +271,20 @@ func (c *requestContext) value(key string, policy *mask.Policy) attribute.Value 
 // request attribute the request has.
 func (c *requestContext) appendAttrs(dst, attrs []attribute.KeyValue, policy *mask.Policy) []attribute.KeyValue {
 	if c.inReq {
-		for _, kv := range [...]attribute.KeyValue{
+		sens := requestSensitivity(policy)
+		for i, kv := range [...]attribute.KeyValue{
 			attribute.String(keyRoute, c.info.Route),
 			attribute.String(keyMethod, c.info.Method),
 			attribute.String(keyClient, c.info.ClientAddress),
 			attribute.String(keyUserID, c.info.UserID),
 		} {
-			if kv.Value.AsString() != "" && lastIndex(attrs, string(kv.Key)) < 0 {
-				dst = append(dst, kv)
+			if kv.Value.AsString() == "" || lastIndex(attrs, string(kv.Key)) >= 0 {
+				continue
 			}
+			if sens[i] {
+				kv.Value = attribute.StringValue(mask.Mask)
+			}
+			dst = append(dst, kv)
 		}
 	}
 	for _, kv := range c.extras {
@@ -288,6 +294,31 @@ func (c *requestContext) appendAttrs(dst, attrs []attribute.KeyValue, policy *ma
 		dst = append(dst, policy.Attr(kv))
 	}
 	return dst
+}
+
+// requestKeys are the keys of the request attributes, in the order
+// appendAttrs writes them.
+var requestKeys = [...]string{keyRoute, keyMethod, keyClient, keyUserID}
+
+// requestSens caches which request attributes a policy masks; they are
+// masked nowhere under the default policy, but a policy may say otherwise.
+var requestSens atomic.Pointer[requestSensitivityCache]
+
+type requestSensitivityCache struct {
+	policy *mask.Policy
+	sens   [len(requestKeys)]bool
+}
+
+func requestSensitivity(p *mask.Policy) *[len(requestKeys)]bool {
+	if c := requestSens.Load(); c != nil && c.policy == p {
+		return &c.sens
+	}
+	c := &requestSensitivityCache{policy: p}
+	for i, k := range requestKeys {
+		c.sens[i] = p.Sensitive(k)
+	}
+	requestSens.Store(c)
+	return &c.sens
 }
 
 // lastIndex returns the index of the last attribute with key, or -1.

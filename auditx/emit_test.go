@@ -426,3 +426,40 @@ func TestErrorText(t *testing.T) {
 	assert.Equal(t, `auditx: emitted unregistered event type "a.b"`, (&auditx.UnregisteredError{Type: "a.b"}).Error())
 	assert.Equal(t, `auditx: "a.b" emitted without x, y`, (&auditx.MissingParamsError{Type: "a.b", Params: []string{"x", "y"}}).Error())
 }
+
+func TestDuplicateAndConflictingKeys(t *testing.T) {
+	t.Run("last value of a parameter wins", func(t *testing.T) {
+		reg, exp, _ := newRegistry(t)
+		reg.Define("x.y", auditx.LevelInfo, "{a}").Emit(context.Background(), attribute.String("a", "first"), attribute.String("a", "last"))
+		r := exp.only(t)
+		assert.Equal(t, "last", r.Body().AsString())
+		assert.Equal(t, "last", attrs(t, r)["a"].AsString())
+	})
+	t.Run("request attributes win over extras", func(t *testing.T) {
+		reg, exp, _ := newRegistry(t)
+		ctx := reqctx.WithExtras(inRequest(reqctx.Info{Route: "/real"}), attribute.String("http.route", "/extra"), attribute.String("audit.record_id", "forged"))
+		reg.Define("x.y", auditx.LevelInfo, "{http.route}").Emit(ctx)
+		r := exp.only(t)
+		assert.Equal(t, "/real", r.Body().AsString())
+		a := attrs(t, r)
+		assert.Equal(t, "/real", a["http.route"].AsString())
+		assert.NotEqual(t, "forged", a["audit.record_id"].AsString())
+	})
+	t.Run("an extra fills a placeholder", func(t *testing.T) {
+		reg, exp, sink := newRegistry(t)
+		ctx := reqctx.WithExtras(context.Background(), attribute.Int("order", 17))
+		reg.Define("x.y", auditx.LevelInfo, "order {order}").Emit(ctx)
+		r := exp.only(t)
+		assert.Equal(t, "order 17", r.Body().AsString())
+		assert.Equal(t, int64(17), attrs(t, r)["order"].AsInt64())
+		assert.Empty(t, sink.all())
+	})
+	t.Run("user id fills {user} masked when the policy says so", func(t *testing.T) {
+		reg, exp, _ := newRegistry(t, auditx.WithMask(mask.New("user")))
+		reg.Define("x.y", auditx.LevelInfo, "by {user}").Emit(inRequest(reqctx.Info{UserID: "u-1"}))
+		r := exp.only(t)
+		assert.Equal(t, "by **************", r.Body().AsString())
+		assert.Equal(t, mask.Mask, attrs(t, r)["user"].AsString())
+		assert.Equal(t, mask.Mask, attrs(t, r)["user.id"].AsString(), "request attributes follow the policy too")
+	})
+}

@@ -14,11 +14,11 @@ import (
 
 // fillSpool leaves n undelivered audits in dir's spool (receiver down,
 // Shutdown deadline) and returns their ids.
-func fillSpool(t *testing.T, dir, prefix string, n int) []string {
+func fillSpool(t *testing.T, dir, prefix string, n int, opts ...Option) []string {
 	t.Helper()
 	rcv := newDownReceiver(t)
-	p, err := NewProcessor(newExporter(t, rcv.addr), WithSpoolDir(dir), WithBatchSize(50),
-		WithEmitTimeout(time.Minute), WithErrorHandler(func(error) {}))
+	p, err := NewProcessor(newExporter(t, rcv.addr), append([]Option{WithSpoolDir(dir), WithBatchSize(50),
+		WithEmitTimeout(time.Minute), WithErrorHandler(func(error) {})}, opts...)...)
 	require.NoError(t, err)
 	l, _ := auditLogger(p)
 	want := ids(prefix, n)
@@ -184,4 +184,36 @@ func FuzzScan(f *testing.F) {
 			last = off + n
 		})
 	})
+}
+
+// A segment deleted behind the Processor's back costs its records (counted
+// as dropped) but never stalls delivery of the others.
+func TestSegmentDeletedWhileRunning(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	want := fillSpool(t, dir, "g", 300, WithSegmentBytes(8<<10))
+	segs := spoolFiles(t, dir, segExt)
+	require.Greater(t, len(segs), 2)
+	rcv := newDownReceiver(t)
+	mr := newMetricsReader()
+	p, err := NewProcessor(newExporter(t, rcv.addr), WithSpoolDir(dir), WithMeterProvider(mr.mp),
+		WithRetryBackoff(10*time.Millisecond, 50*time.Millisecond), WithErrorHandler(func(error) {}))
+	require.NoError(t, err)
+	victim, err := os.ReadFile(segs[1])
+	require.NoError(t, err)
+	var inVictim int
+	scan(victim, defaultMaxRecordBytes, func(int, int, uint64) { inVictim++ })
+	require.NoError(t, os.Remove(segs[1]))
+	rcv.start()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	err = p.Shutdown(ctx)
+	var ue *UndeliveredError
+	require.ErrorAs(t, err, &ue)
+	c := rcv.counts(want)
+	t.Logf("segment deleted while running: %v (records in deleted segment %d)", c, inVictim)
+	assert.Equal(t, inVictim, c.lost)
+	assert.Zero(t, ue.Undelivered)
+	assert.Equal(t, inVictim, ue.Dropped)
+	assert.EqualValues(t, inVictim, mr.sum(t, "otelkit.audit.dropped", ReasonCorrupt))
 }

@@ -444,7 +444,7 @@ func (p *Processor) deliverLoop() {
 		if fromDisk {
 			r := &p.ranges[0]
 			r.lo = next
-			r.count -= n + skipped
+			r.count = max(0, r.count-n-skipped)
 			if r.lo > r.hi {
 				p.ranges = p.ranges[1:]
 			}

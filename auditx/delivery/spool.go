@@ -504,6 +504,9 @@ func (s *spool) rotate(first uint64) error {
 		_ = s.f.Close()
 		s.f = nil
 	}
+	s.mu.Lock()
+	s.active = nil
+	s.mu.Unlock()
 	name := fmt.Sprintf("%020d%s", first, segExt)
 	path := filepath.Join(s.dir, name)
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR|os.O_TRUNC, 0o600)
@@ -567,6 +570,19 @@ func (s *spool) read(lo, hi uint64, limit int) (recs []sdklog.Record, next uint6
 		if s.rseg != seg {
 			s.resetReader()
 			f, oerr := os.Open(filepath.Join(s.dir, seg.name))
+			if errors.Is(oerr, fs.ErrNotExist) {
+				// Removed behind our back: its records are gone; count
+				// them as skipped rather than retrying forever.
+				s.mu.Lock()
+				s.segs = slices.DeleteFunc(s.segs, func(x *segment) bool { return x == seg })
+				s.total -= size
+				if s.active == seg {
+					s.active = nil
+				}
+				s.mu.Unlock()
+				skipped += min(count, int(min(last, hi)-max(first, lo)+1))
+				continue
+			}
 			if oerr != nil {
 				return recs, lo, skipped, oerr
 			}
