@@ -56,7 +56,7 @@ func ExampleCatalog_WriteMarkdown() {
 	// | Status | ID | Message | Description | Translations | Mapped from |
 	// |---:|---|---|---|---|---|
 	// | 400 Bad Request | `request.bad-json` | The request body is not valid JSON |  |  | type `*json.SyntaxError` from `encoding/json` |
-	// | 404 Not Found | `user.not-found` | The user was not found | No user has the id given in the path. | `de`: Der Benutzer wurde nicht gefunden | value `sql: no rows in result set` (`*errors.errorString`) |
+	// | 404 Not Found | `user.not-found` | The user was not found | No user has the id given in the path. | `de`: Der Benutzer wurde nicht gefunden | value "sql: no rows in result set" (`*errors.errorString`) |
 	//
 	// ## Missing translations
 	//

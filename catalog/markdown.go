@@ -61,11 +61,11 @@ func mdMapped(ms []Mapped) string {
 		case KindValue:
 			// The package of a value's type is rarely where the value is
 			// declared (errors.New), so only the type is shown.
-			parts[i] = fmt.Sprintf("value %s (`%s`)", mdCode(m.Text), m.Type)
+			parts[i] = fmt.Sprintf("value \"%s\" (%s)", mdText(m.Text), mdCode(m.Type))
 		default:
-			parts[i] = fmt.Sprintf("type `%s`", m.Type)
+			parts[i] = "type " + mdCode(m.Type)
 			if m.Package != "" {
-				parts[i] += " from `" + m.Package + "`"
+				parts[i] += " from " + mdCode(m.Package)
 			}
 		}
 	}
@@ -82,18 +82,14 @@ var mdReplacer = strings.NewReplacer(
 
 func mdText(s string) string { return mdReplacer.Replace(s) }
 
-// mdCode renders s as inline code; backticks inside are handled by a longer
-// fence, pipes are escaped for the table.
+// mdCode renders a Go type or import path as inline code. Code spans show
+// backslashes literally, so text a table could misread (pipes, backticks,
+// line breaks) is written as escaped plain text instead.
 func mdCode(s string) string {
-	s = strings.NewReplacer("|", `\|`, "\r\n", " ", "\n", " ", "\r", " ").Replace(s)
-	fence := "`"
-	for strings.Contains(s, fence) {
-		fence += "`"
+	if strings.ContainsAny(s, "|`\\\r\n") {
+		return mdText(s)
 	}
-	if strings.HasPrefix(s, "`") || strings.HasSuffix(s, "`") {
-		return fence + " " + s + " " + fence
-	}
-	return fence + s + fence
+	return "`" + s + "`"
 }
 
 func mdURL(u string) string {

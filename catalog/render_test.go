@@ -40,7 +40,7 @@ func TestMarkdown(t *testing.T) {
 				"# Shop errors\n",
 				"Version: 1.0\n",
 				"| Status | ID | Message | Description | Translations | Mapped from |\n|---:|---|---|---|---|---|\n| 400 Bad Request | `request.bad-json` |",
-				"| 404 Not Found | `user.not-found` | The user was not found | No user has the id given in the path. | `de`: Der Benutzer wurde nicht gefunden<br>`fr`: L'utilisateur est introuvable | value `sql: no rows in result set` (`*errors.errorString`) |\n",
+				"| 404 Not Found | `user.not-found` | The user was not found | No user has the id given in the path. | `de`: Der Benutzer wurde nicht gefunden<br>`fr`: L'utilisateur est introuvable | value \"sql: no rows in result set\" (`*errors.errorString`) |\n",
 				"type `*json.SyntaxError` from `encoding/json`",
 				"| 500 Internal Server Error | `internal` (built-in) | Internal server error |",
 				"## Missing translations\n\n| ID | Missing languages |\n|---|---|\n| `request.bad-json` | fr |\n| `order.not-found` | de, fr |\n| `auth.rate-limited` | de, fr |\n",
@@ -56,7 +56,7 @@ func TestMarkdown(t *testing.T) {
 			name: "escaping",
 			cat:  catalog.New(tricky, catalog.WithoutBuiltins()),
 			want: []string{
-				"| 400 Bad Request | `tricky` | Pipes \\| and &lt;b&gt;tags&lt;/b&gt;<br>and \\*stars\\* | Line one<br>line two \\| with pipe | `de`: Rohre \\| hier | value ``a`b`` (`catalog_test.errorString`) |\n",
+				"| 400 Bad Request | `tricky` | Pipes \\| and &lt;b&gt;tags&lt;/b&gt;<br>and \\*stars\\* | Line one<br>line two \\| with pipe | `de`: Rohre \\| hier | value \"a\\`b\" (`catalog_test.errorString`) |\n",
 			},
 			notWant: []string{"<b>", "## Missing translations"},
 		},
@@ -179,4 +179,49 @@ func TestOpenAPIWithoutLanguages(t *testing.T) {
 	assert.NotContains(t, resp, "headers", "no Content-Language without translations")
 	ex := comps["examples"].(map[string]any)["conflict"].(map[string]any)
 	assert.Equal(t, "urn:otelkit:error:conflict", ex["value"].(map[string]any)["type"], "the URN without a base URL")
+}
+
+// FuzzMarkdownRow checks that no message, description or translation can
+// break the table: every entry is one line with exactly seven unescaped
+// pipes.
+func FuzzMarkdownRow(f *testing.F) {
+	for _, s := range []string{"plain", "a | b", "line\nbreak", "`code`", `back\slash |`, "<b>&</b>", "\r\n|\r", "\\|"} {
+		f.Add(s, s)
+	}
+	f.Fuzz(func(t *testing.T, msg, desc string) {
+		if strings.TrimSpace(msg) == "" {
+			t.Skip("errorsx rejects empty messages")
+		}
+		reg := errorsx.NewRegistry()
+		d := reg.Define(400, "fuzz", msg, errorsx.Describe(desc), errorsx.Translate("de", msg))
+		reg.Map(errorString(desc), d)
+		md := markdown(t, catalog.New(reg, catalog.WithoutBuiltins()))
+		var rows []string
+		for _, line := range strings.Split(md, "\n") {
+			if strings.HasPrefix(line, "| 400 ") {
+				rows = append(rows, line)
+			}
+		}
+		require.Len(t, rows, 1, "one line per entry:\n%s", md)
+		assert.Equal(t, 7, unescapedPipes(rows[0]), rows[0])
+	})
+}
+
+// unescapedPipes counts the pipes not preceded by an odd number of
+// backslashes.
+func unescapedPipes(s string) int {
+	n := 0
+	for i := 0; i < len(s); i++ {
+		if s[i] != '|' {
+			continue
+		}
+		bs := 0
+		for j := i - 1; j >= 0 && s[j] == '\\'; j-- {
+			bs++
+		}
+		if bs%2 == 0 {
+			n++
+		}
+	}
+	return n
 }

@@ -95,7 +95,7 @@ func TestCatalogCommand(t *testing.T) {
 				"| 404 Not Found | `user.not-found` | The user was not found | No user has the id given in the path. |",
 				"| 402 Payment Required | `billing.payment-required` | The account has no credit left \\| top up first |",
 				"type `*json.SyntaxError` from `encoding/json`",
-				"value `sql: no rows in result set` (`*errors.errorString`)",
+				"value \"sql: no rows in result set\" (`*errors.errorString`)",
 				"## Missing translations",
 			},
 			notStdout: []string{"main.conflict"},
