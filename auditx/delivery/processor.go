@@ -474,7 +474,7 @@ func (p *Processor) deliverLoop() {
 		}
 		if skipped > 0 {
 			p.met.drop(skipped, ReasonCorrupt)
-			p.cfg.errorHandler(fmt.Errorf("%w: %d spooled records failed their checksum or decoding and were skipped", ErrCorruptSpool, skipped))
+			p.cfg.errorHandler(fmt.Errorf("%w: %d spooled records were missing, failed their checksum or could not be decoded, and were skipped", ErrCorruptSpool, skipped))
 		}
 		if p.sp != nil {
 			if err := p.sp.release(low); err != nil {
