@@ -22,6 +22,7 @@ type Def struct {
 	description string
 	messages    []Translation // in definition order
 	matcher     language.Matcher
+	lang        language.Tag // language of message
 	builtin     bool
 }
 
@@ -86,21 +87,30 @@ func (d *Def) Translations() []Translation { return append([]Translation(nil), d
 // per-status definitions of [Join].
 func (d *Def) Builtin() bool { return d.builtin }
 
+// Language returns the language of [Def.Message]: the default language of
+// the registry it was defined in (English unless [WithDefaultLanguage]
+// said otherwise).
+func (d *Def) Language() language.Tag { return d.lang }
+
 // Localized returns the message that best matches the accepted languages
-// (an Accept-Language header value) and the tag chosen. With no
-// translations, or no match, it returns the default message and
-// language.Und.
+// (an Accept-Language header value, matched with golang.org/x/text/language)
+// and its language. A definition without translations returns its message
+// and language.Und (nothing was negotiated); with translations, no match
+// returns the default message and [Def.Language].
 func (d *Def) Localized(acceptLanguage string) (string, language.Tag) {
-	if len(d.messages) == 0 || acceptLanguage == "" {
+	if len(d.messages) == 0 {
 		return d.message, language.Und
+	}
+	if acceptLanguage == "" {
+		return d.message, d.lang
 	}
 	accepted, _, err := language.ParseAcceptLanguage(acceptLanguage)
 	if err != nil || len(accepted) == 0 {
-		return d.message, language.Und
+		return d.message, d.lang
 	}
 	_, idx, conf := d.matcher.Match(accepted...)
 	if conf == language.No || idx == 0 {
-		return d.message, language.Und
+		return d.message, d.lang
 	}
 	m := d.messages[idx-1]
 	return m.Message, m.Tag
@@ -207,7 +217,7 @@ func reservedID(id string) bool {
 }
 
 // newDef validates and builds a definition; it panics naming the id.
-func newDef(status int, id, message string, opts []DefOption) *Def {
+func newDef(status int, id, message string, lang language.Tag, opts []DefOption) *Def {
 	if id == "" {
 		panic(fmt.Sprintf("errorsx: Define(%d, %q, %q): empty id", status, id, message))
 	}
@@ -223,16 +233,19 @@ func newDef(status int, id, message string, opts []DefOption) *Def {
 	if strings.TrimSpace(message) == "" {
 		panic(fmt.Sprintf("errorsx: Define(%q): empty message", id))
 	}
-	d := &Def{status: status, id: id, message: message}
+	d := &Def{status: status, id: id, message: message, lang: lang}
 	for _, o := range opts {
 		o.apply(d)
 	}
 	if len(d.messages) > 0 {
-		// The first supported tag stands for the default message: a client
-		// that prefers no translated language keeps the default.
+		// The first supported tag is the default message's language, and
+		// the matcher's fallback.
 		tags := make([]language.Tag, 0, len(d.messages)+1)
-		tags = append(tags, language.Und)
+		tags = append(tags, lang)
 		for _, m := range d.messages {
+			if m.Tag == lang {
+				panic(fmt.Sprintf("errorsx: Define(%q): Translate(%q) is the default language", id, m.Tag))
+			}
 			tags = append(tags, m.Tag)
 		}
 		d.matcher = language.NewMatcher(tags)

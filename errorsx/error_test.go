@@ -175,17 +175,18 @@ func TestLocalized(t *testing.T) {
 		want    string
 		wantTag string
 	}{
-		{"", "Too many attempts", "und"},
+		{"", "Too many attempts", "en"},
 		{"de", "Zu viele Versuche", "de"},
 		{"de-CH", "Zu viele Versuche", "de"},
 		{"DE-de", "Zu viele Versuche", "de"},
-		{"en-US,en;q=0.9", "Too many attempts", "und"},
-		{"ja", "Too many attempts", "und"},
+		{"en-US,en;q=0.9", "Too many attempts", "en"},
+		{"en-US, de;q=0.5", "Too many attempts", "en"},
+		{"ja", "Too many attempts", "en"},
 		{"ja, fr;q=0.8", "Trop de tentatives", "fr"},
 		{"fr;q=0.5, de;q=0.9", "Zu viele Versuche", "de"},
 		{"pt-BR", "Muitas tentativas", "pt-BR"},
-		{"*", "Too many attempts", "und"},
-		{";;;garbage", "Too many attempts", "und"},
+		{"*", "Too many attempts", "en"},
+		{";;;garbage", "Too many attempts", "en"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.accept, func(t *testing.T) {
@@ -194,10 +195,33 @@ func TestLocalized(t *testing.T) {
 			assert.Equal(t, tt.wantTag, tag.String())
 		})
 	}
-	msg, _ := plain.Localized("de")
+	msg, tag := plain.Localized("de")
 	assert.Equal(t, "Plain", msg)
+	assert.Equal(t, "und", tag.String(), "nothing is negotiated without translations")
 	assert.Len(t, d.Translations(), 3)
 	assert.Equal(t, "de", d.Translations()[0].Tag.String())
+}
+
+func TestDefaultLanguage(t *testing.T) {
+	parent := errorsx.NewRegistry(errorsx.WithDefaultLanguage("de"))
+	child := errorsx.NewRegistry(errorsx.WithParent(parent))
+	d := child.Define(http.StatusNotFound, "lang.missing", "Nicht gefunden",
+		errorsx.Translate("en", "Not found"))
+	assert.Equal(t, "de", d.Language().String(), "inherited from the parent")
+	for accept, want := range map[string]string{
+		"":               "Nicht gefunden",
+		"en-GB":          "Not found",
+		"de-AT, en;q=.5": "Nicht gefunden",
+		"fr":             "Nicht gefunden",
+	} {
+		msg, _ := d.Localized(accept)
+		assert.Equal(t, want, msg, accept)
+	}
+	assert.Equal(t, "en", errorsx.NewRegistry().Define(400, "lang.default", "x").Language().String())
+	assert.PanicsWithValue(t, `errorsx: Define("lang.dup"): Translate("de") is the default language`, func() {
+		parent.Define(400, "lang.dup", "x", errorsx.Translate("de", "y"))
+	})
+	assert.Panics(t, func() { errorsx.WithDefaultLanguage("not a tag!") })
 }
 
 func TestFormatUsesOnlyMessageForDef(t *testing.T) {

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+
+	"golang.org/x/text/language"
 )
 
 // Registry holds definitions and the mappings from existing errors to them.
@@ -19,6 +21,7 @@ import (
 // the mappings of the whole service.
 type Registry struct {
 	parent *Registry
+	lang   language.Tag
 
 	mu   sync.Mutex // serialises writers; readers never lock
 	defs sync.Map   // id -> *Def
@@ -58,6 +61,27 @@ func WithParent(parent *Registry) RegistryOption {
 	return registryOptionFunc(func(r *Registry) { r.parent = parent })
 }
 
+// WithDefaultLanguage sets the language of the default messages of the
+// registry's definitions (a BCP 47 tag; English when not set, or the
+// parent's). It panics when tag does not parse.
+func WithDefaultLanguage(tag string) RegistryOption {
+	t, err := language.Parse(tag)
+	if err != nil {
+		panic(fmt.Sprintf("errorsx: WithDefaultLanguage(%q): %v", tag, err))
+	}
+	return registryOptionFunc(func(r *Registry) { r.lang = t })
+}
+
+// language returns the default language of r's messages.
+func (r *Registry) language() language.Tag {
+	for p := r; p != nil; p = p.parent {
+		if p.lang != language.Und {
+			return p.lang
+		}
+	}
+	return language.English
+}
+
 // NewRegistry returns an empty registry.
 func NewRegistry(opts ...RegistryOption) *Registry {
 	r := &Registry{}
@@ -82,7 +106,7 @@ func (r *Registry) Parent() *Registry { return r.parent }
 // outside 400–599, or when the message is empty. Call it from package-level
 // var declarations so that a bad definition stops the program at start-up.
 func (r *Registry) Define(status int, id, message string, opts ...DefOption) *Def {
-	d := newDef(status, id, message, opts)
+	d := newDef(status, id, message, r.language(), opts)
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for p := r; p != nil; p = p.parent {

@@ -254,9 +254,10 @@ func TestLocalizedTitle(t *testing.T) {
 	tests := []struct {
 		accept, title, contentLanguage string
 	}{
-		{"", "Too many attempts", ""},
+		{"", "Too many attempts", "en"},
 		{"de-DE,de;q=0.9,en;q=0.5", "Zu viele Versuche", "de"},
-		{"en", "Too many attempts", ""},
+		{"en", "Too many attempts", "en"},
+		{"en-US, de;q=0.5", "Too many attempts", "en"},
 		{"fr, de;q=0.3", "Zu viele Versuche", "de"},
 	}
 	for _, tt := range tests {
