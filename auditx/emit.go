@@ -61,7 +61,8 @@ func (r *Registry) emit(ctx context.Context, e *Event, attrs []attribute.KeyValu
 	}
 	policy := r.maskPolicy()
 	sens := e.sensitivity(policy)
-	rc := readContext(ctx)
+	var rc requestContext
+	rc.read(ctx)
 
 	// Resolve each parameter: the caller's attribute (the last one with the
 	// name), then the context's, then {user} from the request's user id.
@@ -124,7 +125,7 @@ func (r *Registry) emit(ctx context.Context, e *Event, attrs []attribute.KeyValu
 		case sens[i]:
 			out = append(out, attribute.String(name, mask.Mask))
 		case j >= 0:
-			out = append(out, attribute.KeyValue{Key: attribute.Key(name), Value: attrs[j].Value})
+			out = append(out, attrs[j]) // its key is name
 		default:
 			out = append(out, attribute.String(name, rc.info.UserID))
 		}
@@ -177,7 +178,8 @@ func (r *Registry) emitUnregistered(ctx context.Context, typ string, attrs []att
 	const level = LevelWarn
 	if logger.Enabled(ctx, log.EnabledParameters{Severity: level.Severity(), EventName: typ}) {
 		policy := r.maskPolicy()
-		rc := readContext(ctx)
+		var rc requestContext
+		rc.read(ctx)
 
 		b := appendEscaped(make([]byte, 0, stackBody), typ)
 		out := make([]attribute.KeyValue, 0, len(attrs)+len(rc.extras)+6)
@@ -224,9 +226,10 @@ type requestContext struct {
 	extras []attribute.KeyValue
 }
 
-func readContext(ctx context.Context) requestContext {
-	info, ok := reqctx.FromContext(ctx)
-	return requestContext{info: info, inReq: ok, extras: reqctx.Extras(ctx)}
+// read fills c from ctx.
+func (c *requestContext) read(ctx context.Context) {
+	c.info, c.inReq = reqctx.FromContext(ctx)
+	c.extras = reqctx.Extras(ctx)
 }
 
 // request returns the value of a request attribute, or "" when key is not

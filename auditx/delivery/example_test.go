@@ -96,12 +96,14 @@ func ExampleNewProcessor() {
 	// github.com/otelkit/otelkit/auditx: alice changed her password
 }
 
-// When the collector cannot be reached before the shutdown deadline,
+// When the collector keeps failing until the shutdown deadline,
 // Shutdown says how many audits were not delivered and how many of them are
 // safe in the spool for the next start.
 func ExampleUndeliveredError() {
-	srv := httptest.NewServer(http.NotFoundHandler())
-	srv.Close() // nothing listens any more
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		http.Error(w, "overloaded", http.StatusServiceUnavailable)
+	}))
+	defer srv.Close()
 
 	spool, _ := os.MkdirTemp("", "audit-spool")
 	defer os.RemoveAll(spool)

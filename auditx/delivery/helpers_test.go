@@ -31,17 +31,20 @@ const auditScope = "github.com/otelkit/otelkit/auditx"
 
 // receiver is an OTLP/HTTP logs endpoint on loopback that decodes
 // ExportLogsServiceRequest with the OTLP protobuf types and counts records by
-// their audit.record_id. It can be stopped (connection refused) and started
-// again on the same port, answer a fixed status, or answer slowly.
+// their audit.record_id. It can be down, answer a fixed status, or answer
+// slowly. While down it keeps its port (so no other test's server can take
+// it over) and resets every connection: the exporter fails as it does
+// against a crashed collector, and nothing is received.
 type receiver struct {
 	t    testing.TB
 	addr string
+	srv  *http.Server
 
+	down   atomic.Bool
 	status atomic.Int32 // 0: 200 OK
 	delay  atomic.Int64 // per request, nanoseconds
 
 	mu       sync.Mutex
-	srv      *http.Server
 	seen     map[string]int
 	bodies   map[string]string
 	total    int
@@ -49,55 +52,60 @@ type receiver struct {
 	rejected int
 }
 
+// gate resets connections while the receiver is down.
+type gate struct {
+	net.Listener
+	r *receiver
+}
+
+func (g gate) Accept() (net.Conn, error) {
+	for {
+		c, err := g.Listener.Accept()
+		if err != nil || !g.r.down.Load() {
+			return c, err
+		}
+		if tc, ok := c.(*net.TCPConn); ok {
+			_ = tc.SetLinger(0) // RST, not FIN
+		}
+		_ = c.Close()
+	}
+}
+
 func newReceiver(t testing.TB) *receiver {
 	r := &receiver{t: t, seen: map[string]int{}, bodies: map[string]string{}}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	r.addr = ln.Addr().String()
-	r.serve(ln)
-	t.Cleanup(r.stop)
+	r.srv = &http.Server{Handler: r, ReadHeaderTimeout: 5 * time.Second}
+	go func() { _ = r.srv.Serve(gate{ln, r}) }()
+	t.Cleanup(func() { _ = r.srv.Close() })
 	return r
 }
 
-// newDownReceiver returns a receiver whose port is reserved but closed.
+// newDownReceiver returns a receiver that is down.
 func newDownReceiver(t testing.TB) *receiver {
 	r := newReceiver(t)
 	r.stop()
 	return r
 }
 
-func (r *receiver) serve(ln net.Listener) {
-	srv := &http.Server{Handler: r, ReadHeaderTimeout: 5 * time.Second}
-	r.mu.Lock()
-	r.srv = srv
-	r.mu.Unlock()
-	go func() { _ = srv.Serve(ln) }()
-}
-
-func (r *receiver) start() {
-	var ln net.Listener
-	var err error
-	for range 50 { // the port may linger briefly after close
-		if ln, err = net.Listen("tcp", r.addr); err == nil {
-			break
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	require.NoError(r.t, err)
-	r.serve(ln)
-}
-
+// stop takes the receiver down: new connections are reset, idle ones closed,
+// requests in flight aborted.
 func (r *receiver) stop() {
-	r.mu.Lock()
-	srv := r.srv
-	r.srv = nil
-	r.mu.Unlock()
-	if srv != nil {
-		_ = srv.Close()
-	}
+	r.down.Store(true)
+	r.srv.SetKeepAlivesEnabled(false) // also closes idle connections
+}
+
+// start brings the receiver back up.
+func (r *receiver) start() {
+	r.srv.SetKeepAlivesEnabled(true)
+	r.down.Store(false)
 }
 
 func (r *receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
+	if r.down.Load() {
+		panic(http.ErrAbortHandler) // drop the connection without an answer
+	}
 	body, err := io.ReadAll(req.Body)
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusBadRequest)
