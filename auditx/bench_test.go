@@ -24,6 +24,8 @@ import (
 // building only.
 type dropProcessor struct{}
 
+var _ sdklog.Processor = dropProcessor{}
+
 func (dropProcessor) Enabled(context.Context, sdklog.EnabledParameters) bool { return true }
 func (dropProcessor) OnEmit(context.Context, *sdklog.Record) error           { return nil }
 func (dropProcessor) Shutdown(context.Context) error                         { return nil }

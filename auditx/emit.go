@@ -60,7 +60,8 @@ func (r *Registry) emit(ctx context.Context, e *Event, attrs []attribute.KeyValu
 		return
 	}
 	policy := r.maskPolicy()
-	sens := e.sensitivity(policy)
+	var sbuf [stackParams]bool
+	sens := e.sensitivity(policy, sbuf[:0])
 	var rc requestContext
 	rc.read(ctx)
 

@@ -5,6 +5,11 @@ import (
 	"strings"
 )
 
+var (
+	_ error = (*MissingParamsError)(nil)
+	_ error = (*UnregisteredError)(nil)
+)
+
 // MissingParamsError reports that a record was emitted without values for
 // some of its template's parameters. The record was emitted anyway, with
 // the names in audit.missing; the error goes to the registry's error

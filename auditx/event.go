@@ -52,10 +52,19 @@ func (e *Event) Emit(ctx context.Context, attrs ...attribute.KeyValue) {
 	e.reg.emit(ctx, e, attrs)
 }
 
-// sensitivity returns which parameters p masks, computed once per policy.
-func (e *Event) sensitivity(p *mask.Policy) []bool {
+// sensitivity returns which parameters p masks. The answer for the
+// policy of the event's own registry is computed once and kept; for another
+// policy (the event emitted by name through a child registry with its own
+// WithMask) it is computed into buf.
+func (e *Event) sensitivity(p *mask.Policy, buf []bool) []bool {
 	if s := e.sens.Load(); s != nil && s.policy == p {
 		return s.params
+	}
+	if p != e.reg.maskPolicy() {
+		for _, name := range e.tmpl.params {
+			buf = append(buf, p.Sensitive(name))
+		}
+		return buf
 	}
 	s := &sensitivity{policy: p, params: make([]bool, len(e.tmpl.params))}
 	for i, name := range e.tmpl.params {

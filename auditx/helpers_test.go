@@ -16,6 +16,8 @@ import (
 // memExporter keeps the records the SDK exports, in memory. sdk/log v1.47
 // has no in-memory exporter of its own, so this one sits behind the SDK's
 // SimpleProcessor; everything before it is the real SDK.
+var _ sdklog.Exporter = (*memExporter)(nil)
+
 type memExporter struct {
 	mu   sync.Mutex
 	recs []sdklog.Record

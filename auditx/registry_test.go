@@ -12,6 +12,7 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 
 	"github.com/otelkit/otelkit/auditx"
+	"github.com/otelkit/otelkit/mask"
 )
 
 func TestDefinePanics(t *testing.T) {
@@ -190,4 +191,27 @@ func TestConcurrentDefineEmit(t *testing.T) {
 	assert.Len(t, exp.records(), goroutines*each*3)
 	assert.Len(t, reg.Events(), goroutines*each+1)
 	assert.Empty(t, sink.all())
+}
+
+// An event emitted by name through a child registry with its own policy is
+// masked by the child's policy, and the parent's stays in force for the
+// parent.
+func TestChildPolicy(t *testing.T) {
+	parent, parentExp, _ := newRegistry(t)
+	ev := parent.Define("user.invited", auditx.LevelInfo, "{user} invited {email}")
+	child, childExp, _ := newRegistry(t, auditx.WithParent(parent), auditx.WithMask(mask.New("email")))
+	kvs := []attribute.KeyValue{attribute.String("user", "alice"), attribute.String("email", "bob@example.com")}
+
+	for range 3 {
+		child.Emit(context.Background(), "user.invited", kvs...)
+		ev.Emit(context.Background(), kvs...)
+	}
+	for _, r := range childExp.records() {
+		assert.Equal(t, "alice invited "+mask.Mask, r.Body().AsString())
+	}
+	for _, r := range parentExp.records() {
+		assert.Equal(t, "alice invited bob@example.com", r.Body().AsString())
+	}
+	assert.Len(t, childExp.records(), 3)
+	assert.Len(t, parentExp.records(), 3)
 }
