@@ -64,16 +64,30 @@ type collector struct {
 	GRPC, HTTP, Health string // listen addresses
 	ExportDir          string // where the file exporters write
 
-	cmd  *exec.Cmd
-	out  *syncBuffer
-	done chan error
+	cmd      *exec.Cmd
+	out      *syncBuffer
+	done     chan error
+	stopOnce sync.Once
+}
+
+// collectorOptions are the overrides of one collector run beyond fresh
+// ports and directories.
+type collectorOptions struct {
+	StorageDir    string // file_storage directory; a fresh one when empty
+	AuditEndpoint string // OTLP/HTTP backend of audits; a closed port when empty
 }
 
 // startCollector runs bin with root's collector/config.yaml, overriding only
 // ports and file paths, and waits until its health check answers.
-func startCollector(t *testing.T, bin, root string) *collector {
+func startCollector(t *testing.T, bin, root string, opts collectorOptions) *collector {
 	t.Helper()
 	dir := t.TempDir()
+	if opts.StorageDir == "" {
+		opts.StorageDir = filepath.Join(dir, "storage")
+	}
+	if opts.AuditEndpoint == "" {
+		opts.AuditEndpoint = "http://" + freePort(t)
+	}
 	c := &collector{
 		GRPC:      freePort(t),
 		HTTP:      freePort(t),
@@ -87,7 +101,6 @@ func startCollector(t *testing.T, bin, root string) *collector {
 	// Nothing listens at the backend ports: the backend exporters fail and
 	// retry, which must not hold up the file exporters.
 	backend := freePort(t)
-	auditBackend := freePort(t)
 
 	c.cmd = exec.Command(bin, "--config", filepath.Join(root, "collector", "config.yaml"))
 	c.cmd.Env = append(os.Environ(),
@@ -97,15 +110,15 @@ func startCollector(t *testing.T, bin, root string) *collector {
 		"OTELKIT_SELF_METRICS_HOST=127.0.0.1",
 		"OTELKIT_SELF_METRICS_PORT="+selfPort,
 		"OTELKIT_BACKEND_OTLP_ENDPOINT="+backend,
-		"OTELKIT_AUDIT_OTLP_ENDPOINT=http://"+auditBackend,
+		"OTELKIT_AUDIT_OTLP_ENDPOINT="+opts.AuditEndpoint,
 		"OTELKIT_EXPORT_DIR="+c.ExportDir,
-		"OTELKIT_STORAGE_DIR="+filepath.Join(dir, "storage"),
+		"OTELKIT_STORAGE_DIR="+opts.StorageDir,
 	)
 	c.cmd.Stdout = c.out
 	c.cmd.Stderr = c.out
 	require.NoError(t, c.cmd.Start())
 	go func() { c.done <- c.cmd.Wait() }()
-	t.Cleanup(func() { c.stop(t) })
+	t.Cleanup(func() { c.Stop(t) })
 
 	deadline := time.Now().Add(60 * time.Second)
 	for {
@@ -129,23 +142,22 @@ func startCollector(t *testing.T, bin, root string) *collector {
 	}
 }
 
-// stop ends the collector with SIGINT, then SIGKILL after 15 s, and logs
-// its output when the test failed.
-func (c *collector) stop(t *testing.T) {
+// Stop ends the collector with SIGINT, then SIGKILL after 15 s, and logs
+// its output when the test failed. Calling it again does nothing.
+func (c *collector) Stop(t *testing.T) {
 	t.Helper()
-	if c.cmd.Process == nil {
-		return
-	}
-	_ = c.cmd.Process.Signal(os.Interrupt)
-	select {
-	case <-c.done:
-	case <-time.After(15 * time.Second):
-		_ = c.cmd.Process.Kill()
-		<-c.done
-	}
-	if t.Failed() || testing.Verbose() {
-		t.Logf("collector output (tail):\n%s", tail(c.out.String(), 8000))
-	}
+	c.stopOnce.Do(func() {
+		_ = c.cmd.Process.Signal(os.Interrupt)
+		select {
+		case <-c.done:
+		case <-time.After(15 * time.Second):
+			_ = c.cmd.Process.Kill()
+			<-c.done
+		}
+		if t.Failed() {
+			t.Logf("collector output (tail):\n%s", tail(c.out.String(), 8000))
+		}
+	})
 }
 
 func tail(s string, n int) string {

@@ -57,7 +57,7 @@ func TestCollectorEndToEnd(t *testing.T) {
 	app := prepareApp(t, root) // compiling is not part of the time budget
 
 	start := time.Now()
-	col := startCollector(t, bin, root)
+	col := startCollector(t, bin, root, collectorOptions{})
 	t.Logf("collector healthy after %s", time.Since(start).Round(time.Millisecond))
 
 	ctx, cancel := context.WithTimeout(t.Context(), 90*time.Second)
