@@ -24,7 +24,7 @@ import (
 // quickstartCatalog is the catalog of the quickstart: importing its api
 // package ran its definitions on the default registry.
 func quickstartCatalog() *catalog.Catalog {
-	return catalog.New(errorsx.Default(), catalog.WithTitle("otelkit quickstart errors"))
+	return catalog.New(errorsx.Default(), catalog.WithTitle("otelkit quickstart errors"), catalog.WithBaseURL(api.DocsPath))
 }
 
 func ref(status int) map[string]any {

@@ -35,7 +35,7 @@ func TestQuickstartGolden(t *testing.T) {
 	for _, g := range quickstartGoldens {
 		t.Run(g.format, func(t *testing.T) {
 			code, stdout, stderr := runCmd(t, "catalog", "-C", root, "-format", g.format,
-				"-title", "otelkit quickstart errors", "./examples/quickstart/api")
+				"-title", "otelkit quickstart errors", "-base-url", "/errors/", "./examples/quickstart/api")
 			require.Equal(t, 0, code, stderr)
 			path := filepath.Join(root, filepath.FromSlash(g.file))
 			if *update {

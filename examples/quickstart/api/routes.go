@@ -10,6 +10,7 @@ import (
 
 	"go.opentelemetry.io/otel/attribute"
 
+	"github.com/otelkit/otelkit/catalog"
 	"github.com/otelkit/otelkit/httpx"
 )
 
@@ -28,13 +29,21 @@ func Routes(extra map[string]http.Handler) http.Handler {
 
 	admin := http.NewServeMux()
 	admin.Handle("GET /admin/users/{id}", httpx.HandlerFunc(adminGetUser))
-	mux.Handle("/admin/", httpx.Handler(admin, httpx.WithRegistry(adminRegistry)))
+	mux.Handle("/admin/", httpx.Handler(admin, httpx.WithRegistry(adminRegistry), httpx.WithDocsBaseURL(DocsPath)))
+
+	// The live catalog: a page per error id, where each body's "type"
+	// points. The admin registry's catalog includes its parent's errors.
+	mux.Handle(DocsPath, catalog.Handler(adminRegistry, catalog.WithParents(), catalog.WithBaseURL(DocsPath)))
 
 	for pattern, h := range extra {
 		mux.Handle(pattern, h)
 	}
-	return httpx.Handler(mux, httpx.WithUser(userFromHeader))
+	return httpx.Handler(mux, httpx.WithUser(userFromHeader), httpx.WithDocsBaseURL(DocsPath))
 }
+
+// DocsPath is where the error catalog is served; problem bodies' "type" is
+// DocsPath + id, a URI the client can follow.
+const DocsPath = "/errors/"
 
 // userFromHeader stands in for real authentication: the demo sends X-User.
 func userFromHeader(r *http.Request) string { return r.Header.Get("X-User") }
