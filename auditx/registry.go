@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"reflect"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -119,9 +120,10 @@ func (r *Registry) Parent() *Registry { return r.parent }
 //
 // Define panics, naming the type, when typ is empty, uses characters
 // outside [a-z0-9._-], or is already defined in r or one of its parents,
-// when level is not one of the Level constants, or when the template does
-// not parse (unbalanced braces, an empty placeholder, a placeholder name
-// outside [A-Za-z_][A-Za-z0-9_.-]*). Call it from package-level var
+// when level is not one of the Level constants, or when the template is
+// empty or does not parse (unbalanced braces, an empty placeholder, a
+// placeholder name outside [A-Za-z_][A-Za-z0-9_.-]* or one of the audit.*
+// keys). Call it from package-level var
 // declarations so that a bad definition stops the program at start-up.
 func (r *Registry) Define(typ string, level Level, tmpl string) *Event {
 	if !validType(typ) {
@@ -129,6 +131,9 @@ func (r *Registry) Define(typ string, level Level, tmpl string) *Event {
 	}
 	if !level.valid() {
 		panic(fmt.Sprintf("auditx: Define(%q): invalid level %v", typ, level))
+	}
+	if strings.TrimSpace(tmpl) == "" {
+		panic(fmt.Sprintf("auditx: Define(%q): empty template", typ))
 	}
 	t, err := parseTemplate(tmpl)
 	if err != nil {

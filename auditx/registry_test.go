@@ -27,6 +27,8 @@ func TestDefinePanics(t *testing.T) {
 		{"upper case type", "Auth.login", auditx.LevelInfo, "x", `Define("Auth.login"): type must be non-empty and use only [a-z0-9._-]`},
 		{"space in type", "auth login", auditx.LevelInfo, "x", `Define("auth login")`},
 		{"slash in type", "auth/login", auditx.LevelInfo, "x", `Define("auth/login")`},
+		{"empty template", "a.b", auditx.LevelInfo, " ", `auditx: Define("a.b"): empty template`},
+		{"reserved placeholder", "a.b", auditx.LevelInfo, "{audit.template}", `reserved placeholder name "audit.template"`},
 		{"invalid level", "a.b", auditx.Level(3), "x", `Define("a.b"): invalid level Level(3)`},
 		{"unclosed brace", "a.b", auditx.LevelInfo, "User {user", `Define("a.b"): template "User {user": unclosed '{' at offset 5`},
 		{"lone open brace", "a.b", auditx.LevelInfo, "a { b", `unclosed '{' at offset 2`},

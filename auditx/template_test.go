@@ -233,6 +233,9 @@ func FuzzTemplate(f *testing.F) {
 				want.WriteString(esc)
 			}
 		}
+		if strings.TrimSpace(tmpl) == "" {
+			return // Define rejects empty templates
+		}
 		kvs := make([]attribute.KeyValue, len(tp.params))
 		for i, p := range tp.params {
 			kvs[i] = attribute.String(p, value)
