@@ -53,8 +53,10 @@ func diskFault(t *testing.T, name, dir, reason string, n int, opts ...Option) {
 	assert.Zero(t, c.duplicated)
 	assert.GreaterOrEqual(t, c.delivered, memLimit, "memory still carries records")
 	assert.True(t, sink.contains(reason), "reported through the error handler")
-	// Hang guard, not a latency assertion: OnEmit never waits on the disk.
-	assert.Less(t, slowest, emitTimeout+2*time.Second)
+	// Hang guard, not a latency assertion (the machine is shared and a
+	// starved goroutine can stall for seconds): OnEmit waits on the disk for
+	// at most the emit timeout. BenchmarkOnEmit measures the emit path.
+	assert.Less(t, slowest, emitTimeout+10*time.Second)
 	var ue *UndeliveredError
 	require.ErrorAs(t, err, &ue)
 	assert.EqualValues(t, dropped, ue.Dropped)
