@@ -78,3 +78,24 @@ func TestFaultSpoolSizeCap(t *testing.T) {
 	t.Parallel()
 	diskFault(t, "spool size cap 64 KiB", t.TempDir(), ReasonSpoolFull, 2000, WithMaxSpoolBytes(64<<10))
 }
+
+// Two Processors never append to one spool: the second finds it locked,
+// says so and runs from memory.
+func TestSpoolLockedBySecondProcessor(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	rcv := newReceiver(t)
+	p1, err := NewProcessor(newExporter(t, rcv.addr), WithSpoolDir(dir))
+	require.NoError(t, err)
+	sink := &errSink{}
+	p2, err := NewProcessor(newExporter(t, rcv.addr), WithSpoolDir(dir), WithErrorHandler(sink.handle))
+	require.NoError(t, err)
+	assert.True(t, sink.contains("in use by another process"))
+	l, lp := auditLogger(p2)
+	emitAudit(l, "lock-0")
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	require.NoError(t, lp.Shutdown(ctx))
+	require.NoError(t, p1.Shutdown(ctx))
+	assert.True(t, rcv.has("lock-0"))
+}
