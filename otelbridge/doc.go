@@ -11,7 +11,12 @@
 // to stderr. It returns a function that flushes and shuts everything down.
 //
 // Audit records (scope github.com/otelkit/otelkit/auditx) go through a
-// pipeline of their own, apart from application logs.
+// pipeline of their own, apart from application logs: their own exporter
+// behind the lossless processor of package auditx/delivery, which retries
+// until the collector accepts them and, with [WithAuditSpool] or
+// OTELKIT_AUDIT_SPOOL_DIR, writes them ahead to disk so that they survive an
+// outage or a crash. The shutdown function reports the audits it could not
+// deliver (a *delivery.UndeliveredError).
 //
 // # Recording and capturing errors
 //

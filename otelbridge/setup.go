@@ -22,6 +22,7 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
 
+	"github.com/otelkit/otelkit/auditx/delivery"
 	"github.com/otelkit/otelkit/mask"
 )
 
@@ -45,6 +46,8 @@ type setupConfig struct {
 	slog           bool
 	mask           *mask.Policy
 	audit          func(ctx context.Context, exp sdklog.Exporter) (sdklog.Processor, error)
+	auditSpool     string
+	auditOpts      []delivery.Option
 }
 
 // WithServiceName sets service.name unless OTEL_SERVICE_NAME (or
@@ -93,8 +96,23 @@ func WithMask(p *mask.Policy) Option {
 	return setupOptionFunc(func(c *setupConfig) { c.mask = p })
 }
 
+// WithAuditSpool makes the audit pipeline write every audit ahead to a
+// spool in dir before exporting it, so that audits survive a collector
+// outage and a crash (see package auditx/delivery). Without it (and without
+// OTELKIT_AUDIT_SPOOL_DIR) audits are still retried until delivered, from
+// memory only. One process per directory.
+func WithAuditSpool(dir string) Option {
+	return setupOptionFunc(func(c *setupConfig) { c.auditSpool = dir })
+}
+
+// WithAuditDelivery passes options to the audit pipeline's delivery
+// processor (memory limit, batch size, emit timeout, spool size cap…).
+func WithAuditDelivery(opts ...delivery.Option) Option {
+	return setupOptionFunc(func(c *setupConfig) { c.auditOpts = append(c.auditOpts, opts...) })
+}
+
 // WithAuditProcessor replaces how the audit pipeline is built from its
-// exporter (by default a batch processor).
+// exporter (by default the lossless processor of package auditx/delivery).
 func WithAuditProcessor(f func(ctx context.Context, exp sdklog.Exporter) (sdklog.Processor, error)) Option {
 	return setupOptionFunc(func(c *setupConfig) { c.audit = f })
 }
@@ -200,7 +218,19 @@ func Setup(ctx context.Context, opts ...Option) (shutdown func(context.Context) 
 			return fail(fmt.Errorf("otelbridge: audit pipeline: %w", err))
 		}
 	} else {
-		auditProc = sdklog.NewBatchProcessor(auditExp)
+		dir := cfg.auditSpool
+		if dir == "" {
+			dir = os.Getenv("OTELKIT_AUDIT_SPOOL_DIR")
+		}
+		opts := []delivery.Option{delivery.WithMeterProvider(mp)}
+		if dir != "" {
+			opts = append(opts, delivery.WithSpoolDir(dir))
+		}
+		// The exporter's own retries are bounded by the processor's export
+		// timeout; the processor retries without a time limit.
+		if auditProc, err = delivery.NewProcessor(auditExp, append(opts, cfg.auditOpts...)...); err != nil {
+			return fail(fmt.Errorf("otelbridge: audit pipeline: %w", err))
+		}
 	}
 	lpOpts := []sdklog.LoggerProviderOption{
 		sdklog.WithResource(res),
