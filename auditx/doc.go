@@ -26,8 +26,9 @@
 //
 // Emitting does no reflection and no formatting through fmt; the body is
 // rendered into a stack buffer and the record is built by value, so a
-// record costs one allocation of its own (the body and its id) besides what
-// the logger provider spends.
+// record costs one allocation of its own (the body and its id share it),
+// and one more when it has more than the five attributes a log.Record
+// holds inline, besides what the logger provider spends.
 //
 // # The record
 //
