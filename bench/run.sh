@@ -38,7 +38,7 @@ done
 section() { printf '\n=== %s ===\n' "$1"; }
 
 section "Success path: base otelhttp alone (bare = no telemetry; otelkit = otelhttp + httpx)"
-benchstat -filter '.name:Success' -col '/impl@(otelhttp bare otelkit)' "$OUT"
+benchstat -filter '.name:Success' -col '/impl@(otelhttp bare otelkit httpx)' "$OUT"
 
 section "Error path: base hand-written equivalent"
 benchstat -filter '.name:Error' -row /status -col '/impl@(handwritten otelkit sentry huma humarec)' "$OUT"

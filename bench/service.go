@@ -24,6 +24,7 @@ const (
 	ImplBare        = "bare"        // http.HandlerFunc in a ServeMux, no telemetry
 	ImplOtelhttp    = "otelhttp"    // the same inside otelhttp
 	ImplOtelkit     = "otelkit"     // otelhttp + httpx.Handler + httpx.HandlerFunc
+	ImplHttpx       = "httpx"       // httpx.Handler + httpx.HandlerFunc without otelhttp
 	ImplHandwritten = "handwritten" // otelhttp + the hand-written equivalent of otelkit
 	ImplSentry      = "sentry"      // otelhttp + sentryhttp + CaptureException
 	ImplHuma        = "huma"        // otelhttp + huma.WriteErr (RFC 9457), no recording
@@ -96,7 +97,7 @@ func NewService(impl string, tel *Telemetry) (http.Handler, error) {
 			return mux, nil
 		}
 		return Otelhttp(mux, tel), nil
-	case ImplOtelkit:
+	case ImplOtelkit, ImplHttpx:
 		defs := NewDefs()
 		mux.Handle("GET /users/{id}", httpx.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
 			success(w, r)
@@ -112,6 +113,9 @@ func NewService(impl string, tel *Telemetry) (http.Handler, error) {
 			panic("boom")
 		}))
 		h := httpx.Handler(mux, httpx.WithRegistry(defs.Registry), httpx.WithLoggerProvider(tel.Logger))
+		if impl == ImplHttpx {
+			return h, nil
+		}
 		return Otelhttp(h, tel), nil
 	case ImplHandwritten:
 		mux.HandleFunc("GET /users/{id}", success)
