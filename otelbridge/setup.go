@@ -22,12 +22,13 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
 
+	"github.com/otelkit/otelkit/auditx"
 	"github.com/otelkit/otelkit/auditx/delivery"
 	"github.com/otelkit/otelkit/mask"
 )
 
 // AuditScope is the instrumentation scope of audit records (package auditx).
-const AuditScope = "github.com/otelkit/otelkit/auditx"
+const AuditScope = auditx.ScopeName
 
 // Option configures [Setup].
 type Option interface{ apply(*setupConfig) }

@@ -34,6 +34,11 @@ go vet ./...
 step "root module: go test -race"
 go test -race -count=1 ./...
 
+# The race detector changes allocation counts, so the allocation budgets
+# (testing.AllocsPerRun) run again without it.
+step "root module: allocation budgets without -race"
+go test -count=1 -run 'Alloc' ./...
+
 # Nested modules: each has its own go.mod so that chromedp, the OpenAPI
 # validator, the collector's pdata and the benchmark peers never enter the
 # root go.mod.
