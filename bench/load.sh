@@ -4,8 +4,12 @@
 # the full SDK exporting OTLP/HTTP to a local collector, under wrk on
 # loopback.
 #
-#   bench/load.sh                      # DURATION=10s CONNS=32 THREADS=2
-#   DURATION=5s bench/load.sh
+#   bench/load.sh                      # ROUNDS=3 DURATION=10s CONNS=32 THREADS=2
+#   ROUNDS=1 DURATION=5s bench/load.sh
+#
+# Each round runs every path under every mode, one after the other, so slow
+# phases of this shared machine hit all modes alike; the summary gives the
+# median requests per second of the rounds and the peak RSS (VmHWM) seen.
 #
 # The collector is /work/main/bin/otelkit-otelcol (collector/build.sh) run
 # with bench/load/collector.yaml; without it an in-process-style OTLP sink
@@ -16,6 +20,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 ROOT=$(cd .. && pwd)
 
+ROUNDS=${ROUNDS:-3}
 DURATION=${DURATION:-10s}
 WARMUP=${WARMUP:-2s}
 CONNS=${CONNS:-32}
@@ -60,35 +65,54 @@ done
 echo "OTLP endpoint: http://$otlp -> $sink"
 echo "wrk: -t$THREADS -c$CONNS -d$DURATION (after a ${WARMUP} warm-up), loopback, $(nproc) cores shared by wrk, server and collector"
 echo
-printf '%-9s %-10s %12s %10s %10s %12s\n' mode path 'req/s' 'p50' 'p99' 'peak RSS'
-
-for mode in $MODES; do
+printf '%-6s %-9s %-10s %12s %10s %10s %12s\n' round mode path 'req/s' 'p50' 'p99' 'peak RSS'
+: >"$tmp/results"
+for round in $(seq 1 "$ROUNDS"); do
 	for path in $PATHS; do
-		OTEL_EXPORTER_OTLP_ENDPOINT="http://$otlp" OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf \
-			OTEL_METRIC_EXPORT_INTERVAL=10000 \
-			"$tmp/loadsrv" -mode "$mode" -addr 127.0.0.1:0 >"$tmp/srv.out" 2>"$tmp/srv.err" &
-		srv=$!
-		pids+=("$srv")
-		addr=
-		for _ in $(seq 1 100); do
-			addr=$(sed -n 's/^listening on //p' "$tmp/srv.out")
-			[[ -n "$addr" ]] && break
-			sleep 0.05
+		for mode in $MODES; do
+			OTEL_EXPORTER_OTLP_ENDPOINT="http://$otlp" OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf \
+				OTEL_METRIC_EXPORT_INTERVAL=10000 \
+				"$tmp/loadsrv" -mode "$mode" -addr 127.0.0.1:0 >"$tmp/srv.out" 2>"$tmp/srv.err" &
+			srv=$!
+			pids+=("$srv")
+			addr=
+			for _ in $(seq 1 100); do
+				addr=$(sed -n 's/^listening on //p' "$tmp/srv.out")
+				[[ -n "$addr" ]] && break
+				sleep 0.05
+			done
+			[[ -n "$addr" ]] || { echo "loadsrv -mode=$mode did not start:"; cat "$tmp/srv.err"; exit 1; }
+			url="http://$addr$path"
+			wrk -t"$THREADS" -c"$CONNS" -d"$WARMUP" -H 'X-User: ada' "$url" >/dev/null
+			wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" --latency -H 'X-User: ada' "$url" >"$tmp/wrk.out"
+			hwm=$(awk '/VmHWM/ {print $2}' "/proc/$srv/status")
+			rps=$(awk '/Requests\/sec/ {print $2}' "$tmp/wrk.out")
+			p50=$(awk '$1=="50%" {print $2}' "$tmp/wrk.out")
+			p99=$(awk '$1=="99%" {print $2}' "$tmp/wrk.out")
+			errs=$(awk '/Socket errors/ {print}' "$tmp/wrk.out")
+			kill -TERM "$srv"
+			wait "$srv" 2>/dev/null || true
+			printf '%-6s %-9s %-10s %12s %10s %10s %9s kB %s\n' "$round" "$mode" "$path" "$rps" "$p50" "$p99" "$hwm" "${errs:+($errs)}"
+			echo "$mode $path $rps $hwm" >>"$tmp/results"
 		done
-		[[ -n "$addr" ]] || { echo "loadsrv -mode=$mode did not start:"; cat "$tmp/srv.err"; exit 1; }
-		url="http://$addr$path"
-		wrk -t"$THREADS" -c"$CONNS" -d"$WARMUP" -H 'X-User: ada' "$url" >/dev/null
-		wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" --latency -H 'X-User: ada' "$url" >"$tmp/wrk.out"
-		hwm=$(awk '/VmHWM/ {print $2" "$3}' "/proc/$srv/status")
-		rps=$(awk '/Requests\/sec/ {print $2}' "$tmp/wrk.out")
-		p50=$(awk '$1=="50%" {print $2}' "$tmp/wrk.out")
-		p99=$(awk '$1=="99%" {print $2}' "$tmp/wrk.out")
-		non2xx=$(awk '/Non-2xx/ {print $NF}' "$tmp/wrk.out")
-		errs=$(awk '/Socket errors/ {print}' "$tmp/wrk.out")
-		kill -TERM "$srv"
-		wait "$srv" 2>/dev/null || true
-		printf '%-9s %-10s %12s %10s %10s %12s %s\n' "$mode" "$path" "$rps" "$p50" "$p99" "$hwm" "${errs:+($errs)}"
 	done
+done
+
+echo
+echo "Summary: median req/s over $ROUNDS round(s), highest peak RSS"
+printf '%-10s %-9s %12s %10s %14s %14s\n' path mode 'req/s' 'peak RSS' 'vs plain' 'vs otelhttp'
+for path in $PATHS; do
+	declare -A med=()
+	for mode in $MODES; do
+		med[$mode]=$(awk -v m="$mode" -v p="$path" '$1==m && $2==p {print $3}' "$tmp/results" | sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}')
+	done
+	for mode in $MODES; do
+		rss=$(awk -v m="$mode" -v p="$path" '$1==m && $2==p && $4>x {x=$4} END {print x}' "$tmp/results")
+		vp=$(awk -v a="${med[$mode]}" -v b="${med[plain]:-0}" 'BEGIN {if (b>0) printf "%.3fx", a/b; else print "-"}')
+		vo=$(awk -v a="${med[$mode]}" -v b="${med[otelhttp]:-0}" 'BEGIN {if (b>0) printf "%.3fx", a/b; else print "-"}')
+		printf '%-10s %-9s %12.0f %7s kB %14s %14s\n' "$path" "$mode" "${med[$mode]}" "$rss" "$vp" "$vo"
+	done
+	unset med
 done
 
 kill -TERM "$colpid" 2>/dev/null || true
