@@ -9,5 +9,6 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 start=$SECONDS
 "$root/collector/build.sh"
 cd "$root/collector/e2e"
+go vet ./...
 OTELKIT_COLLECTOR_BIN="$root/bin/otelkit-otelcol" go test -count=1 -timeout 20m "$@" ./...
 echo "collector: tests done in $((SECONDS - start))s"
