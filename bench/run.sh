@@ -1,21 +1,25 @@
 #!/usr/bin/env bash
-# run.sh runs the bench module's benchmarks COUNT times (default 8) and
-# prints the comparisons through benchstat, then the targets with PASS/FAIL.
+# run.sh runs the bench module's benchmarks COUNT times (default 20) and
+# prints the comparisons through benchstat, then the targets with PASS/FAIL
+# (cmd/targets; it exits 1 when a target fails).
 #
-#   bench/run.sh                  # COUNT=8 BENCHTIME=0.4s
+#   bench/run.sh                  # COUNT=20 BENCHTIME=0.1s (about 2-3 minutes)
 #   COUNT=3 BENCHTIME=0.2s bench/run.sh
 #   BENCH='Success|Error' bench/run.sh
 #
 # The rounds are interleaved: the whole suite runs once per round (-count=1),
 # COUNT rounds in a row, so a burst of load from another process on this
 # shared machine hits every implementation of a comparison alike instead of
-# all repeats of one of them. The raw output is kept in $OUT (default
+# all repeats of one of them; short rounds keep the two sides of each
+# comparison seconds apart, and cmd/targets uses the median of the per-round
+# ratios. Time is cpu-ns/op (the process's CPU time per operation, see
+# cpu_test.go); ns/op is shown too. The raw output is kept in $OUT (default
 # bench/out/raw.txt) for benchstat and cmd/targets.
 set -euo pipefail
 cd "$(dirname "$0")"
 
-COUNT=${COUNT:-8}
-BENCHTIME=${BENCHTIME:-0.4s}
+COUNT=${COUNT:-20}
+BENCHTIME=${BENCHTIME:-0.1s}
 BENCH=${BENCH:-.}
 OUT=${OUT:-out/raw.txt}
 mkdir -p "$(dirname "$OUT")"
@@ -37,7 +41,7 @@ done
 
 section() { printf '\n=== %s ===\n' "$1"; }
 
-section "Success path: base otelhttp alone (bare = no telemetry; otelkit = otelhttp + httpx)"
+section "Success path: base otelhttp alone (bare = no telemetry; otelkit = otelhttp + httpx; httpx = httpx without otelhttp)"
 benchstat -filter '.name:Success' -col '/impl@(otelhttp bare otelkit httpx)' "$OUT"
 
 section "Error path: base hand-written equivalent"

@@ -107,6 +107,22 @@ func (c *checker) verdict(ok bool) string {
 	return "FAIL"
 }
 
+// paired returns the median of the per-run ratios a_i/b_i of two
+// benchmarks (run i of each comes from the same round of run.sh, seconds
+// apart), which follows the machine's slow and fast phases better than the
+// ratio of the two medians.
+func (c *checker) paired(a, b string) float64 {
+	av, bv := c.samples[a][timeUnit], c.samples[b][timeUnit]
+	n := min(len(av), len(bv))
+	r := make([]float64, 0, n)
+	for i := range n {
+		if bv[i] > 0 {
+			r = append(r, av[i]/bv[i])
+		}
+	}
+	return median(r)
+}
+
 // ratio checks that num/den <= max.
 func (c *checker) ratio(what, num, den string, max float64) {
 	n, na, ok1 := c.get(num)
@@ -114,7 +130,7 @@ func (c *checker) ratio(what, num, den string, max float64) {
 	if !ok1 || !ok2 {
 		return
 	}
-	r := n / d
+	r := c.paired(num, den)
 	fmt.Printf("%-4s  %-58s %6.3fx (<= %.2fx)   %8.0f vs %8.0f %s   %3.0f vs %3.0f allocs/op\n",
 		c.verdict(r <= max), what, r, max, n, d, timeUnit, na, da)
 }
@@ -126,8 +142,9 @@ func (c *checker) faster(what, a, b string) {
 	if !ok1 || !ok2 {
 		return
 	}
+	r := c.paired(a, b)
 	fmt.Printf("%-4s  %-58s %6.3fx (< 1x)      %8.0f vs %8.0f %s   %3.0f vs %3.0f allocs/op\n",
-		c.verdict(an < bn), what, an/bn, an, bn, timeUnit, aa, ba)
+		c.verdict(r < 1), what, r, an, bn, timeUnit, aa, ba)
 }
 
 // sameAllocs checks that a allocates no more than b.
@@ -141,21 +158,36 @@ func (c *checker) sameAllocs(what, a, b string) {
 		c.verdict(aa <= ba), what, aa-ba, aa, ba)
 }
 
+// share checks that (a - b) / base <= max, from medians: the cost a adds
+// over b, as a share of base.
+func (c *checker) share(what, a, b, base string, max float64) {
+	an, aa, ok1 := c.get(a)
+	bn, ba, ok2 := c.get(b)
+	basen, _, ok3 := c.get(base)
+	if !ok1 || !ok2 || !ok3 {
+		return
+	}
+	r := (an - bn) / basen
+	fmt.Printf("%-4s  %-58s %+5.1f%% (<= %.0f%%)   %8.0f - %.0f = %.0f %s of %.0f   %+3.0f allocs/op\n",
+		c.verdict(r <= max), what, 100*r, 100*max, an, bn, an-bn, timeUnit, basen, aa-ba)
+}
+
 // info prints a/b without a target.
 func (c *checker) info(what, a, b string) {
 	n, na, ok1 := c.get(a)
 	d, da, ok2 := c.get(b)
 	if ok1 && ok2 {
 		fmt.Printf("info  %-58s %6.3fx              %8.0f vs %8.0f %s   %3.0f vs %3.0f allocs/op\n",
-			what, n/d, n, d, timeUnit, na, da)
+			what, c.paired(a, b), n, d, timeUnit, na, da)
 	}
 }
 
 func (c *checker) run() {
-	fmt.Println("Targets (ratios of medians; see BENCHMARKS.md)")
+	fmt.Println("Targets: ratio = median of per-round ratios; then the medians of each side (see BENCHMARKS.md)")
 	const s = "BenchmarkSuccess/impl="
 	c.sameAllocs("success: otelkit allocations over otelhttp", s+"otelkit", s+"otelhttp")
 	c.ratio("success: otelkit / otelhttp time", s+"otelkit", s+"otelhttp", 1.03)
+	c.share("success: httpx's own cost (httpx - bare) / otelhttp", s+"httpx", s+"bare", s+"otelhttp", 0.03)
 	for _, st := range []string{"429", "503"} {
 		e := "BenchmarkError/status=" + st + "/impl="
 		c.ratio("error "+st+": otelkit / hand-written", e+"otelkit", e+"handwritten", 1.2)
