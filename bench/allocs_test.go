@@ -23,10 +23,9 @@ import (
 const (
 	// successExtraAllocs is what otelhttp + httpx.Handler + HandlerFunc
 	// allocate per request beyond otelhttp alone: the exchange (context,
-	// writer wrapper and request copy in one object) and the one-element
-	// http.route slice given to span.SetAttributes (1 once that slice is
-	// cached per pattern, see BENCHMARKS.md).
-	successExtraAllocs = 2
+	// writer wrapper and request copy in one object). The http.route
+	// attribute given to span.SetAttributes is cached per pattern.
+	successExtraAllocs = 1
 	// auditAllocs is what LoginFailed.Emit allocates into an SDK logger
 	// provider: the body and record id (one string) and the SDK's record.
 	auditAllocs = 2

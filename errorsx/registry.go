@@ -2,6 +2,7 @@ package errorsx
 
 import (
 	"fmt"
+	"hash/maphash"
 	"net/http"
 	"reflect"
 	"strconv"
@@ -28,7 +29,13 @@ type Registry struct {
 	vals sync.Map   // comparable error value -> *Def
 	typs sync.Map   // reflect.Type (concrete) -> *Def
 
-	nvals  atomic.Int64
+	nvals atomic.Int64
+	// filter is a Bloom-style bitset over the dynamic types that have a
+	// mapping (a mapped value of the type, or the type itself): a clear bit
+	// proves that an error of that type needs no lookup, so the links of a
+	// wrap chain that are nobody's mapping (*fmt.wrapError) cost one hash
+	// and one load whatever the number of mappings.
+	filter [filterWords]atomic.Uint64
 	ifaces atomic.Pointer[[]ifaceMapping] // copy-on-write, usually tiny
 	order  atomic.Pointer[[]*Def]         // definitions in definition order
 	maps   atomic.Pointer[[]Mapping]      // mappings in registration order
@@ -140,6 +147,7 @@ func (r *Registry) Map(err error, def *Def) {
 	}
 	r.vals.Store(err, def)
 	r.nvals.Add(1)
+	r.markType(reflect.TypeOf(err))
 	appendCOW(&r.maps, Mapping{Value: err, Def: def})
 }
 
@@ -178,6 +186,7 @@ func (r *Registry) MapTypeOf(t reflect.Type, def *Def) {
 			panic(fmt.Sprintf("errorsx: MapType[%v](%q): already mapped to %q", t, def.id, prev.(*Def).id))
 		}
 		r.typs.Store(t, def)
+		r.markType(t)
 	}
 	appendCOW(&r.maps, Mapping{Type: t, Def: def})
 }
@@ -293,7 +302,20 @@ func (r *Registry) lookupErr(err error) *Def {
 	t := reflect.TypeOf(err)
 	comparable := t.Comparable()
 	isser, hasIs := err.(interface{ Is(error) bool })
+	word, bit := filterBit(t)
 	for p := r; p != nil; p = p.parent {
+		if p.filter[word].Load()&bit == 0 && !hasIs {
+			// No value or type mapping for t in p; only interface
+			// mappings may still match.
+			if list := p.ifaces.Load(); list != nil {
+				for _, m := range *list {
+					if t.Implements(m.typ) {
+						return m.def
+					}
+				}
+			}
+			continue
+		}
 		if p.nvals.Load() > 0 {
 			if comparable {
 				if d := loadValue(&p.vals, err); d != nil {
@@ -422,4 +444,19 @@ func statusFromID(id string) int {
 		return 0
 	}
 	return n
+}
+
+const filterWords = 1024 // 65,536 bits: 8 KiB per registry
+
+var filterSeed = maphash.MakeSeed()
+
+func filterBit(t reflect.Type) (int, uint64) {
+	h := maphash.Comparable(filterSeed, t)
+	return int(h % filterWords), 1 << (h >> 58)
+}
+
+// markType sets the filter bit of t.
+func (r *Registry) markType(t reflect.Type) {
+	w, b := filterBit(t)
+	r.filter[w].Or(b)
 }

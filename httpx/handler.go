@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"net/http"
 	"reflect"
+	"sync"
 
 	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
 	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
 	"go.opentelemetry.io/otel/trace"
 
@@ -30,8 +32,21 @@ func Handler(next http.Handler, opts ...Option) http.Handler {
 }
 
 type handler struct {
-	next http.Handler
-	cfg  *config
+	next   http.Handler
+	cfg    *config
+	routes sync.Map // ServeMux pattern -> []attribute.KeyValue{http.route}
+}
+
+// routeAttr returns the http.route attribute of a pattern as a slice made
+// once per pattern (patterns are the router's, so the cache is bounded):
+// handing it to span.SetAttributes costs no allocation.
+func (h *handler) routeAttr(pattern string) []attribute.KeyValue {
+	if v, ok := h.routes.Load(pattern); ok {
+		return v.([]attribute.KeyValue)
+	}
+	kv := []attribute.KeyValue{semconv.HTTPRoute(route(pattern))}
+	h.routes.Store(pattern, kv)
+	return kv
 }
 
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -57,7 +72,7 @@ func (h *handler) finish(ex *exchange, r *http.Request) {
 	}
 	if ex.outer == nil && r2.Pattern != "" {
 		if span := trace.SpanFromContext(ex.Context); span.IsRecording() {
-			span.SetAttributes(semconv.HTTPRoute(route(r2.Pattern)))
+			span.SetAttributes(h.routeAttr(r2.Pattern)...)
 		}
 	}
 	v := recover()

@@ -134,9 +134,11 @@ func NewProcessor(exp sdklog.Exporter, opts ...Option) (*Processor, error) {
 	}
 
 	p.delivCtx, p.stopDeliv = context.WithCancel(context.Background())
+	// Decided before the loops start: afterwards p.ranges is theirs.
+	replay := len(p.ranges) > 0
 	go p.writeLoop()
 	go p.deliverLoop()
-	if len(p.ranges) > 0 {
+	if replay {
 		signal(p.workCh)
 	}
 	return p, nil

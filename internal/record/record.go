@@ -12,8 +12,11 @@ import (
 	"hash/fnv"
 	"reflect"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
@@ -60,6 +63,10 @@ type Failure struct {
 	// reported where it happened. Its frame heads a stack taken here, so
 	// that stacks and fingerprints tell handlers apart.
 	Site uintptr
+
+	// memoised by message and typeName: Span and Log both need them.
+	msg, typ  string
+	msgPolicy *mask.Policy
 	// Mask masks the error text written to the span event; nil means
 	// mask.Default().
 	Mask *mask.Policy
@@ -121,8 +128,43 @@ func (f *Failure) stack() string {
 	return f.Stack
 }
 
+// stackCache maps a hash of program counters to the formatted stack, so the
+// same failure site pays for symbolization once. It holds at most
+// maxCachedStacks entries; past that, stacks are formatted every time.
+var (
+	stackCache  sync.Map // uint64 -> *cachedStack
+	stackCached atomic.Int32
+)
+
+const maxCachedStacks = 1024
+
+type cachedStack struct {
+	pcs  []uintptr
+	text string
+}
+
 // FormatStack renders program counters in the format of a Go panic.
 func FormatStack(pcs []uintptr) string {
+	h := uint64(14695981039346656037)
+	for _, pc := range pcs {
+		h ^= uint64(pc)
+		h *= 1099511628211
+	}
+	if v, ok := stackCache.Load(h); ok {
+		if c := v.(*cachedStack); slices.Equal(c.pcs, pcs) {
+			return c.text
+		}
+	}
+	text := formatStack(pcs)
+	if stackCached.Load() < maxCachedStacks {
+		if _, loaded := stackCache.LoadOrStore(h, &cachedStack{pcs: slices.Clone(pcs), text: text}); !loaded {
+			stackCached.Add(1)
+		}
+	}
+	return text
+}
+
+func formatStack(pcs []uintptr) string {
 	var b strings.Builder
 	frames := runtime.CallersFrames(pcs)
 	for {
@@ -226,8 +268,8 @@ func Span(ctx context.Context, f *Failure) {
 	}
 	var attrs [5]attribute.KeyValue
 	kv := append(attrs[:0],
-		semconv.ExceptionType(Type(f.Err)),
-		semconv.ExceptionMessage(p.Text(f.Err.Error())),
+		semconv.ExceptionType(f.typeName()),
+		semconv.ExceptionMessage(f.message(p)),
 		KeyErrorID.String(id),
 	)
 	if server {
@@ -249,11 +291,11 @@ func Log(ctx context.Context, logger otellog.Logger, p *mask.Policy, f *Failure,
 	now := time.Now()
 	rec.SetTimestamp(now)
 	rec.SetObservedTimestamp(now)
-	msg := p.Text(f.Err.Error())
+	msg := f.message(p)
 	rec.SetBody(attribute.StringValue(msg))
 	def := f.Match.Def
 	rec.AddAttributes(
-		semconv.ExceptionType(Type(f.Err)),
+		semconv.ExceptionType(f.typeName()),
 		semconv.ExceptionMessage(msg),
 		semconv.ExceptionStacktrace(f.stack()),
 		KeyFingerprint.String(f.Fingerprint()),
@@ -331,4 +373,20 @@ func (e *PanicError) Error() string {
 func (e *PanicError) Unwrap() error {
 	err, _ := e.Value.(error)
 	return err
+}
+
+// message returns the masked error text, computed once per policy.
+func (f *Failure) message(p *mask.Policy) string {
+	if f.msgPolicy != p || f.msg == "" {
+		f.msg, f.msgPolicy = p.Text(f.Err.Error()), p
+	}
+	return f.msg
+}
+
+// typeName returns Type(f.Err), computed once.
+func (f *Failure) typeName() string {
+	if f.typ == "" {
+		f.typ = Type(f.Err)
+	}
+	return f.typ
 }
