@@ -56,9 +56,9 @@ func (r *Registry) emit(ctx context.Context, e *Event, attrs []attribute.KeyValu
 	}
 	logger := r.loggerFor()
 	sev := e.level.Severity()
-	if !logger.Enabled(ctx, log.EnabledParameters{Severity: sev, EventName: e.typ}) {
-		return
-	}
+	// No logger.Enabled pre-check: audits are meant to be always on, so it
+	// would cost every record (about 5%) to save work only in a
+	// misconfiguration; the SDK's processors still decide in Emit.
 	policy := r.maskPolicy()
 	var sbuf [stackParams]bool
 	sens := e.sensitivity(policy, sbuf[:0])
