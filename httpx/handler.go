@@ -171,12 +171,18 @@ func (c *config) fail(ex *exchange, w http.ResponseWriter, r *http.Request, f *r
 	if ex != nil && ex.rw.started() {
 		return
 	}
-	var p Problem
-	c.problem(ctx, r, f.Match, &p)
-	if err := c.renderer.Render(w, r, &p); err != nil {
+	p := problemPool.Get().(*Problem)
+	c.problem(ctx, r, f.Match, p)
+	if err := c.renderer.Render(w, r, p); err != nil {
 		otel.Handle(fmt.Errorf("httpx: rendering %q: %w", p.ID, err))
 	}
+	*p = Problem{}
+	problemPool.Put(p)
 }
+
+// problemPool recycles problems: a Renderer does not keep the one it is
+// given past Render.
+var problemPool = sync.Pool{New: func() any { return new(Problem) }}
 
 // Abort returns the registered error with id, in the style of Flask's
 // abort(429, description={"id": ...}). The id is looked up in the registry

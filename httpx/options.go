@@ -30,7 +30,8 @@ type config struct {
 	logger      otellog.Logger
 	docsBase    string
 	routeErrors bool
-	logClient   bool // log exception records for 4xx too
+	logClient   bool     // log exception records for 4xx too
+	types       sync.Map // *errorsx.Def -> problem type, see typeOf
 }
 
 // WithRegistry makes the handler resolve errors with reg instead of

@@ -50,11 +50,7 @@ func (c *config) problem(ctx context.Context, r *http.Request, m errorsx.Match, 
 	if tag != language.Und {
 		p.Language = tag.String()
 	}
-	if c.docsBase != "" {
-		p.Type = c.docsBase + def.ID()
-	} else {
-		p.Type = TypeURNPrefix + def.ID()
-	}
+	p.Type = c.typeOf(def)
 	p.Instance = r.URL.Path
 	if sc := trace.SpanContextFromContext(ctx); sc.IsValid() {
 		p.TraceID = sc.TraceID().String()
@@ -79,6 +75,21 @@ func (c *config) problem(ctx context.Context, r *http.Request, m errorsx.Match, 
 			p.Errors = append(p.Errors, e)
 		}
 	}
+}
+
+// typeOf returns the problem type of def: the docs base URL (or the URN
+// prefix) followed by the id, made once per definition.
+func (c *config) typeOf(def *errorsx.Def) string {
+	if t, ok := c.types.Load(def); ok {
+		return t.(string)
+	}
+	base := c.docsBase
+	if base == "" {
+		base = TypeURNPrefix
+	}
+	t := base + def.ID()
+	c.types.Store(def, t)
+	return t
 }
 
 func maskInfo(p *mask.Policy, info []errorsx.Field) []errorsx.Field {

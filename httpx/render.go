@@ -13,7 +13,8 @@ import (
 	"github.com/otelkit/otelkit/errorsx"
 )
 
-// Renderer writes a problem to the client: headers, status and body.
+// Renderer writes a problem to the client: headers, status and body. p is
+// valid only until Render returns; a renderer that needs it later copies it.
 type Renderer interface {
 	Render(w http.ResponseWriter, r *http.Request, p *Problem) error
 }
