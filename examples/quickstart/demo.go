@@ -150,7 +150,7 @@ func printLog(out io.Writer, r sdklog.Record) {
 	case r.EventName() == "exception":
 		kind = "capture"
 	}
-	fmt.Fprintf(out, "  %-8s %s %s  body=%q\n", kind, r.EventName(), r.SeverityText(), r.Body().AsString())
+	fmt.Fprintf(out, "  %-8s %s %s  trace_id=%s  body=%q\n", kind, r.EventName(), r.SeverityText(), r.TraceID(), r.Body().AsString())
 	var parts []string
 	r.WalkAttributes(func(kv attribute.KeyValue) bool {
 		if kv.Key == "exception.stacktrace" || kv.Key == "audit.template" {

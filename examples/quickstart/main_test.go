@@ -48,8 +48,12 @@ func TestDemo(t *testing.T) {
 	// 5xx bodies never carry the cause.
 	assert.NotContains(t, s, `"title":"The storage is unavailable, try again later: load order`)
 	assert.Contains(t, s, `exception.message="The storage is unavailable, try again later: load order: dial tcp`)
-	// Audits are printed with their trace and masked values.
-	assert.Contains(t, s, "audit    auth.login-failed WARN")
+	// Audits are printed with their trace and masked values: the audit's
+	// trace id is the request span's.
+	assert.Regexp(t, `span     "POST /login" .* trace_id=([0-9a-f]{32})\n(?s:.*?)audit    auth.login-failed WARN  trace_id=([0-9a-f]{32})`, s)
+	m := regexp.MustCompile(`span     "POST /login" .* trace_id=([0-9a-f]{32})\n(?s:.*?)audit    auth.login-failed WARN  trace_id=([0-9a-f]{32})`).FindStringSubmatch(s)
+	require.Len(t, m, 3)
+	assert.Equal(t, m[1], m[2], "the audit links to the request's trace")
 	assert.Contains(t, s, "password=**************")
 	assert.NotContains(t, s, "hunter2")
 	// /dev/errors groups what was captured.
