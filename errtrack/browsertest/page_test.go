@@ -114,7 +114,7 @@ func page(t *testing.T, opts ...errtrack.HandlerOption) (*errtrack.Tracker, *htt
 		Attrs: []attribute.KeyValue{attribute.String("otelkit.job", "inventory.sync")},
 	})
 	emit(time.Minute, errtracktest.Exception{
-		Type: "*record.PanicError", Message: `panic: runtime error: index out of range [3] with length 3 <script>alert(1)</script>`,
+		Type: "runtime.boundsError", Message: `panic: runtime error: index out of range [3] with length 3 <script>alert(1)</script>`,
 		ID: "internal", Fingerprint: "internal:51be08d4c2a9e6f0", Status: 500, Kind: "panic", Escaped: true,
 		Route: "/cart", Method: "GET", Stack: errtracktest.Stack("shop.cartTotal"),
 	})

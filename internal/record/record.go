@@ -74,11 +74,17 @@ type Failure struct {
 
 // Type returns the Go type of the innermost cause of err, as
 // exception.type wants it.
+// For a recovered panic whose value is not an error it is the value's type
+// (a panic("boom") is a "string"), never otelkit's wrapper.
 func Type(err error) string {
 	if err == nil {
 		return ""
 	}
-	return reflect.TypeOf(Innermost(err)).String()
+	in := Innermost(err)
+	if pe, ok := in.(*PanicError); ok && pe.Value != nil {
+		return reflect.TypeOf(pe.Value).String()
+	}
+	return reflect.TypeOf(in).String()
 }
 
 // Innermost follows Unwrap (the first branch of joined errors) to the

@@ -38,7 +38,8 @@ func TestTypeAndInnermost(t *testing.T) {
 		{"wrapped", fmt.Errorf("a: %w", pathErr), "syscall.Errno"},
 		{"joined takes first branch", errors.Join(pathErr, errors.New("y")), "syscall.Errno"},
 		{"empty join", errors.Join(), ""},
-		{"panic value", &record.PanicError{Value: "boom"}, "*record.PanicError"},
+		{"panic value", &record.PanicError{Value: "boom"}, "string"},
+		{"panic struct value", &record.PanicError{Value: struct{ N int }{1}}, "struct { N int }"},
 		{"panic error", &record.PanicError{Value: pathErr}, "syscall.Errno"},
 	}
 	for _, tt := range tests {
