@@ -315,3 +315,18 @@ func TestHeadersWrittenOnlyWriteHeader(t *testing.T) {
 	assert.Empty(t, rec.Body.String())
 	assert.True(t, strings.TrimSpace(rec.Header().Get("Content-Type")) == "")
 }
+
+func TestVaryAndInstance(t *testing.T) {
+	te := newTestErrors()
+	h := httpx.Handler(returning(te.limited), httpx.WithRegistry(te.reg))
+	rec := do(h, "GET", "/a%20b%3Cx%3E")
+	assert.Equal(t, "/a%20b%3Cx%3E", body(t, rec)["instance"], "instance is a URI reference")
+	assert.Equal(t, []string{"Accept, Accept-Language"}, rec.Header().Values("Vary"),
+		"the body depends on Accept and, with translations, Accept-Language")
+
+	plain := httpx.Handler(returning(te.notFound), httpx.WithRegistry(te.reg))
+	assert.Equal(t, []string{"Accept"}, do(plain, "GET", "/x").Header().Values("Vary"))
+
+	list := httpx.Handler(returning(te.limited), httpx.WithRegistry(te.reg), httpx.WithRenderer(httpx.ErrorList{}))
+	assert.Equal(t, []string{"Accept-Language"}, do(list, "GET", "/x").Header().Values("Vary"))
+}

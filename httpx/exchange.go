@@ -96,6 +96,7 @@ type responseWriter struct {
 	ex      *exchange
 	w       http.ResponseWriter
 	status  int
+	held    int // a 404/405 held back until its body shows whether a router wrote it
 	wrote   bool
 	swallow bool // the router's plain-text body after an answered 404/405
 }
@@ -110,20 +111,21 @@ var (
 func (w *responseWriter) Header() http.Header { return w.w.Header() }
 
 func (w *responseWriter) WriteHeader(code int) {
-	if !w.wrote && (code == http.StatusNotFound || code == http.StatusMethodNotAllowed) && w.routerError() {
-		w.ex.answerRouteError(code)
+	if !w.wrote && w.held == 0 && (code == http.StatusNotFound || code == http.StatusMethodNotAllowed) && w.mayBeRouter() {
+		w.held = code // decided by the body: see Write
 		return
 	}
+	w.release()
 	if code >= 200 && !w.wrote {
 		w.wrote, w.status = true, code
 	}
 	w.w.WriteHeader(code)
 }
 
-// routerError reports whether a 404/405 comes from a router that matched no
-// route: no router inside matched a pattern, and the body is plain text
-// (http.Error) or untyped (chi's 405).
-func (w *responseWriter) routerError() bool {
+// mayBeRouter reports whether a 404/405 may be a router's answer to a
+// request that matched no route: no ServeMux inside matched a pattern, and
+// the response is plain text (http.Error) or untyped (chi's 405).
+func (w *responseWriter) mayBeRouter() bool {
 	if !w.ex.cfg.routeErrors || w.ex.routed() {
 		return false
 	}
@@ -131,9 +133,51 @@ func (w *responseWriter) routerError() bool {
 	return ct == "" || ct == "text/plain; charset=utf-8"
 }
 
+// routerBody reports whether b, the first body write after a held status,
+// is what routers write when nothing matched: http.NotFound's text,
+// ServeMux's 405 text, or chi's empty 405. A handler's own 404 ("gone to
+// archive", JSON…) is left alone.
+func routerBody(code int, b []byte) bool {
+	switch code {
+	case http.StatusNotFound:
+		return string(b) == "404 page not found\n"
+	case http.StatusMethodNotAllowed:
+		return len(b) == 0 || string(b) == "Method Not Allowed\n"
+	}
+	return false
+}
+
+// release sends a held status on as it is.
+func (w *responseWriter) release() {
+	if code := w.held; code != 0 {
+		w.held = 0
+		w.wrote, w.status = true, code
+		w.w.WriteHeader(code)
+	}
+}
+
+// settle decides a status still held when the handler returns without a
+// body: a bare 405 is a router's (chi), a bare 404 the handler's.
+func (w *responseWriter) settle() {
+	if w.held == http.StatusMethodNotAllowed {
+		w.held = 0
+		w.ex.answerRouteError(http.StatusMethodNotAllowed)
+		return
+	}
+	w.release()
+}
+
 func (w *responseWriter) Write(b []byte) (int, error) {
 	if w.swallow {
 		return len(b), nil
+	}
+	if w.held != 0 {
+		if code := w.held; routerBody(code, b) {
+			w.held = 0
+			w.ex.answerRouteError(code)
+			return len(b), nil
+		}
+		w.release()
 	}
 	if !w.wrote {
 		w.wrote, w.status = true, http.StatusOK
@@ -147,6 +191,7 @@ func (w *responseWriter) ReadFrom(src io.Reader) (int64, error) {
 	if w.swallow {
 		return io.Copy(io.Discard, src)
 	}
+	w.release()
 	if !w.wrote {
 		w.wrote, w.status = true, http.StatusOK
 	}
@@ -162,6 +207,7 @@ type writerOnly struct{ io.Writer }
 
 // Flush sends buffered data to the client when the underlying writer can.
 func (w *responseWriter) Flush() {
+	w.release()
 	if !w.wrote {
 		w.wrote, w.status = true, http.StatusOK
 	}
@@ -171,6 +217,7 @@ func (w *responseWriter) Flush() {
 // Hijack lets the caller take over the connection when the underlying
 // writer supports it.
 func (w *responseWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	w.held = 0 // the connection is the caller's now
 	c, rw, err := http.NewResponseController(w.w).Hijack()
 	if err == nil {
 		w.wrote = true

@@ -77,6 +77,7 @@ func (h *handler) finish(ex *exchange, r *http.Request) {
 	}
 	v := recover()
 	if v == nil {
+		ex.rw.settle()
 		return
 	}
 	if v == http.ErrAbortHandler {
@@ -88,7 +89,14 @@ func (h *handler) finish(ex *exchange, r *http.Request) {
 		Kind:  record.KindPanic,
 		Stack: record.PanicStack(),
 	}
+	started := ex.rw.started()
 	h.cfg.fail(ex, &ex.rw, r2, f)
+	if started {
+		// The client has part of a response that will never be right:
+		// abort the connection, as net/http does for a panic, rather than
+		// end a truncated body cleanly.
+		panic(http.ErrAbortHandler)
+	}
 }
 
 func (e *exchange) answerRouteError(code int) {

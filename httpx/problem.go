@@ -51,7 +51,7 @@ func (c *config) problem(ctx context.Context, r *http.Request, m errorsx.Match, 
 		p.Language = tag.String()
 	}
 	p.Type = c.typeOf(def)
-	p.Instance = r.URL.Path
+	p.Instance = r.URL.EscapedPath() // a URI reference, as RFC 9457 wants
 	if sc := trace.SpanContextFromContext(ctx); sc.IsValid() {
 		p.TraceID = sc.TraceID().String()
 	}

@@ -44,7 +44,7 @@ func (ProblemJSON) Render(w http.ResponseWriter, r *http.Request, p *Problem) er
 	if wantsPlainJSON(r.Header.Get("Accept")) {
 		ct = "application/json"
 	}
-	return writeJSON(w, ct, p, b)
+	return writeJSON(w, ct, true, p, b)
 }
 
 // ErrorList renders the flask-apiexceptions shape,
@@ -70,7 +70,7 @@ func (ErrorList) Render(w http.ResponseWriter, r *http.Request, p *Problem) erro
 	}
 	b = append(b, "]}\n"...)
 	*bp = b
-	return writeJSON(w, "application/json", p, b)
+	return writeJSON(w, "application/json", false, p, b)
 }
 
 func appendListEntry(b []byte, id, msg, detail string, info []errorsx.Field) []byte {
@@ -89,8 +89,19 @@ func appendListEntry(b []byte, id, msg, detail string, info []errorsx.Field) []b
 	return append(b, '}')
 }
 
-func writeJSON(w http.ResponseWriter, contentType string, p *Problem, body []byte) error {
+// writeJSON writes the headers and body. byAccept says the content type
+// was chosen from Accept; with a language chosen from Accept-Language,
+// caches are told both (Vary).
+func writeJSON(w http.ResponseWriter, contentType string, byAccept bool, p *Problem, body []byte) error {
 	h := w.Header()
+	switch {
+	case byAccept && p.Language != "":
+		h.Add("Vary", "Accept, Accept-Language")
+	case byAccept:
+		h.Add("Vary", "Accept")
+	case p.Language != "":
+		h.Add("Vary", "Accept-Language")
+	}
 	h.Del("Content-Length")
 	h.Del("Content-Encoding")
 	h.Set("Content-Type", contentType)

@@ -101,6 +101,41 @@ func TestRouteErrors(t *testing.T) {
 		assert.Equal(t, 404, rec.Code)
 		assert.Equal(t, "404 page not found\n", rec.Body.String())
 	})
+	t.Run("chi route's own 404 and 405 bodies kept", func(t *testing.T) {
+		r := chi.NewRouter()
+		r.Get("/archived", func(w http.ResponseWriter, r *http.Request) {
+			http.Error(w, "gone to archive", http.StatusNotFound)
+		})
+		r.Get("/json-404", func(w http.ResponseWriter, r *http.Request) {
+			w.WriteHeader(http.StatusNotFound)
+			_, _ = w.Write([]byte(`{"custom":true}`))
+		})
+		r.Get("/bare-404", func(w http.ResponseWriter, r *http.Request) {
+			w.WriteHeader(http.StatusNotFound)
+		})
+		r.Get("/stream-404", func(w http.ResponseWriter, r *http.Request) {
+			w.WriteHeader(http.StatusNotFound)
+			w.(http.Flusher).Flush()
+		})
+		h := httpx.Handler(r)
+		for path, body := range map[string]string{
+			"/archived":   "gone to archive\n",
+			"/json-404":   `{"custom":true}`,
+			"/bare-404":   "",
+			"/stream-404": "",
+		} {
+			rec := do(h, "GET", path)
+			assert.Equal(t, 404, rec.Code, path)
+			assert.Equal(t, body, rec.Body.String(), path)
+		}
+	})
+	t.Run("a chi route calling http.NotFound gets the registered body", func(t *testing.T) {
+		r := chi.NewRouter()
+		r.Get("/users/{id}", func(w http.ResponseWriter, r *http.Request) { http.NotFound(w, r) })
+		rec := do(httpx.Handler(r), "GET", "/users/7")
+		assert.Equal(t, 404, rec.Code)
+		assert.Equal(t, "not-found", body(t, rec)["id"])
+	})
 	t.Run("chi custom NotFound handler kept", func(t *testing.T) {
 		r := chi.NewRouter()
 		r.Get("/x", ok)

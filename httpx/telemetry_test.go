@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"syscall"
 	"testing"
@@ -180,10 +182,39 @@ func TestPanicAfterHeaders(t *testing.T) {
 		_, _ = w.Write([]byte("partial"))
 		panic("late")
 	}))
-	rec := do(h, "GET", "/")
+	rec := httptestRecorder()
+	// The response had started: the panic is recorded, then the
+	// connection aborted (http.ErrAbortHandler) instead of ending a
+	// truncated body as if it were complete.
+	assert.PanicsWithValue(t, http.ErrAbortHandler, func() {
+		h.ServeHTTP(rec, httptestRequest(context.Background(), "GET", "/"))
+	})
 	assert.Equal(t, 200, rec.Code)
 	assert.Equal(t, "partial", rec.Body.String())
-	assert.Len(t, exceptionEvents(tel.onlySpan(t)), 1)
+	// httpx's event for the panic; the SDK's span.End, deferred by
+	// otelhttp, adds one for the abort panic passing through it.
+	events := exceptionEvents(tel.onlySpan(t))
+	require.Len(t, events, 2)
+	first := attrMap(events[0].Attributes)
+	assert.Equal(t, "internal", first["error.id"].AsString())
+	assert.Equal(t, "panic: late", first["exception.message"].AsString())
+	assert.Equal(t, http.ErrAbortHandler.Error(), attrMap(events[1].Attributes)["exception.message"].AsString())
+}
+
+// TestPanicAfterHeadersAbortsTheConnection checks what a real client sees:
+// a broken response, not a clean truncated 200.
+func TestPanicAfterHeadersAbortsTheConnection(t *testing.T) {
+	srv := httptest.NewServer(httpx.Handler(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		_, _ = w.Write([]byte(`{"items":[1,2,`))
+		w.(http.Flusher).Flush()
+		panic("late")
+	})))
+	defer srv.Close()
+	resp, err := http.Get(srv.URL)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	_, err = io.ReadAll(resp.Body)
+	assert.Error(t, err, "the client must see the response break")
 }
 
 func TestErrAbortHandlerRepanics(t *testing.T) {
