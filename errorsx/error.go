@@ -6,6 +6,8 @@ import (
 	"runtime"
 	"slices"
 	"strings"
+
+	"github.com/otelkit/otelkit/mask"
 )
 
 // Field is one item of public info: a key and a JSON-encodable value.
@@ -128,9 +130,10 @@ func (e *Error) Is(target error) bool {
 func (e *Error) ErrorType() string { return e.def.id }
 
 // LogValue makes slog log an occurrence as a group of id, status, message,
-// detail, info and cause. Info values of sensitive keys are not masked here:
-// slog handlers own their output; otelkit's own writers mask.
+// detail, info and cause, masked with mask.Default(): sensitive info keys
+// (at any depth) and secrets quoted in the cause's text.
 func (e *Error) LogValue() slog.Value {
+	p := mask.Default()
 	attrs := make([]slog.Attr, 0, 6)
 	attrs = append(attrs,
 		slog.String("id", e.def.id),
@@ -142,12 +145,18 @@ func (e *Error) LogValue() slog.Value {
 	if len(e.info) > 0 {
 		info := make([]slog.Attr, len(e.info))
 		for i, f := range e.info {
-			info[i] = slog.Any(f.Key, f.Value)
+			v := f.Value
+			if p.Sensitive(f.Key) {
+				v = mask.Mask
+			} else {
+				v, _ = p.Value(v)
+			}
+			info[i] = slog.Any(f.Key, v)
 		}
 		attrs = append(attrs, slog.Attr{Key: "info", Value: slog.GroupValue(info...)})
 	}
 	if e.cause != nil {
-		attrs = append(attrs, slog.String("cause", e.cause.Error()))
+		attrs = append(attrs, slog.String("cause", p.Text(e.cause.Error())))
 	}
 	return slog.GroupValue(attrs...)
 }

@@ -17,6 +17,7 @@ import (
 	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
 
 	"github.com/otelkit/otelkit/errorsx"
+	"github.com/otelkit/otelkit/mask"
 )
 
 func TestOccurrences(t *testing.T) {
@@ -146,7 +147,7 @@ func TestLogValue(t *testing.T) {
 		{"def", d, map[string]any{"id": "lv.limited", "status": 429.0, "message": "Limited"}},
 		{"occurrence", d.With("retry_after", 30).With("password", "p").WithDetail("x"),
 			map[string]any{"id": "lv.limited", "status": 429.0, "message": "Limited", "detail": "x",
-				"info": map[string]any{"retry_after": 30.0, "password": "p"}}},
+				"info": map[string]any{"retry_after": 30.0, "password": mask.Mask}}},
 		{"wrap", d.Wrap(sql.ErrNoRows), map[string]any{"id": "lv.limited", "status": 429.0, "message": "Limited",
 			"cause": "sql: no rows in result set"}},
 	}
@@ -227,4 +228,17 @@ func TestDefaultLanguage(t *testing.T) {
 func TestFormatUsesOnlyMessageForDef(t *testing.T) {
 	d := errorsx.NewRegistry().Define(http.StatusBadRequest, "fmt.bad", "Bad input")
 	assert.False(t, strings.Contains(fmt.Sprint(d), "fmt.bad"))
+}
+
+func TestLogValueMasks(t *testing.T) {
+	d := errorsx.NewRegistry().Define(http.StatusBadRequest, "logmask.bad", "Bad")
+	err := d.With("password", "hunter2").With("creds", map[string]string{"api_key": "k-1"}).Wrap(errors.New("connect: token=abc"))
+	var buf strings.Builder
+	slog.New(slog.NewJSONHandler(&buf, nil)).Error("failed", "err", err)
+	out := buf.String()
+	for _, secret := range []string{"hunter2", "k-1", "token=abc"} {
+		assert.NotContains(t, out, secret)
+	}
+	assert.Contains(t, out, `"password":"**************"`)
+	assert.Contains(t, out, `token=**************`)
 }

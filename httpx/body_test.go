@@ -330,3 +330,11 @@ func TestVaryAndInstance(t *testing.T) {
 	list := httpx.Handler(returning(te.limited), httpx.WithRegistry(te.reg), httpx.WithRenderer(httpx.ErrorList{}))
 	assert.Equal(t, []string{"Accept-Language"}, do(list, "GET", "/x").Header().Values("Vary"))
 }
+
+func TestNestedInfoIsMasked(t *testing.T) {
+	te := newTestErrors()
+	err := te.notFound.With("creds", map[string]string{"password": "hunter2", "user": "ada"})
+	rec := do(httpx.Handler(returning(err), httpx.WithRegistry(te.reg)), "GET", "/x")
+	assert.NotContains(t, rec.Body.String(), "hunter2")
+	assert.Equal(t, map[string]any{"password": mask.Mask, "user": "ada"}, body(t, rec)["info"].(map[string]any)["creds"])
+}

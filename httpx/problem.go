@@ -92,18 +92,28 @@ func (c *config) typeOf(def *errorsx.Def) string {
 	return t
 }
 
+// maskInfo returns info with sensitive values masked, at any depth; info
+// itself is left alone (an occurrence may be shared) and returned as is when
+// nothing is sensitive.
 func maskInfo(p *mask.Policy, info []errorsx.Field) []errorsx.Field {
+	var out []errorsx.Field
 	for i, f := range info {
+		v, changed := f.Value, false
 		if p.Sensitive(f.Key) {
-			out := make([]errorsx.Field, len(info))
-			copy(out, info)
-			for j := i; j < len(out); j++ {
-				if p.Sensitive(out[j].Key) {
-					out[j].Value = mask.Mask
-				}
-			}
-			return out
+			v, changed = mask.Mask, true
+		} else {
+			v, changed = p.Value(f.Value)
 		}
+		if !changed {
+			continue
+		}
+		if out == nil {
+			out = append([]errorsx.Field(nil), info...)
+		}
+		out[i].Value = v
 	}
-	return info
+	if out == nil {
+		return info
+	}
+	return out
 }

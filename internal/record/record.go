@@ -329,7 +329,7 @@ func Log(ctx context.Context, logger otellog.Logger, p *mask.Policy, f *Failure,
 	}
 	if occ := f.Match.Occurrence; occ != nil {
 		for _, fld := range occ.Info() {
-			rec.AddAttributes(p.Attr(InfoAttr(fld)))
+			rec.AddAttributes(InfoAttr(p, fld))
 		}
 	}
 	for _, kv := range reqctx.Extras(ctx) {
@@ -342,9 +342,13 @@ func Log(ctx context.Context, logger otellog.Logger, p *mask.Policy, f *Failure,
 }
 
 // InfoAttr converts one item of public info to an attribute under
-// "error.info.<key>". Masking decides on the bare key.
-func InfoAttr(f errorsx.Field) attribute.KeyValue {
+// "error.info.<key>", masked with p: a sensitive key masks the value, and
+// sensitive keys inside a map, slice or struct are masked in its JSON form.
+func InfoAttr(p *mask.Policy, f errorsx.Field) attribute.KeyValue {
 	key := KeyInfoPrefix + f.Key
+	if p.Sensitive(f.Key) {
+		return attribute.String(key, mask.Mask)
+	}
 	switch v := f.Value.(type) {
 	case string:
 		return attribute.String(key, v)
@@ -358,9 +362,13 @@ func InfoAttr(f errorsx.Field) attribute.KeyValue {
 		return attribute.Bool(key, v)
 	case fmt.Stringer:
 		return attribute.String(key, v.String())
-	default:
-		return attribute.String(key, fmt.Sprint(v))
+	case nil:
+		return attribute.String(key, "")
 	}
+	if b, err := p.JSON(f.Value); err == nil {
+		return attribute.String(key, string(b))
+	}
+	return attribute.String(key, fmt.Sprint(f.Value))
 }
 
 // PanicError is the error a recovered panic becomes.

@@ -79,13 +79,15 @@ func TestInfoAttr(t *testing.T) {
 		{1.5, attribute.Float64("error.info.k", 1.5)},
 		{true, attribute.Bool("error.info.k", true)},
 		{time.Second, attribute.String("error.info.k", "1s")},
-		{[]int{1, 2}, attribute.String("error.info.k", "[1 2]")},
+		{[]int{1, 2}, attribute.String("error.info.k", "[1,2]")},
+		{map[string]string{"password": "hunter2", "user": "ada"}, attribute.String("error.info.k", `{"password":"**************","user":"ada"}`)},
 	}
 	for _, tt := range tests {
 		t.Run(fmt.Sprint(tt.v), func(t *testing.T) {
-			assert.Equal(t, tt.want, record.InfoAttr(errorsx.Field{Key: "k", Value: tt.v}))
+			assert.Equal(t, tt.want, record.InfoAttr(mask.Default(), errorsx.Field{Key: "k", Value: tt.v}))
 		})
 	}
+	assert.Equal(t, attribute.String("error.info.api_key", mask.Mask), record.InfoAttr(mask.Default(), errorsx.Field{Key: "api_key", Value: 7}))
 }
 
 func TestFingerprint(t *testing.T) {
