@@ -125,3 +125,19 @@ func TestBuiltins(t *testing.T) {
 		})
 	}
 }
+
+// TestIDsAreUniqueInTheTree: an id is unique among a registry, its parents
+// and their children, whatever the order of definition.
+func TestIDsAreUniqueInTheTree(t *testing.T) {
+	root := errorsx.NewRegistry()
+	a := errorsx.NewRegistry(errorsx.WithParent(root))
+	b := errorsx.NewRegistry(errorsx.WithParent(root))
+	a.Define(http.StatusConflict, "tree.dup", "In a child first")
+	assert.PanicsWithValue(t, `errorsx: Define("tree.dup"): id already defined as tree.dup (409): In a child first`, func() {
+		root.Define(http.StatusBadRequest, "tree.dup", "Then in the parent")
+	})
+	assert.Panics(t, func() { b.Define(http.StatusBadRequest, "tree.dup", "In a sibling") })
+	assert.Equal(t, []*errorsx.Registry{a, b}, root.Children())
+	// Unrelated registries (two services in one test binary) may reuse ids.
+	assert.NotPanics(t, func() { errorsx.NewRegistry().Define(http.StatusBadRequest, "tree.dup", "Elsewhere") })
+}

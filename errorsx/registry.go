@@ -21,8 +21,9 @@ import (
 // first and the parent after it, which is how a group of routes overrides
 // the mappings of the whole service.
 type Registry struct {
-	parent *Registry
-	lang   language.Tag
+	parent   *Registry
+	children []*Registry // guarded by treeMu
+	lang     language.Tag
 
 	mu   sync.Mutex // serialises writers; readers never lock
 	defs sync.Map   // id -> *Def
@@ -30,6 +31,7 @@ type Registry struct {
 	typs sync.Map   // reflect.Type (concrete) -> *Def
 
 	nvals atomic.Int64
+	isc   atomic.Pointer[isCache] // see lookupIs
 	// filter is a Bloom-style bitset over the dynamic types that have a
 	// mapping (a mapped value of the type, or the type itself): a clear bit
 	// proves that an error of that type needs no lookup, so the links of a
@@ -95,7 +97,39 @@ func NewRegistry(opts ...RegistryOption) *Registry {
 	for _, o := range opts {
 		o.apply(r)
 	}
+	if r.parent != nil {
+		treeMu.Lock()
+		r.parent.children = append(r.parent.children, r)
+		treeMu.Unlock()
+	}
 	return r
+}
+
+// treeMu serialises definitions across a tree of registries, so that an id
+// is unique in the whole tree whatever the order of definition, and guards
+// the children lists. Definitions happen at start-up; resolution never
+// takes it.
+var treeMu sync.Mutex
+
+// Children returns the registries made with r as their parent, in the
+// order they were made; tools such as the catalog walk them.
+func (r *Registry) Children() []*Registry {
+	treeMu.Lock()
+	defer treeMu.Unlock()
+	return append([]*Registry(nil), r.children...)
+}
+
+// defined returns the definition of id anywhere in the tree under r.
+func (r *Registry) defined(id string) (*Def, bool) {
+	if d, ok := r.defs.Load(id); ok {
+		return d.(*Def), true
+	}
+	for _, c := range r.children {
+		if d, ok := c.defined(id); ok {
+			return d, true
+		}
+	}
+	return nil, false
 }
 
 var defaultRegistry = NewRegistry()
@@ -109,17 +143,20 @@ func (r *Registry) Parent() *Registry { return r.parent }
 
 // Define registers a definition in r and returns it. It panics, naming the
 // id, when the id is empty, uses characters outside [a-z0-9._-], is reserved,
-// or is already defined in r or one of its parents, when the status is
+// or is already defined anywhere in r's tree of registries (its parents,
+// their other children, its own children), when the status is
 // outside 400–599, or when the message is empty. Call it from package-level
 // var declarations so that a bad definition stops the program at start-up.
 func (r *Registry) Define(status int, id, message string, opts ...DefOption) *Def {
 	d := newDef(status, id, message, r.language(), opts)
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	for p := r; p != nil; p = p.parent {
-		if prev, ok := p.defs.Load(id); ok {
-			panic(fmt.Sprintf("errorsx: Define(%q): id already defined as %v", id, prev))
-		}
+	treeMu.Lock()
+	defer treeMu.Unlock()
+	root := r
+	for root.parent != nil {
+		root = root.parent
+	}
+	if prev, ok := root.defined(id); ok {
+		panic(fmt.Sprintf("errorsx: Define(%q): id already defined as %s", id, prev.String()))
 	}
 	r.defs.Store(id, d)
 	appendCOW(&r.order, d)
@@ -147,6 +184,7 @@ func (r *Registry) Map(err error, def *Def) {
 	}
 	r.vals.Store(err, def)
 	r.nvals.Add(1)
+	r.isc.Store(nil) // a new value may change what an Is method matches
 	r.markType(reflect.TypeOf(err))
 	appendCOW(&r.maps, Mapping{Value: err, Def: def})
 }
@@ -323,19 +361,8 @@ func (r *Registry) lookupErr(err error) *Def {
 				}
 			}
 			if hasIs {
-				// An Is method may declare equivalence to a mapped value
-				// (syscall.Errno and fs.ErrNotExist). Only such errors pay
-				// for a scan of the mapped values.
-				var found *Def
-				p.vals.Range(func(k, v any) bool {
-					if isser.Is(k.(error)) {
-						found = v.(*Def)
-						return false
-					}
-					return true
-				})
-				if found != nil {
-					return found
+				if d := p.lookupIs(err, isser, comparable); d != nil {
+					return d
 				}
 			}
 		}
@@ -357,6 +384,70 @@ func (r *Registry) lookupErr(err error) *Def {
 // type may still hold an uncomparable one (a struct with an error field
 // holding a slice type), which cannot be hashed: such a value is mapped to
 // nothing rather than panicking while an error is being handled.
+// isCache remembers, per error value, what a scan of the mapped values for
+// an error with an Is method found, so that syscall.ECONNREFUSED and its
+// kind pay for the scan once rather than on every resolution.
+type isCache struct {
+	m sync.Map // comparable error value -> *Def (nil: no mapping)
+	n atomic.Int32
+}
+
+// maxIsCache bounds the cache: errors with Is methods and many distinct
+// values (a message field) fall back to the scan past it.
+const maxIsCache = 1024
+
+// lookupIs finds a mapped value that err declares itself equivalent to
+// through its Is method (syscall.Errno and fs.ErrNotExist).
+func (r *Registry) lookupIs(err error, isser interface{ Is(error) bool }, comparable bool) *Def {
+	n0 := r.nvals.Load()
+	c := r.isc.Load()
+	if c != nil && comparable {
+		if v, ok := loadAny(&c.m, err); ok {
+			return v.(*Def)
+		}
+	}
+	var found *Def
+	r.vals.Range(func(k, v any) bool {
+		if isser.Is(k.(error)) {
+			found = v.(*Def)
+			return false
+		}
+		return true
+	})
+	if comparable && r.nvals.Load() == n0 { // no Map raced the scan
+		if c == nil {
+			r.isc.CompareAndSwap(nil, new(isCache))
+			c = r.isc.Load()
+		}
+		if c != nil && c.n.Load() < maxIsCache && storeAny(&c.m, err, found) {
+			c.n.Add(1)
+		}
+	}
+	return found
+}
+
+// loadAny and storeAny use err as a sync.Map key, treating a value that
+// cannot be hashed (a comparable type holding an uncomparable value) as a
+// miss.
+func loadAny(m *sync.Map, err error) (v any, ok bool) {
+	defer func() {
+		if recover() != nil {
+			v, ok = nil, false
+		}
+	}()
+	return m.Load(err)
+}
+
+func storeAny(m *sync.Map, err error, d *Def) (ok bool) {
+	defer func() {
+		if recover() != nil {
+			ok = false
+		}
+	}()
+	_, loaded := m.LoadOrStore(err, d)
+	return !loaded
+}
+
 func loadValue(vals *sync.Map, err error) (d *Def) {
 	defer func() {
 		if recover() != nil {

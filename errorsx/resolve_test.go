@@ -13,6 +13,7 @@ import (
 	"reflect"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 
@@ -288,4 +289,44 @@ func TestConcurrentDefineMapResolve(t *testing.T) {
 	assert.Equal(t, 1, n)
 	assert.Len(t, parent.Defs(), 1+workers*per/2)
 	assert.Len(t, child.Defs(), workers*per/2+1)
+}
+
+// countingErr is an error whose Is method declares itself equivalent to
+// errEquivalent and counts how often it is asked.
+type countingErr struct{ code int }
+
+var (
+	errEquivalent = errors.New("equivalent")
+	isCalls       atomic.Int64
+)
+
+func (e countingErr) Error() string { return fmt.Sprintf("code %d", e.code) }
+func (e countingErr) Is(target error) bool {
+	isCalls.Add(1)
+	return target == errEquivalent
+}
+
+// TestIsMethodResolutionIsCached: an error with an Is method (as
+// syscall.Errno has) is compared with the mapped values once; later
+// resolutions of the same value cost no scan, however many values are
+// mapped, and a new mapping is seen.
+func TestIsMethodResolutionIsCached(t *testing.T) {
+	r := errorsx.NewRegistry()
+	d := r.Define(http.StatusConflict, "is.equivalent", "Equivalent")
+	for i := 0; i < 1000; i++ {
+		r.Map(fmt.Errorf("filler %d", i), d)
+	}
+	err := fmt.Errorf("op: %w", countingErr{code: 1})
+	assert.Equal(t, errorsx.Internal, r.Resolve(err), "nothing equivalent yet")
+	r.Map(errEquivalent, d)
+	assert.Equal(t, d, r.Resolve(err), "a new mapping clears the cache")
+	before := isCalls.Load()
+	for i := 0; i < 100; i++ {
+		require.Equal(t, d, r.Resolve(err))
+	}
+	assert.Zero(t, isCalls.Load()-before, "cached: no Is calls")
+
+	// The real case: syscall.ENOENT is fs.ErrNotExist by its Is method.
+	r.Map(fs.ErrNotExist, d)
+	assert.Equal(t, d, r.Resolve(&fs.PathError{Op: "open", Path: "/x", Err: syscall.ENOENT}))
 }
