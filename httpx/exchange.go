@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/otelkit/otelkit/errorsx"
 	"github.com/otelkit/otelkit/internal/reqctx"
 )
 
@@ -43,6 +44,10 @@ func (e *exchange) Value(key any) any {
 }
 
 func (e *exchange) String() string { return "httpx.exchange" }
+
+// Registry returns the registry of the Handler serving the request, so that
+// otelbridge's captures resolve errors as this Handler renders them.
+func (e *exchange) Registry() *errorsx.Registry { return e.cfg.registry }
 
 // RequestInfo implements reqctx.Source, lazily.
 func (e *exchange) RequestInfo() reqctx.Info {

@@ -25,22 +25,24 @@ func RecordError(ctx context.Context, err error) {
 	if err == nil {
 		return
 	}
-	f := record.Failure{Err: err, Match: errorsx.Default().Match(err), Kind: record.KindError, Skip: 1}
+	f := record.Failure{Err: err, Match: registry(ctx).Match(err), Kind: record.KindError, Skip: 1}
 	record.Span(ctx, &f)
 	if f.NeedsStack() {
 		record.Log(ctx, logger(), mask.Default(), &f, nil)
 	}
 }
 
-// Capture records err as RecordError does and always emits it as an
-// "exception" log record with attrs and the context's extras (masked), so
-// that it is grouped on /dev/errors and can notify. A nil err captures
-// nothing.
+// Capture records err on the current span as RecordError does (but leaves
+// the request's metrics alone: a captured error does not make the request
+// fail) and always emits it as an "exception" log record, with a stack,
+// attrs and the context's extras (masked), so that it is grouped on
+// /dev/errors and can notify. Inside an httpx request it resolves with
+// that Handler's registry. A nil err captures nothing.
 func Capture(ctx context.Context, err error, attrs ...attribute.KeyValue) {
 	if err == nil {
 		return
 	}
-	f := record.Failure{Err: err, Match: errorsx.Default().Match(err), Kind: record.KindError, Skip: 1}
+	f := record.Failure{Err: err, Match: registry(ctx).Match(err), Kind: record.KindError, Skip: 1, Captured: true}
 	record.Span(ctx, &f)
 	record.Log(ctx, logger(), mask.Default(), &f, attrs)
 }
@@ -48,7 +50,7 @@ func Capture(ctx context.Context, err error, attrs ...attribute.KeyValue) {
 // CaptureMessage emits msg as an "exception" log record of kind "message",
 // grouped by its text, with attrs and the context's extras.
 func CaptureMessage(ctx context.Context, msg string, attrs ...attribute.KeyValue) {
-	f := record.Failure{Err: errors.New(msg), Match: errorsx.Match{Def: errorsx.Internal}, Kind: record.KindMessage, Skip: 1}
+	f := record.Failure{Err: errors.New(msg), Match: errorsx.Match{Def: errorsx.Internal}, Kind: record.KindMessage, Skip: 1, Captured: true}
 	if span := trace.SpanFromContext(ctx); span.IsRecording() {
 		span.AddEvent("message", trace.WithAttributes(attribute.String("message", msg)))
 	}
@@ -94,8 +96,8 @@ const KeyJob = attribute.Key("otelkit.job")
 
 // Track runs fn as the job name in a span of its own and captures what goes
 // wrong: a returned error is captured and returned; a panic is recovered,
-// captured with its stack and returned as an error. With [Silent] Track
-// returns nil instead.
+// captured with its stack and returned as a *[PanicError]. With [Silent]
+// Track returns nil instead.
 func Track(ctx context.Context, name string, fn func(context.Context) error, opts ...TrackOption) (err error) {
 	var cfg trackConfig
 	for _, o := range opts {
@@ -106,8 +108,8 @@ func Track(ctx context.Context, name string, fn func(context.Context) error, opt
 	defer span.End()
 	defer func() {
 		if v := recover(); v != nil {
-			perr := &record.PanicError{Value: v}
-			f := record.Failure{Err: perr, Match: errorsx.Match{Def: errorsx.Internal}, Kind: record.KindPanic, Stack: record.PanicStack()}
+			perr := &PanicError{Value: v}
+			f := record.Failure{Err: perr, Match: errorsx.Match{Def: errorsx.Internal}, Kind: record.KindPanic, Stack: record.PanicStack(), Captured: true}
 			record.Span(ctx, &f)
 			record.Log(ctx, logger(), mask.Default(), &f, attrs)
 			err = perr
@@ -117,7 +119,7 @@ func Track(ctx context.Context, name string, fn func(context.Context) error, opt
 		}
 	}()
 	if err = fn(ctx); err != nil {
-		f := record.Failure{Err: err, Match: errorsx.Default().Match(err), Kind: record.KindError}
+		f := record.Failure{Err: err, Match: registry(ctx).Match(err), Kind: record.KindError, Captured: true}
 		record.Span(ctx, &f)
 		if f.Match.Def.Status() < 500 {
 			// A job has no client: any failure is the job's.
@@ -126,6 +128,23 @@ func Track(ctx context.Context, name string, fn func(context.Context) error, opt
 		record.Log(ctx, logger(), mask.Default(), &f, attrs)
 	}
 	return err
+}
+
+// PanicError is the error a panic recovered by [Track] (or httpx) becomes;
+// Value is what was passed to panic. It unwraps to Value when that is an
+// error.
+type PanicError = record.PanicError
+
+// registry returns the registry of the httpx Handler serving ctx's request,
+// so that a capture resolves an error as the route's renderer does, or
+// errorsx.Default() outside a request.
+func registry(ctx context.Context) *errorsx.Registry {
+	if ctx != nil {
+		if s, ok := ctx.Value(reqctx.SourceKey).(interface{ Registry() *errorsx.Registry }); ok {
+			return s.Registry()
+		}
+	}
+	return errorsx.Default()
 }
 
 func logger() otellog.Logger { return otel.GetLoggerProvider().Logger(record.ScopeName) }

@@ -235,8 +235,10 @@ func Setup(ctx context.Context, opts ...Option) (shutdown func(context.Context) 
 	}
 	lpOpts := []sdklog.LoggerProviderOption{
 		sdklog.WithResource(res),
-		sdklog.WithProcessor(scopeRoute{next: sdklog.NewBatchProcessor(appExp), audit: false}),
+		// Audits first: the provider shuts processors down in order, so
+		// the audit pipeline gets the shutdown deadline first.
 		sdklog.WithProcessor(scopeRoute{next: auditProc, audit: true}),
+		sdklog.WithProcessor(scopeRoute{next: sdklog.NewBatchProcessor(appExp), audit: false}),
 	}
 	for _, p := range cfg.logProcessors {
 		lpOpts = append(lpOpts, sdklog.WithProcessor(p))

@@ -70,6 +70,11 @@ type Failure struct {
 	// Mask masks the error text written to the span event; nil means
 	// mask.Default().
 	Mask *mask.Policy
+	// Captured marks a failure reported on purpose (otelbridge.Capture,
+	// CaptureMessage, Track) rather than rendered as the request's answer:
+	// it always carries a stack, and it does not label the request's
+	// metrics with error.type (the request may well succeed).
+	Captured bool
 }
 
 // Type returns the Go type of the innermost cause of err, as
@@ -111,7 +116,7 @@ func Innermost(err error) error {
 // NeedsStack reports whether a failure's records carry a stack trace: 5xx,
 // unregistered errors and panics.
 func (f *Failure) NeedsStack() bool {
-	return f.Kind == KindPanic || f.Match.Def.Status() >= 500
+	return f.Captured || f.Kind == KindPanic || f.Match.Def.Status() >= 500
 }
 
 // stack returns the failure's stack text, computing it once.
@@ -256,7 +261,7 @@ func PanicStack() string {
 func Span(ctx context.Context, f *Failure) {
 	def := f.Match.Def
 	id := def.ID()
-	if l, ok := otelhttp.LabelerFromContext(ctx); ok {
+	if l, ok := otelhttp.LabelerFromContext(ctx); ok && !f.Captured {
 		l.Add(semconv.ErrorTypeKey.String(id))
 	}
 	span := trace.SpanFromContext(ctx)
@@ -278,7 +283,7 @@ func Span(ctx context.Context, f *Failure) {
 		semconv.ExceptionMessage(f.message(p)),
 		KeyErrorID.String(id),
 	)
-	if server {
+	if server || f.Captured {
 		kv = append(kv, semconv.ExceptionStacktrace(f.stack()))
 	}
 	span.AddEvent("exception", trace.WithAttributes(kv...))
@@ -303,10 +308,12 @@ func Log(ctx context.Context, logger otellog.Logger, p *mask.Policy, f *Failure,
 	rec.AddAttributes(
 		semconv.ExceptionType(f.typeName()),
 		semconv.ExceptionMessage(msg),
-		semconv.ExceptionStacktrace(f.stack()),
 		KeyFingerprint.String(f.Fingerprint()),
 		KeyCaptureKind.String(f.Kind),
 	)
+	if st := f.stack(); st != "" {
+		rec.AddAttributes(semconv.ExceptionStacktrace(st))
+	}
 	if f.Kind == KindMessage {
 		// A message is not an error of the registry: no id, no status.
 		rec.AddAttributes(KeyErrorID.String(KindMessage))
