@@ -71,6 +71,9 @@ func WithClientAddress(f func(*http.Request) string) Option {
 // records for 5xx errors and panics; by default the global provider at the
 // time the handler is built.
 func WithLoggerProvider(lp otellog.LoggerProvider) Option {
+	if lp == nil {
+		panic("httpx: WithLoggerProvider(nil)")
+	}
 	return optionFunc(func(c *config) { c.logger = lp.Logger(record.ScopeName) })
 }
 

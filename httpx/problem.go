@@ -24,7 +24,7 @@ type Problem struct {
 	Info     []errorsx.Field // "info": public info, masked (4xx only)
 	TraceID  string          // "trace_id": when the request has a valid span
 	Errors   []Entry         // "errors": the entries of a joined error
-	Language string          // the Content-Language of Title, "" for the default
+	Language string          // the Content-Language of Title; "" when the definition has no translations
 }
 
 // Entry is one error of a joined error.

@@ -15,6 +15,12 @@ step() { printf '\n=== %s\n' "$*"; }
 
 step "toolchain: $(go version)"
 
+# The browser test skips without Chromium unless CI is set; here a missing
+# browser must fail the run, so it is set unless SKIP_BROWSER says otherwise.
+if [ -z "${SKIP_BROWSER:-}" ]; then
+  export CI=true
+fi
+
 if [ ! -x /usr/bin/chromium ] && [ -z "${SKIP_BROWSER:-}" ]; then
   step "installing chromium for the /dev/errors browser test"
   if [ "$(id -u)" = 0 ]; then
