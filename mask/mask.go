@@ -22,12 +22,13 @@ type Policy struct {
 }
 
 // New returns a policy that treats a key as sensitive when it contains one of
-// words, ignoring ASCII case. Empty words are ignored.
+// words, ignoring ASCII case and treating '-' and '_' alike (so "api_key"
+// matches the header "X-Api-Key"). Empty words are ignored.
 func New(words ...string) *Policy {
 	p := &Policy{}
 	for _, w := range words {
 		if w = strings.TrimSpace(w); w != "" {
-			p.words = append(p.words, strings.ToLower(w))
+			p.words = append(p.words, strings.ReplaceAll(strings.ToLower(w), "-", "_"))
 		}
 	}
 	return p
@@ -101,8 +102,8 @@ func (p *Policy) Attrs(kvs []attribute.KeyValue) []attribute.KeyValue {
 	return kvs
 }
 
-// containsFold reports whether s contains lower (already lower-case ASCII),
-// ignoring ASCII case, without allocating.
+// containsFold reports whether s contains lower (already lower-case ASCII,
+// '-' written as '_'), ignoring ASCII case and '-'/'_', without allocating.
 func containsFold(s, lower string) bool {
 	n := len(lower)
 	if n == 0 {
@@ -114,6 +115,8 @@ func containsFold(s, lower string) bool {
 			c := s[i+j]
 			if 'A' <= c && c <= 'Z' {
 				c += 'a' - 'A'
+			} else if c == '-' {
+				c = '_'
 			}
 			if c != lower[j] {
 				break

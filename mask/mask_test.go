@@ -28,7 +28,7 @@ func TestSensitive(t *testing.T) {
 		{"client_secret_hash", true},
 		{"user", false},
 		{"client_ip", false},
-		{"api-key", false}, // the word is api_key
+		{"api-key", true}, // - and _ are alike: the header X-Api-Key is masked
 		{"", false},
 		{"passwor", false},
 		{"tok", false},
@@ -99,4 +99,13 @@ func ExamplePolicy_String() {
 	// Output:
 	// **************
 	// alice
+}
+
+func TestHyphenAndUnderscoreAlike(t *testing.T) {
+	p := mask.Default()
+	for _, k := range []string{"X-Api-Key", "x_api_key", "API-KEY", "refresh-token"} {
+		assert.True(t, p.Sensitive(k), k)
+	}
+	assert.True(t, mask.New("session-id").Sensitive("SESSION_ID"))
+	assert.False(t, p.Sensitive("apikeys")) // "api_key" needs its separator
 }

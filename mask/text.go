@@ -12,6 +12,7 @@ func (p *Policy) Text(s string) string {
 	if p == nil || s == "" {
 		return s
 	}
+	s = maskUserinfo(s)
 	var b strings.Builder
 	last := 0
 	i := 0
@@ -97,4 +98,42 @@ func scanValue(s string, k int) int {
 func isKeyByte(c byte) bool {
 	return c == '_' || c == '-' || c == '.' ||
 		('a' <= c && c <= 'z') || ('A' <= c && c <= 'Z') || ('0' <= c && c <= '9')
+}
+
+// maskUserinfo masks the password of URLs in s ("postgres://app:hunter2@db"
+// becomes "postgres://app:**************@db"). Text without "://" is
+// returned as it is, without allocating.
+func maskUserinfo(s string) string {
+	if !strings.Contains(s, "://") {
+		return s
+	}
+	var b strings.Builder
+	last := 0
+	for i := 0; i+3 <= len(s); {
+		k := strings.Index(s[i:], "://")
+		if k < 0 {
+			break
+		}
+		start := i + k + 3
+		end := start
+		for end < len(s) && s[end] != '/' && s[end] != '@' && s[end] != ' ' && s[end] != '"' && s[end] != '\n' {
+			end++
+		}
+		if end < len(s) && s[end] == '@' {
+			if c := strings.IndexByte(s[start:end], ':'); c >= 0 && start+c+1 < end && s[start+c+1:end] != Mask {
+				b.WriteString(s[last : start+c+1])
+				b.WriteString(Mask)
+				last = end
+			}
+		}
+		i = end
+		if i == start {
+			i++
+		}
+	}
+	if last == 0 {
+		return s
+	}
+	b.WriteString(s[last:])
+	return b.String()
 }

@@ -17,6 +17,9 @@ func TestPolicyText(t *testing.T) {
 		{"refresh_token: xyz, next", "refresh_token: " + mask.Mask + ", next"},
 		{"Cookie: session=1", "Cookie: " + mask.Mask},
 		{"no secrets here: user=ada", "no secrets here: user=ada"},
+		{"dial postgres://app:hunter2@db:5432/shop: refused", "dial postgres://app:" + mask.Mask + "@db:5432/shop: refused"},
+		{"see https://example.com/a:b@c and http://u@host", "see https://example.com/a:b@c and http://u@host"},
+		{"X-Api-Key: k-1", "X-Api-Key: " + mask.Mask},
 		{"password", "password"},
 		{"", ""},
 	}
