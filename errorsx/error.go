@@ -172,7 +172,10 @@ func (e *Error) Format(f fmt.State, verb rune) {
 
 // Join returns an occurrence that carries several errors under a generic
 // definition for status (id "http.<status>", message the status text), for
-// responses that report many problems at once. Prefer [Def.Join] with a
+// responses that report many problems at once; 404, 405 and 500 use the
+// built-in definitions. A status outside 400–599 is a programming error
+// that Join does not panic on at request time: it gives [Internal]'s
+// definition (500), which telemetry shows. Prefer [Def.Join] with a
 // registered definition when the group itself has a meaning.
 func Join(status int, errs ...error) *Error {
 	return statusDef(status).Join(errs...)
