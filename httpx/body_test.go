@@ -338,3 +338,24 @@ func TestNestedInfoIsMasked(t *testing.T) {
 	assert.NotContains(t, rec.Body.String(), "hunter2")
 	assert.Equal(t, map[string]any{"password": mask.Mask, "user": "ada"}, body(t, rec)["info"].(map[string]any)["creds"])
 }
+
+func TestContentNegotiationQValues(t *testing.T) {
+	te := newTestErrors()
+	h := httpx.Handler(returning(te.notFound), httpx.WithRegistry(te.reg))
+	for accept, want := range map[string]string{
+		"":                            "application/problem+json",
+		"*/*":                         "application/problem+json",
+		"application/json":            "application/json",
+		"application/json, */*;q=0.1": "application/json",
+		"application/problem+json":    "application/problem+json",
+		"application/problem+json, application/json":       "application/problem+json",
+		"application/problem+json;q=0.1, application/json": "application/json",
+		"application/json;q=0.5, application/*":            "application/problem+json",
+		"application/json-seq":                             "application/problem+json",
+		"text/html":                                        "application/problem+json", // never an HTML error page
+		"application/json;q=0":                             "application/problem+json",
+	} {
+		rec := do(h, "GET", "/x", "Accept", accept)
+		assert.Equal(t, want, rec.Header().Get("Content-Type"), "Accept: %q", accept)
+	}
+}

@@ -114,11 +114,55 @@ func writeJSON(w http.ResponseWriter, contentType string, byAccept bool, p *Prob
 	return err
 }
 
-// wantsPlainJSON reports whether an Accept header asks for application/json
-// and not for problem+json.
+// wantsPlainJSON reports whether an Accept header prefers application/json
+// to application/problem+json, by their quality values (RFC 9110 §12.5.1;
+// wildcards count for both, an explicit entry wins over a wildcard). The
+// body is the same JSON either way; only the media type differs.
 func wantsPlainJSON(accept string) bool {
-	return accept != "" && strings.Contains(accept, "application/json") &&
-		!strings.Contains(accept, "application/problem+json")
+	if accept == "" {
+		return false
+	}
+	qProblem, qJSON, qWild := -1.0, -1.0, -1.0
+	for accept != "" {
+		var part string
+		part, accept, _ = strings.Cut(accept, ",")
+		mt, params, _ := strings.Cut(part, ";")
+		q := qValue(params)
+		switch mt = strings.TrimSpace(mt); {
+		case strings.EqualFold(mt, "application/problem+json"):
+			qProblem = max(qProblem, q)
+		case strings.EqualFold(mt, "application/json"):
+			qJSON = max(qJSON, q)
+		case mt == "*/*" || strings.EqualFold(mt, "application/*"):
+			qWild = max(qWild, q)
+		}
+	}
+	if qProblem < 0 {
+		qProblem = qWild
+	}
+	if qJSON < 0 {
+		qJSON = qWild
+	}
+	return qJSON > 0 && qJSON > qProblem
+}
+
+// qValue returns the q parameter of a media range's parameters (1 when
+// absent, 0 when malformed).
+func qValue(params string) float64 {
+	for params != "" {
+		var p string
+		p, params, _ = strings.Cut(params, ";")
+		k, v, ok := strings.Cut(strings.TrimSpace(p), "=")
+		if !ok || !strings.EqualFold(strings.TrimSpace(k), "q") {
+			continue
+		}
+		q, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+		if err != nil || q < 0 || q > 1 {
+			return 0
+		}
+		return q
+	}
+	return 1
 }
 
 func appendProblem(b []byte, p *Problem) []byte {

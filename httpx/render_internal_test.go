@@ -126,3 +126,21 @@ func TestRoute(t *testing.T) {
 		assert.Equal(t, tt.want, route(tt.pattern), tt.pattern)
 	}
 }
+
+// FuzzWantsPlainJSON: any Accept header is answered without panicking, and
+// a header naming only problem+json never gets plain JSON.
+func FuzzWantsPlainJSON(f *testing.F) {
+	for _, s := range []string{"", "*/*", "application/json", "application/problem+json;q=0.1, application/json",
+		"application/json;q=abc", ";;;,,,", "application/json;q=1.5", "text/html, application/*;q=0.8"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, accept string) {
+		got := wantsPlainJSON(accept)
+		if got && !strings.Contains(strings.ToLower(accept), "json") && !strings.Contains(accept, "*") {
+			t.Fatalf("plain JSON for %q", accept)
+		}
+		if wantsPlainJSON("application/problem+json, "+accept) && !strings.Contains(strings.ToLower(accept), "application/json") && !strings.Contains(accept, "*") {
+			t.Fatalf("plain JSON preferred over an explicit problem+json: %q", accept)
+		}
+	})
+}
