@@ -86,7 +86,22 @@ type Mapped struct {
 	// Text is the error text of a mapped value, e.g.
 	// "sql: no rows in result set". Empty for [KindType].
 	Text string `json:"text,omitempty"`
+	// Registry names the registry the mapping is registered in when it is
+	// a descendant of the catalogued registry ([WithChildren]): the
+	// mapping applies only to the requests handled with that registry
+	// (e.g. a route group's). Registries have no names, so they are
+	// numbered by creation order ([errorsx.Registry.Children]):
+	// "child registry #1" is the first registry made with the catalogued
+	// one as its parent, "child registry #1.2" the second registry made
+	// with that one as its parent. Go initialises packages in a fixed
+	// order, so the numbers are the same on every run of the same
+	// program. Empty for the catalogued registry and its parents
+	// ([WithParents]), whose mappings apply to every request it handles.
+	Registry string `json:"registry,omitempty"`
 }
+
+// childLabelPrefix starts [Mapped.Registry] for a descendant registry.
+const childLabelPrefix = "child registry #"
 
 // Option configures a catalog.
 type Option interface{ apply(*config) }
@@ -100,11 +115,13 @@ type config struct {
 	version  string
 	baseURL  string
 	parents  bool
+	children bool
 	builtins bool
+	mappings bool
 }
 
 func newConfig(opts []Option) config {
-	c := config{title: "Errors", builtins: true}
+	c := config{title: "Errors", builtins: true, mappings: true}
 	for _, o := range opts {
 		o.apply(&c)
 	}
@@ -145,6 +162,35 @@ func WithParents() Option {
 	return optionFunc(func(c *config) { c.parents = true })
 }
 
+// WithChildren includes the definitions and mappings of the registry's
+// descendants: the registries made with it as their parent
+// (errorsx.WithParent), their own children, and so on, as a route group's
+// registry is made from errorsx.Default(). A descendant's mapping applies
+// only where that registry is used, so it is listed with the registry it
+// belongs to ([Mapped.Registry]) and does not hide the catalogued
+// registry's mapping of the same error. The otelkit catalog command
+// catalogs errorsx.Default() with its children.
+func WithChildren() Option {
+	return optionFunc(func(c *config) { c.children = true })
+}
+
+// WithMappings includes the Go errors mapped to each entry
+// ([Entry.MappedFrom]): their type names, package paths and error texts.
+// [New] includes them by default; [Handler] leaves them out unless given
+// this option, because they describe the service's internals to whoever
+// can reach the handler. Give it to a handler only for internal
+// deployments.
+func WithMappings() Option {
+	return optionFunc(func(c *config) { c.mappings = true })
+}
+
+// WithoutMappings leaves out the Go errors mapped to each entry
+// ([Entry.MappedFrom]), for a catalog published to clients. It is the
+// default of [Handler].
+func WithoutMappings() Option {
+	return optionFunc(func(c *config) { c.mappings = false })
+}
+
 // WithoutBuiltins leaves out the definitions built into errorsx (internal,
 // not-found, method-not-allowed) unless a mapping refers to them.
 func WithoutBuiltins() Option {
@@ -152,19 +198,27 @@ func WithoutBuiltins() Option {
 }
 
 // New builds the catalog of reg: its definitions, the mappings that resolve
-// to them and, unless [WithoutBuiltins] is given, the built-in definitions.
-// A definition of another registry that a mapping of reg refers to is
-// included too. The registry is read once; New is safe to call while other
-// goroutines use it.
+// to them (unless [WithoutMappings] is given) and, unless [WithoutBuiltins]
+// is given, the built-in definitions. [WithParents] adds reg's parents,
+// [WithChildren] its descendants. A definition of another registry that a
+// mapping refers to is included too. The registries are read once; New is
+// safe to call while other goroutines use them.
 func New(reg *errorsx.Registry, opts ...Option) *Catalog {
 	cfg := newConfig(opts)
 	cat := &Catalog{Title: cfg.title, Version: cfg.version, BaseURL: cfg.baseURL}
 
+	// regs are reg and its parents, whose mappings resolve as reg
+	// resolves: a mapping of reg hides its parents' mapping of the same
+	// error. children are the descendants, each with its own scope.
 	regs := []*errorsx.Registry{reg}
 	if cfg.parents {
 		for p := reg.Parent(); p != nil; p = p.Parent() {
 			regs = append(regs, p)
 		}
+	}
+	var children []scope
+	if cfg.children {
+		children = descendants(reg, "", nil)
 	}
 
 	index := map[string]int{} // id -> position in cat.Entries
@@ -186,6 +240,19 @@ func New(reg *errorsx.Registry, opts ...Option) *Catalog {
 			add(d)
 		}
 	}
+	for _, c := range children {
+		for _, d := range c.reg.Defs() {
+			add(d)
+		}
+	}
+
+	// mapped holds each entry's mappings with the position of their
+	// scope: 0 for reg and its parents, 1+i for children[i].
+	type scoped struct {
+		scope int
+		m     Mapped
+	}
+	mapped := map[int][]scoped{}
 	seen := map[any]bool{} // mapped error value or reflect.Type
 	for _, r := range regs {
 		for _, m := range r.Mappings() {
@@ -198,17 +265,51 @@ func New(reg *errorsx.Registry, opts ...Option) *Catalog {
 			}
 			seen[key] = true
 			i := add(m.Def)
-			cat.Entries[i].MappedFrom = append(cat.Entries[i].MappedFrom, mappedOf(m))
+			mapped[i] = append(mapped[i], scoped{0, mappedOf(m)})
 		}
 	}
-
-	for i := range cat.Entries {
-		slices.SortStableFunc(cat.Entries[i].MappedFrom, compareMapped)
+	for ci, c := range children {
+		for _, m := range c.reg.Mappings() {
+			mm := mappedOf(m)
+			mm.Registry = c.label
+			i := add(m.Def)
+			mapped[i] = append(mapped[i], scoped{1 + ci, mm})
+		}
+	}
+	if cfg.mappings {
+		for i, ms := range mapped {
+			slices.SortStableFunc(ms, func(a, b scoped) int {
+				return cmp.Or(cmp.Compare(a.scope, b.scope), compareMapped(a.m, b.m))
+			})
+			for _, s := range ms {
+				cat.Entries[i].MappedFrom = append(cat.Entries[i].MappedFrom, s.m)
+			}
+		}
 	}
 	slices.SortFunc(cat.Entries, func(a, b Entry) int {
 		return cmp.Or(cmp.Compare(a.Status, b.Status), strings.Compare(a.ID, b.ID))
 	})
 	return cat
+}
+
+// scope is a descendant registry and its [Mapped.Registry] label.
+type scope struct {
+	reg   *errorsx.Registry
+	label string
+}
+
+// descendants appends the descendants of r to out, depth first in creation
+// order, labelled by their path from the catalogued registry ("1", "1.2").
+func descendants(r *errorsx.Registry, path string, out []scope) []scope {
+	for i, c := range r.Children() {
+		p := strconv.Itoa(i + 1)
+		if path != "" {
+			p = path + "." + p
+		}
+		out = append(out, scope{reg: c, label: childLabelPrefix + p})
+		out = descendants(c, p, out)
+	}
+	return out
 }
 
 func entryOf(d *errorsx.Def, baseURL string) Entry {

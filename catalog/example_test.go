@@ -43,6 +43,33 @@ func ExampleNew() {
 	// 500 internal https://api.example.com/errors/internal
 }
 
+func ExampleWithChildren() {
+	reg := exampleRegistry()
+	// A route group's registry: its mapping applies to the group only.
+	admin := errorsx.NewRegistry(errorsx.WithParent(reg))
+	missing := admin.Define(http.StatusNotFound, "admin.user-missing", "No such account")
+	admin.Map(sql.ErrNoRows, missing)
+
+	cat := catalog.New(reg, catalog.WithChildren(), catalog.WithoutBuiltins())
+	for _, e := range cat.Entries {
+		fmt.Println(e.Status, e.ID)
+		for _, m := range e.MappedFrom {
+			scope := "everywhere"
+			if m.Registry != "" {
+				scope = "in " + m.Registry
+			}
+			fmt.Printf("    mapped from %s %s %q, %s\n", m.Kind, m.Type, m.Text, scope)
+		}
+	}
+	// Output:
+	// 400 request.bad-json
+	//     mapped from type *json.SyntaxError "", everywhere
+	// 404 admin.user-missing
+	//     mapped from value *errors.errorString "sql: no rows in result set", in child registry #1
+	// 404 user.not-found
+	//     mapped from value *errors.errorString "sql: no rows in result set", everywhere
+}
+
 func ExampleCatalog_WriteMarkdown() {
 	cat := catalog.New(exampleRegistry(), catalog.WithoutBuiltins(), catalog.WithTitle("Users API errors"))
 	_ = cat.WriteMarkdown(os.Stdout)

@@ -48,6 +48,11 @@ var _ http.Handler = (*handler)(nil)
 // Unknown ids answer 404 and other methods 405, both with an
 // application/problem+json body of the built-in definitions.
 //
+// The handler is meant to be reachable by the service's clients, so it
+// leaves out the Go errors mapped to each entry ([Entry.MappedFrom]): Go
+// type names, package paths and internal error texts. Give [WithMappings]
+// to show them, for an internal deployment only.
+//
 //	mux.Handle("/errors/", catalog.Handler(errorsx.Default(),
 //		catalog.WithBaseURL("https://api.example.com/errors/")))
 func Handler(reg *errorsx.Registry, opts ...Option) http.Handler {
@@ -61,6 +66,8 @@ func Handler(reg *errorsx.Registry, opts ...Option) http.Handler {
 	if !strings.HasSuffix(prefix, "/") {
 		prefix += "/"
 	}
+	// Mapped errors are private unless an option asks for them.
+	opts = append([]Option{WithoutMappings()}, opts...)
 	return &handler{reg: reg, opts: opts, prefix: prefix}
 }
 

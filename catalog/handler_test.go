@@ -1,6 +1,7 @@
 package catalog_test
 
 import (
+	"database/sql"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -50,14 +51,16 @@ func TestHandler(t *testing.T) {
 			contains: []string{
 				"<h1><code>user.not-found</code></h1>", "404 Not Found", "The user was not found",
 				"No user has the id given in the path.", `<td lang="de">Der Benutzer wurde nicht gefunden</td>`,
-				"value <code>sql: no rows in result set</code>", `&#34;type&#34;: &#34;https://api.example.com/errors/user.not-found&#34;`,
+				`&#34;type&#34;: &#34;https://api.example.com/errors/user.not-found&#34;`,
 			},
-			header: map[string]string{"Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'", "Vary": "Accept"}},
+			notContains: []string{"Mapped from", "sql: no rows in result set"},
+			header:      map[string]string{"Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'", "Vary": "Accept"}},
 		{name: "entry page escapes", path: "/errors/xss", accept: browserAccept, status: 200, contentType: "text/html; charset=utf-8",
 			contains:    []string{"&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;", "&lt;img src=x onerror=alert(1)&gt;"},
 			notContains: []string{"<script>", "<img"}},
 		{name: "entry as JSON", path: "/errors/request.bad-json", accept: "application/json", status: 200, contentType: "application/json",
-			contains: []string{`"id": "request.bad-json"`, `"kind": "type"`, `"type": "*json.SyntaxError"`}},
+			contains:    []string{`"id": "request.bad-json"`},
+			notContains: []string{"mapped_from", "json.SyntaxError"}},
 		{name: "built-in entry", path: "/errors/internal", accept: "application/json", status: 200, contentType: "application/json",
 			contains: []string{`"builtin": true`}},
 		{name: "unknown id", path: "/errors/nope", status: 404, contentType: "application/problem+json",
@@ -104,6 +107,65 @@ func TestHandler(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestHandlerMappings checks that the handler, meant to be public, keeps
+// the Go errors mapped to each entry private unless WithMappings is given.
+func TestHandlerMappings(t *testing.T) {
+	reg := newTestRegistry(t, []int{0, 1, 2, 3})
+	child := errorsx.NewRegistry(errorsx.WithParent(reg))
+	child.Map(sql.ErrConnDone, errorsx.Internal)
+	// Internal details that must not leak by default: Go type names,
+	// package paths, error texts.
+	private := []string{"mapped_from", "Mapped from", "sql: no rows in result set", "*json.SyntaxError",
+		"encoding/json", "*errors.errorString", "net.Error", "sql: connection is already closed", "child registry"}
+	requests := []struct {
+		name, path, accept string
+	}{
+		{"index JSON", "/", "application/json"},
+		{"index HTML", "/", "text/html"},
+		{"entry JSON", "/user.not-found", "application/json"},
+		{"entry HTML", "/user.not-found", "text/html"},
+		{"entry JSON of a type mapping", "/request.bad-json", "application/json"},
+		{"entry HTML of a type mapping", "/request.bad-json", "text/html"},
+		{"entry of a child's mapping", "/internal", "application/json"},
+	}
+	get := func(t *testing.T, h http.Handler, path, accept string) string {
+		t.Helper()
+		rec := httptest.NewRecorder()
+		req := httptest.NewRequest(http.MethodGet, path, nil)
+		req.Header.Set("Accept", accept)
+		h.ServeHTTP(rec, req)
+		require.Equal(t, http.StatusOK, rec.Code)
+		return rec.Body.String()
+	}
+
+	t.Run("left out by default", func(t *testing.T) {
+		h := catalog.Handler(reg, catalog.WithChildren())
+		for _, r := range requests {
+			t.Run(r.name, func(t *testing.T) {
+				body := get(t, h, r.path, r.accept)
+				for _, s := range private {
+					assert.NotContains(t, body, s)
+				}
+			})
+		}
+	})
+	t.Run("shown with WithMappings", func(t *testing.T) {
+		h := catalog.Handler(reg, catalog.WithChildren(), catalog.WithMappings())
+		assert.Contains(t, get(t, h, "/", "application/json"), `"mapped_from"`)
+		assert.Contains(t, get(t, h, "/user.not-found", "application/json"), `"text": "sql: no rows in result set"`)
+		assert.Contains(t, get(t, h, "/request.bad-json", "application/json"), `"type": "*json.SyntaxError"`)
+		html := get(t, h, "/user.not-found", "text/html")
+		assert.Contains(t, html, "<h2>Mapped from</h2>")
+		assert.Contains(t, html, "value <code>sql: no rows in result set</code>")
+		assert.Contains(t, get(t, h, "/internal", "text/html"),
+			"value <code>sql: connection is already closed</code> of type <code>*errors.errorString</code> in child registry #1")
+	})
+	t.Run("the last option wins", func(t *testing.T) {
+		h := catalog.Handler(reg, catalog.WithMappings(), catalog.WithoutMappings())
+		assert.NotContains(t, get(t, h, "/", "application/json"), "mapped_from")
+	})
 }
 
 func TestHandlerIsLive(t *testing.T) {

@@ -9,7 +9,8 @@ import (
 
 // WriteMarkdown writes the catalog as a Markdown document a team commits as
 // ERRORS.md: one table row per error (status, id, message, description,
-// translations, the Go errors mapped to it), then the missing translations,
+// translations, the Go errors mapped to it, with the registry of a
+// mapping made in a child registry), then the missing translations,
 // if any. With a base URL, ids link to their documentation pages.
 func (c *Catalog) WriteMarkdown(w io.Writer) error {
 	b := bufio.NewWriter(w)
@@ -67,6 +68,9 @@ func mdMapped(ms []Mapped) string {
 			if m.Package != "" {
 				parts[i] += " from " + mdCode(m.Package)
 			}
+		}
+		if m.Registry != "" {
+			parts[i] += " in " + mdText(m.Registry)
 		}
 	}
 	return strings.Join(parts, "<br>")

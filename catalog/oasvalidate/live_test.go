@@ -22,9 +22,10 @@ import (
 )
 
 // quickstartCatalog is the catalog of the quickstart: importing its api
-// package ran its definitions on the default registry.
+// package ran its definitions on the default registry and made its route
+// groups' registries from it, as the catalog command sees them.
 func quickstartCatalog() *catalog.Catalog {
-	return catalog.New(errorsx.Default(), catalog.WithTitle("otelkit quickstart errors"), catalog.WithBaseURL(api.DocsPath))
+	return catalog.New(errorsx.Default(), catalog.WithChildren(), catalog.WithTitle("otelkit quickstart errors"), catalog.WithBaseURL(api.DocsPath))
 }
 
 func ref(status int) map[string]any {

@@ -76,7 +76,29 @@ func runCatalog(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		fmt.Fprintf(stderr, "otelkit catalog: %v\n", err)
 		return 1
 	}
+	warnMissing(cat, stderr)
 	return 0
+}
+
+// warnMissing writes a summary of the missing translations to w, if any:
+// the catalog is still written and the exit code stays 0 (with
+// -check-translations the full list is the output and the exit code 1).
+func warnMissing(cat *catalog.Catalog, w io.Writer) {
+	missing := cat.MissingTranslations()
+	if len(missing) == 0 {
+		return
+	}
+	ids := make([]string, len(missing))
+	for i, m := range missing {
+		ids[i] = m.ID + " (" + strings.Join(m.Languages, ", ") + ")"
+	}
+	noun := "errors lack"
+	if len(missing) == 1 {
+		noun = "error lacks"
+	}
+	fmt.Fprintf(w, "otelkit catalog: warning: %d %s translations (languages in use: %s): %s\n"+
+		"otelkit catalog: run with -check-translations to list them and fail\n",
+		len(missing), noun, orNone(cat.Languages()), strings.Join(ids, ", "))
 }
 
 func reportMissing(cat *catalog.Catalog, w io.Writer) int {
@@ -340,6 +362,7 @@ import (
 
 func main() {
 	cat := catalog.New(errorsx.Default(),
+		catalog.WithChildren(),
 		catalog.WithTitle({{printf "%q" .Title}}),
 		catalog.WithVersion({{printf "%q" .Version}}),
 		catalog.WithBaseURL({{printf "%q" .BaseURL}}),

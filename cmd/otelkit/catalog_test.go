@@ -67,6 +67,23 @@ import "github.com/otelkit/otelkit/errorsx"
 var ErrDup = errorsx.Define(409, "auth.rate-limited", "Defined twice")
 `
 
+// adminPkg is a route group's registry made from the default one, with a
+// definition of its own and a mapping that overrides the default's.
+const adminPkg = `package admin
+
+import (
+	"database/sql"
+
+	"github.com/otelkit/otelkit/errorsx"
+)
+
+var Registry = errorsx.NewRegistry(errorsx.WithParent(errorsx.Default()))
+
+var ErrLocked = Registry.Define(423, "admin.locked", "The account is locked")
+
+func init() { Registry.Map(sql.ErrNoRows, ErrLocked) }
+`
+
 func TestCatalogCommand(t *testing.T) {
 	// The go.mod of the service gets its indirect requirements on the first
 	// build, as "go mod tidy" would add them.
@@ -75,6 +92,7 @@ func TestCatalogCommand(t *testing.T) {
 	svc := newService(t, map[string]string{
 		"broken/broken.go": brokenPkg,
 		"dup/dup.go":       dupPkg,
+		"admin/admin.go":   adminPkg,
 		"docs/README.md":   "no Go here\n",
 	})
 
@@ -85,6 +103,7 @@ func TestCatalogCommand(t *testing.T) {
 		stdout    []string
 		notStdout []string
 		stderr    []string
+		notStderr []string
 		check     func(t *testing.T, stdout string)
 	}{
 		{
@@ -99,7 +118,39 @@ func TestCatalogCommand(t *testing.T) {
 				"## Missing translations",
 			},
 			notStdout: []string{"main.conflict"},
-			stderr:    []string{"skipping example.com/svc/cmd/server: package main cannot be imported"},
+			stderr: []string{
+				"skipping example.com/svc/cmd/server: package main cannot be imported",
+				"otelkit catalog: warning: 3 errors lack translations (languages in use: de, fr): " +
+					"request.bad-json (fr), billing.payment-required (de, fr), auth.rate-limited (de, fr)\n",
+				"run with -check-translations",
+			},
+		},
+		{
+			name: "a child registry's definitions and mappings",
+			args: []string{"./api", "./admin"},
+			stdout: []string{
+				"| 423 Locked | `admin.locked` | The account is locked |  |  | value \"sql: no rows in result set\" (`*errors.errorString`) in child registry #1 |",
+				"| 404 Not Found | `user.not-found` | The user was not found | No user has the id given in the path. | " +
+					"`de`: Der Benutzer wurde nicht gefunden<br>`fr`: L'utilisateur est introuvable | value \"sql: no rows in result set\" (`*errors.errorString`) |",
+			},
+		},
+		{
+			name:      "no warning when every error has every language",
+			args:      []string{"./internal/billing"},
+			stdout:    []string{"`billing.payment-required`"},
+			notStderr: []string{"warning", "translations"},
+		},
+		{
+			name:   "the warning does not change the exit code or the output file",
+			args:   []string{"-format", "json", "-o", "catalog.json", "./api"},
+			stderr: []string{"otelkit catalog: warning: 2 errors lack translations (languages in use: de, fr): request.bad-json (fr), auth.rate-limited (de, fr)\n"},
+			check: func(t *testing.T, stdout string) {
+				assert.Empty(t, stdout)
+				b, err := os.ReadFile(filepath.Join(svc, "catalog.json"))
+				require.NoError(t, err)
+				_, err = catalog.ReadJSON(bytes.NewReader(b))
+				require.NoError(t, err, "the file holds the catalog only")
+			},
 		},
 		{
 			name: "json",
@@ -125,10 +176,11 @@ func TestCatalogCommand(t *testing.T) {
 			},
 		},
 		{
-			name:   "check translations fails and lists the gaps",
-			args:   []string{"-check-translations", "./api", "./internal/..."},
-			code:   1,
-			stdout: []string{"missing translations (languages in use: de, fr):\n", "  request.bad-json: fr\n", "  billing.payment-required: de, fr\n", "  auth.rate-limited: de, fr\n"},
+			name:      "check translations fails and lists the gaps",
+			args:      []string{"-check-translations", "./api", "./internal/..."},
+			code:      1,
+			stdout:    []string{"missing translations (languages in use: de, fr):\n", "  request.bad-json: fr\n", "  billing.payment-required: de, fr\n", "  auth.rate-limited: de, fr\n"},
+			notStderr: []string{"warning"}, // the list is the output
 		},
 		{
 			name:   "check translations passes without translations",
@@ -184,6 +236,9 @@ func TestCatalogCommand(t *testing.T) {
 			}
 			for _, s := range tt.stderr {
 				assert.Contains(t, stderr, s)
+			}
+			for _, s := range tt.notStderr {
+				assert.NotContains(t, stderr, s)
 			}
 			if tt.check != nil {
 				tt.check(t, stdout)

@@ -10,11 +10,18 @@
 // It resolves the package patterns with "go list" in the current module,
 // writes a temporary program inside the module that imports those packages
 // (so their package-level errorsx.Define, Map and MapType calls run), runs
-// it, and renders the catalog of errorsx.Default(); the temporary program
-// is removed afterwards. Packages named main cannot be imported and are
+// it, and renders the catalog of errorsx.Default() and of every registry
+// made from it with errorsx.WithParent (recursively), such as a route
+// group's; a mapping registered in such a registry is listed with it
+// ("child registry #1", numbered in creation order, see catalog.Mapped).
+// The temporary program is removed afterwards. Packages named main cannot be imported and are
 // skipped with a warning: keep definitions in an ordinary package. The
 // imported packages' init functions run, as in any program that imports
 // them.
+//
+// When some errors lack a language that others have, a warning listing
+// them is written to standard error; the catalog is still written and the
+// exit code is 0 unless -check-translations is given.
 //
 // Flags:
 //

@@ -1,13 +1,17 @@
 package main
 
 import (
+	"database/sql"
 	"flag"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/otelkit/otelkit/catalog"
 )
 
 var update = flag.Bool("update", false, "rewrite the quickstart's golden catalog files")
@@ -49,4 +53,30 @@ func TestQuickstartGolden(t *testing.T) {
 				"the quickstart's catalog changed; review and run: go test ./cmd/otelkit -run TestQuickstartGolden -update")
 		})
 	}
+}
+
+// TestQuickstartRouteGroup checks that the catalog of the quickstart holds
+// the admin route group's registry (made from errorsx.Default() with
+// errorsx.WithParent): its mapping of sql.ErrNoRows to admin.user-missing
+// is listed with its registry, next to the default registry's mapping of
+// the same error to users.not-found; and that the missing translations are
+// reported on standard error.
+func TestQuickstartRouteGroup(t *testing.T) {
+	root := repoRoot(t)
+	t.Setenv("GOFLAGS", "-mod=readonly")
+	code, stdout, stderr := runCmd(t, "catalog", "-C", root, "-format", "json", "./examples/quickstart/api")
+	require.Equal(t, 0, code, stderr)
+	cat, err := catalog.ReadJSON(strings.NewReader(stdout))
+	require.NoError(t, err)
+
+	noRows := sql.ErrNoRows.Error()
+	admin, ok := cat.Lookup("admin.user-missing")
+	require.True(t, ok)
+	assert.Equal(t, []catalog.Mapped{{Kind: catalog.KindValue, Type: "*errors.errorString", Package: "errors",
+		Text: noRows, Registry: "child registry #1"}}, admin.MappedFrom)
+	users, _ := cat.Lookup("users.not-found")
+	assert.Equal(t, []catalog.Mapped{{Kind: catalog.KindValue, Type: "*errors.errorString", Package: "errors",
+		Text: noRows}}, users.MappedFrom)
+
+	assert.Contains(t, stderr, "otelkit catalog: warning: 7 errors lack translations (languages in use: de, fr): request.bad-json (de, fr), users.bad-id (fr),")
 }
