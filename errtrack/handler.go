@@ -43,11 +43,22 @@ func WithGuard(guard func(*http.Request) bool) HandlerOption {
 	}
 }
 
+// forwardingHeaders are the headers a reverse proxy adds to say whom it
+// forwards for.
+var forwardingHeaders = [...]string{"Forwarded", "X-Forwarded-For", "X-Real-Ip"}
+
 // LoopbackOnly reports whether r comes from a loopback address (127.0.0.0/8
-// or ::1), judged by r.RemoteAddr alone; forwarding headers are not trusted.
-// Behind a reverse proxy on the same host every request looks local: use
-// [WithGuard] there.
+// or ::1), judged by r.RemoteAddr, and was not forwarded: a request that
+// carries a Forwarded, X-Forwarded-For or X-Real-Ip header is refused
+// whatever those headers say (their values are not trusted), because behind
+// a reverse proxy on the same host every request comes from loopback. Use
+// [WithGuard] to serve the page through a proxy.
 func LoopbackOnly(r *http.Request) bool {
+	for _, k := range forwardingHeaders {
+		if _, ok := r.Header[k]; ok {
+			return false
+		}
+	}
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
 		host = r.RemoteAddr
@@ -112,8 +123,12 @@ func (p *page) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rest, ok := strings.CutPrefix(r.URL.Path, p.cfg.prefix)
-	if !ok && p.cfg.prefix != "" { // mounted behind http.StripPrefix
+	switch {
+	case !ok: // mounted behind http.StripPrefix
 		rest = r.URL.Path
+	case rest != "" && rest[0] != '/': // "/dev/errorsX" is not under "/dev/errors"
+		p.notFound(w, r)
+		return
 	}
 	rest = strings.TrimPrefix(rest, "/")
 	asJSON := wantsJSON(r)
@@ -134,11 +149,7 @@ func (p *page) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	g, ok := p.t.Group(rest)
 	if !ok {
-		if asJSON {
-			writeJSON(w, http.StatusNotFound, errorJSON{Error: "not_found", Message: "no errors with this fingerprint are held"})
-			return
-		}
-		p.html(w, http.StatusNotFound, "notfound", listJSON{Prefix: p.cfg.prefix})
+		p.notFound(w, r)
 		return
 	}
 	d := p.groupJSON(g)
@@ -152,6 +163,14 @@ func (p *page) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p.html(w, http.StatusOK, "detail", detailView{Prefix: p.cfg.prefix, Group: d})
+}
+
+func (p *page) notFound(w http.ResponseWriter, r *http.Request) {
+	if wantsJSON(r) {
+		writeJSON(w, http.StatusNotFound, errorJSON{Error: "not_found", Message: "no errors with this fingerprint are held"})
+		return
+	}
+	p.html(w, http.StatusNotFound, "notfound", listJSON{Prefix: p.cfg.prefix})
 }
 
 func (p *page) groupJSON(g Group) groupJSON {

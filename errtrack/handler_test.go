@@ -160,21 +160,42 @@ func TestHandlerAccess(t *testing.T) {
 		name   string
 		opts   []errtrack.HandlerOption
 		remote string
+		header http.Header
 		want   int
 	}{
-		{"IPv4 loopback", nil, "127.0.0.1:5000", http.StatusOK},
-		{"other 127/8 address", nil, "127.10.0.3:5000", http.StatusOK},
-		{"IPv6 loopback", nil, "[::1]:5000", http.StatusOK},
-		{"IPv4-mapped loopback", nil, "[::ffff:127.0.0.1]:5000", http.StatusOK},
-		{"private address", nil, "10.0.0.1:5000", http.StatusForbidden},
-		{"public IPv6", nil, "[2001:db8::1]:5000", http.StatusForbidden},
-		{"garbage", nil, "nonsense", http.StatusForbidden},
-		{"guard allows", []errtrack.HandlerOption{errtrack.WithGuard(func(*http.Request) bool { return true })}, "10.0.0.1:5000", http.StatusOK},
-		{"guard denies loopback", []errtrack.HandlerOption{errtrack.WithGuard(func(*http.Request) bool { return false })}, "127.0.0.1:5000", http.StatusForbidden},
+		{"IPv4 loopback", nil, "127.0.0.1:5000", nil, http.StatusOK},
+		{"other 127/8 address", nil, "127.10.0.3:5000", nil, http.StatusOK},
+		{"IPv6 loopback", nil, "[::1]:5000", nil, http.StatusOK},
+		{"IPv4-mapped loopback", nil, "[::ffff:127.0.0.1]:5000", nil, http.StatusOK},
+		{"private address", nil, "10.0.0.1:5000", nil, http.StatusForbidden},
+		{"public IPv6", nil, "[2001:db8::1]:5000", nil, http.StatusForbidden},
+		{"garbage", nil, "nonsense", nil, http.StatusForbidden},
+		{"guard allows", []errtrack.HandlerOption{errtrack.WithGuard(func(*http.Request) bool { return true })}, "10.0.0.1:5000", nil, http.StatusOK},
+		{"guard denies loopback", []errtrack.HandlerOption{errtrack.WithGuard(func(*http.Request) bool { return false })}, "127.0.0.1:5000", nil, http.StatusForbidden},
+		// Behind a reverse proxy on the same host every request is loopback:
+		// a forwarded request is refused, whatever the header claims.
+		{"proxied: X-Forwarded-For", nil, "127.0.0.1:5000", http.Header{"X-Forwarded-For": {"203.0.113.7"}}, http.StatusForbidden},
+		{"proxied: X-Forwarded-For claims loopback", nil, "127.0.0.1:5000", http.Header{"X-Forwarded-For": {"127.0.0.1"}}, http.StatusForbidden},
+		{"proxied: Forwarded", nil, "127.0.0.1:5000", http.Header{"Forwarded": {"for=127.0.0.1;proto=http"}}, http.StatusForbidden},
+		{"proxied: X-Real-Ip", nil, "[::1]:5000", http.Header{"X-Real-Ip": {"::1"}}, http.StatusForbidden},
+		{"proxied: empty X-Forwarded-For", nil, "127.0.0.1:5000", http.Header{"X-Forwarded-For": {""}}, http.StatusForbidden},
+		{"other headers are fine", nil, "127.0.0.1:5000", http.Header{"X-Request-Id": {"r-1"}, "Via": {"1.1 cache"}}, http.StatusOK},
+		{"guard may accept proxied requests", []errtrack.HandlerOption{errtrack.WithGuard(func(r *http.Request) bool { return r.Header.Get("X-Forwarded-For") == "198.51.100.2" })}, "127.0.0.1:5000", http.Header{"X-Forwarded-For": {"198.51.100.2"}}, http.StatusOK},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			res := get(t, tr.Handler(tt.opts...), "/dev/errors", tt.remote, "text/html")
+			req := httptest.NewRequest(http.MethodGet, "/dev/errors", nil)
+			req.RemoteAddr = tt.remote
+			for k, v := range tt.header {
+				req.Header[k] = v
+			}
+			req.Header.Set("Accept", "text/html")
+			if tt.opts == nil {
+				assert.Equal(t, tt.want == http.StatusOK, errtrack.LoopbackOnly(req))
+			}
+			rec := httptest.NewRecorder()
+			tr.Handler(tt.opts...).ServeHTTP(rec, req)
+			res := response{rec.Code, rec.Header(), rec.Body.String()}
 			require.Equal(t, tt.want, res.status)
 			if tt.want == http.StatusForbidden {
 				assert.Equal(t, "application/json; charset=utf-8", res.header.Get("Content-Type"))
@@ -197,6 +218,25 @@ func TestHandlerPrefixAndMethods(t *testing.T) {
 	require.Equal(t, http.StatusOK, res.status)
 	res = get(t, tr, "/dev/errors/", "10.0.0.1:1", "application/json")
 	require.Equal(t, http.StatusForbidden, res.status)
+
+	// The prefix ends at a path boundary: "/dev/errorsorder.failed" is not
+	// the detail view of order.failed.
+	for _, tt := range []struct {
+		h    http.Handler
+		path string
+	}{
+		{tr, "/dev/errorsorder.failed"},
+		{tr, "/dev/errors.order.failed"},
+		{h, "/_internal/errorsorder.failed"},
+	} {
+		for _, accept := range []string{"application/json", "text/html"} {
+			res = get(t, tt.h, tt.path, "127.0.0.1:1", accept)
+			assert.Equal(t, http.StatusNotFound, res.status, "%s %s", tt.path, accept)
+			assert.NotContains(t, res.body, "charging the card failed", "%s %s", tt.path, accept)
+		}
+	}
+	res = get(t, tr, "/dev/errors", "127.0.0.1:1", "application/json")
+	assert.Equal(t, http.StatusOK, res.status, "the prefix itself is the list")
 
 	// Behind http.StripPrefix the path no longer carries the prefix.
 	mux := http.NewServeMux()

@@ -2,6 +2,7 @@ package errtrack_test
 
 import (
 	"context"
+	"sync"
 	"testing"
 	"time"
 
@@ -47,4 +48,56 @@ func registered(id string, status int, msg string, at time.Time) errtracktest.Ex
 		Time: at, Type: "*errorsx.Error", Message: msg, ID: id, Fingerprint: id, Status: status,
 		Stack: errtracktest.Stack("app.handler"),
 	}
+}
+
+// clock is a settable processing clock for errtrack.WithClock.
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func newClock(at time.Time) *clock { return &clock{now: at} }
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *clock) Set(at time.Time) {
+	c.mu.Lock()
+	c.now = at
+	c.mu.Unlock()
+}
+
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.now = c.now.Add(d)
+	c.mu.Unlock()
+}
+
+// notes collects notifications.
+type notes struct {
+	mu  sync.Mutex
+	all []errtrack.Notification
+}
+
+func (n *notes) Notify(_ context.Context, x errtrack.Notification) error {
+	n.mu.Lock()
+	n.all = append(n.all, x)
+	n.mu.Unlock()
+	return nil
+}
+
+// Take returns the notifications so far (after a flush) and forgets them,
+// as "fingerprint:reason" strings.
+func (n *notes) Take() []string {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	out := make([]string, len(n.all))
+	for i, x := range n.all {
+		out[i] = x.Fingerprint + ":" + string(x.Reason)
+	}
+	n.all = nil
+	return out
 }

@@ -7,8 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime/quotedprintable"
 	"net/http"
 	"net/http/httptest"
+	netmail "net/mail"
 	"net/smtp"
 	"strings"
 	"sync"
@@ -117,9 +119,10 @@ func TestSMTPNotifier(t *testing.T) {
 			data := got[0].data
 			assert.Contains(t, data, "Subject: [shop] [order.failed] charging the card failed\r\n")
 			assert.Contains(t, data, "Content-Type: text/plain; charset=utf-8\r\n")
-			assert.Contains(t, data, "Trace id:    4bf92f3577b34da6a3ce929d0e0e4736")
-			assert.Contains(t, data, "order_id = o-17")
-			assert.Contains(t, data, "app.charge")
+			_, body := parseMail(t, data)
+			assert.Contains(t, body, "Trace id:    4bf92f3577b34da6a3ce929d0e0e4736")
+			assert.Contains(t, body, "order_id = o-17")
+			assert.Contains(t, body, "app.charge")
 		})
 	}
 }
@@ -207,8 +210,14 @@ func TestNotifyFirstOccurrence(t *testing.T) {
 
 func TestNotifyRateOncePerWindow(t *testing.T) {
 	m := startMailServer(t, false)
-	tr, emit := smtpTracker(t, m, errtrack.WithNotifyRate(3, time.Minute))
-	at := func(d time.Duration) { emit(registered("db.timeout", 503, "db timeout", t0.Add(d))) }
+	clk := newClock(t0)
+	tr, emit := smtpTracker(t, m, errtrack.WithNotifyRate(3, time.Minute), errtrack.WithClock(clk.Now))
+	// The rules run on processing time: the clock says when each record is
+	// received (here also its timestamp).
+	at := func(d time.Duration) {
+		clk.Set(t0.Add(d))
+		emit(registered("db.timeout", 503, "db timeout", t0.Add(d)))
+	}
 
 	at(0)                 // first occurrence: mail
 	at(time.Second)       //
@@ -382,4 +391,173 @@ func TestSlowServerDoesNotBlock(t *testing.T) {
 	assert.Equal(t, int64(1), st.Failed, "the cancelled send")
 	assert.Zero(t, st.Sent)
 	assert.Equal(t, int64(20), st.Failed+st.Dropped, "nothing is lost without a count")
+}
+
+// tracked returns a tracker with a settable processing clock that collects
+// its notifications, and a function emitting a registered error fp with the
+// record timestamp at.
+func tracked(t *testing.T, opts ...errtrack.Option) (*errtrack.Tracker, *clock, *notes, func(fp string, at time.Time)) {
+	t.Helper()
+	clk := newClock(t0)
+	got := &notes{}
+	tr := errtrack.New(append([]errtrack.Option{errtrack.WithNotifier(got), errtrack.WithClock(clk.Now)}, opts...)...)
+	l := logger(t, tr)
+	return tr, clk, got, func(fp string, at time.Time) {
+		errtracktest.Emit(context.Background(), l, registered(fp, 500, "boom "+fp, at))
+	}
+}
+
+// TestNotifyEvictionKeepsWindow: a fingerprint evicted by the bound and seen
+// again within its window is not new.
+func TestNotifyEvictionKeepsWindow(t *testing.T) {
+	t.Run("alternating fingerprints with room for one", func(t *testing.T) {
+		tr, clk, got, emit := tracked(t, errtrack.WithMaxFingerprints(1), errtrack.WithNotifyRate(100, time.Hour))
+		for i := range 10 {
+			emit(fmt.Sprintf("fp%d", i%2), clk.Now())
+			clk.Advance(time.Second)
+		}
+		flush(t, tr)
+		assert.Equal(t, []string{"fp0:first", "fp1:first"}, got.Take())
+		assert.Equal(t, int64(9), tr.Stats().Evicted, "every record evicted the other fingerprint")
+
+		// Once the window has passed, a notification may be made again.
+		clk.Advance(time.Hour)
+		emit("fp0", clk.Now())
+		emit("fp1", clk.Now())
+		emit("fp0", clk.Now())
+		flush(t, tr)
+		assert.Equal(t, []string{"fp0:first", "fp1:first"}, got.Take())
+	})
+	t.Run("rate rule off", func(t *testing.T) {
+		tr, clk, got, emit := tracked(t, errtrack.WithMaxFingerprints(1))
+		for i := range 6 {
+			emit(fmt.Sprintf("fp%d", i%2), clk.Now())
+			clk.Advance(24 * time.Hour)
+		}
+		flush(t, tr)
+		assert.Equal(t, []string{"fp0:first", "fp1:first"}, got.Take(), "first occurrence means once")
+	})
+	t.Run("the memory is bounded", func(t *testing.T) {
+		// Room for 1 fingerprint: 4 evicted ones are remembered.
+		tr, clk, got, emit := tracked(t, errtrack.WithMaxFingerprints(1), errtrack.WithNotifyRate(100, time.Hour))
+		for i := range 6 {
+			emit(fmt.Sprintf("fp%d", i), clk.Now())
+		}
+		emit("fp4", clk.Now()) // remembered
+		emit("fp0", clk.Now()) // pushed out by fp1..fp4 and fp5
+		flush(t, tr)
+		assert.Equal(t, []string{"fp0:first", "fp1:first", "fp2:first", "fp3:first", "fp4:first", "fp5:first", "fp0:first"}, got.Take())
+	})
+}
+
+// TestNotifyRateUsesProcessingTime: a record stamped a day ahead does not
+// hold later notifications back.
+func TestNotifyRateUsesProcessingTime(t *testing.T) {
+	tr, clk, got, emit := tracked(t, errtrack.WithNotifyRate(3, time.Minute))
+	emit("clock.skew", t0.Add(24*time.Hour)) // first: notified
+	clk.Advance(2 * time.Minute)
+	for i := range 3 {
+		emit("clock.skew", clk.Now().Add(time.Duration(i)*time.Second))
+	}
+	flush(t, tr)
+	assert.Equal(t, []string{"clock.skew:first", "clock.skew:rate"}, got.Take())
+
+	g, ok := tr.Group("clock.skew")
+	require.True(t, ok)
+	assert.True(t, t0.Add(24*time.Hour).Equal(g.LastSeen), "the page still shows the records' timestamps")
+	assert.True(t, t0.Add(2*time.Minute).Equal(g.FirstSeen), "the page still shows the records' timestamps")
+
+	// And an old timestamp does not make a burst look spread out.
+	clk.Advance(2 * time.Minute)
+	for i := range 3 {
+		emit("clock.skew", t0.Add(-time.Duration(i)*time.Hour))
+	}
+	flush(t, tr)
+	assert.Equal(t, []string{"clock.skew:rate"}, got.Take())
+}
+
+// TestNotifyTimeout: a send that outlives WithNotifyTimeout fails, and the
+// worker moves on to the next notification without waiting for Shutdown.
+func TestNotifyTimeout(t *testing.T) {
+	errs := captureOtelErrors(t)
+	m := startMailServer(t, false, hangingData())
+	tr, emit := smtpTracker(t, m, errtrack.WithNotifyTimeout(200*time.Millisecond))
+	emit(registered("first.hang", 500, "a", t0))
+	emit(registered("second.hang", 500, "b", t0))
+
+	for i := range 2 {
+		select {
+		case <-m.inData:
+		case <-time.After(generous):
+			t.Fatalf("send %d never reached the mail server: the per-send timeout did not end the first one", i+1)
+		}
+		if i == 0 {
+			continue
+		}
+		// The second send started, so the first one is over: timed out.
+		st := tr.Stats()
+		assert.GreaterOrEqual(t, st.Failed, int64(1))
+		assert.Zero(t, st.Sent)
+	}
+	require.Eventually(t, func() bool { return tr.Stats().Failed == 2 }, generous, 10*time.Millisecond,
+		"the second send times out as well")
+	reported := errs()
+	require.Len(t, reported, 2)
+	for i, fp := range []string{"first.hang", "second.hang"} {
+		assert.ErrorIs(t, reported[i], context.DeadlineExceeded, fp)
+		assert.ErrorContains(t, reported[i], fp)
+	}
+	st := tr.Stats()
+	assert.Equal(t, int64(2), st.Failed)
+	assert.Zero(t, st.Sent)
+	assert.Zero(t, st.Dropped)
+}
+
+// parseMail parses a received message and decodes its quoted-printable body
+// (line breaks as "\n").
+func parseMail(t *testing.T, data string) (netmail.Header, string) {
+	t.Helper()
+	msg, err := netmail.ReadMessage(strings.NewReader(data))
+	require.NoError(t, err)
+	require.Equal(t, "quoted-printable", msg.Header.Get("Content-Transfer-Encoding"))
+	b, err := io.ReadAll(quotedprintable.NewReader(msg.Body))
+	require.NoError(t, err)
+	return msg.Header, strings.ReplaceAll(string(b), "\r\n", "\n")
+}
+
+// TestSMTPMessageFormat: long lines are wrapped by quoted-printable (no line
+// over 998 octets), and each message has a Date and a unique Message-ID.
+func TestSMTPMessageFormat(t *testing.T) {
+	m := startMailServer(t, false)
+	n, err := errtrack.NewSMTPNotifier(m.addr, "Errors <errors@shop.test>", []string{"oncall@shop.test"},
+		errtrack.WithSMTPTLS(errtrack.TLSNone))
+	require.NoError(t, err)
+
+	note := sampleNotification()
+	note.Message = "payload rejected: " + strings.Repeat("0123456789abcdef", 400) // 6 KiB on one line
+	note.Stack = "goroutine 1 [running]:\nmain.handle(" + strings.Repeat("0x1, ", 600) + ")\n\t/app/main.go:10 +0x25\n"
+	note.Extras = append(note.Extras, attribute.String("query", "a=1&b=2 ünïcode"))
+	ctx, cancel := context.WithTimeout(context.Background(), generous)
+	defer cancel()
+	require.NoError(t, n.Notify(ctx, note))
+	require.NoError(t, n.Notify(ctx, sampleNotification()))
+
+	got := received(m)
+	require.Len(t, got, 2)
+	for i, line := range strings.Split(got[0].data, "\r\n") {
+		require.LessOrEqual(t, len(line), 998, "line %d is %d octets", i, len(line))
+	}
+	h, body := parseMail(t, got[0].data)
+	assert.Equal(t, note.Text(), body, "the body decodes to the text")
+	assert.Contains(t, body, note.Message)
+	assert.Contains(t, body, "query = a=1&b=2 ünïcode")
+
+	date, err := h.Date()
+	require.NoError(t, err, "Date header")
+	assert.WithinDuration(t, time.Now(), date, time.Hour)
+	id := h.Get("Message-ID")
+	assert.Regexp(t, `^<[^<>@\s]+@shop\.test>$`, id)
+	h2, _ := parseMail(t, got[1].data)
+	assert.NotEqual(t, id, h2.Get("Message-ID"), "one Message-ID per message")
+	assert.NotEmpty(t, h2.Get("Message-ID"))
 }

@@ -14,6 +14,10 @@ const (
 	DefaultNotifyTimeout   = 10 * time.Second
 )
 
+// notedPerFingerprint sets how many evicted fingerprints' notification times
+// are remembered: this many times the fingerprint bound.
+const notedPerFingerprint = 4
+
 // maxRateThreshold bounds the per-fingerprint timestamps kept for the rate
 // rule, so that a large threshold cannot make memory unbounded.
 const maxRateThreshold = 10000
@@ -28,6 +32,7 @@ type config struct {
 	queueSize       int
 	timeout         time.Duration
 	pageURL         string
+	now             func() time.Time // processing clock; time.Now unless a test replaces it
 }
 
 // Option configures a [Tracker].
@@ -65,7 +70,8 @@ func WithMask(p *mask.Policy) Option {
 // WithNotifier adds a notifier. Notifications are sent on the first
 // occurrence of a fingerprint and, with [WithNotifyRate], when a fingerprint
 // passes a rate. Each added notifier receives every notification. A fingerprint
-// evicted by [WithMaxFingerprints] and seen again counts as new.
+// evicted by [WithMaxFingerprints] and seen again is not new while the Tracker
+// still remembers when it was last notified (see [WithNotifyRate]).
 func WithNotifier(n Notifier) Option {
 	return func(c *config) {
 		if n != nil {
@@ -76,9 +82,16 @@ func WithNotifier(n Notifier) Option {
 
 // WithNotifyRate also notifies when a fingerprint reaches count occurrences
 // within window, and never more than once per fingerprint per window (the
-// first-occurrence notification opens the first window). A count below 1 or a
-// window not above 0 turns the rate rule off (the default). Counts above
-// 10000 are lowered to 10000.
+// first-occurrence notification opens the first window). Windows are measured
+// in processing time (when the Tracker receives a record), not in the records'
+// timestamps. A count below 1 or a window not above 0 turns the rate rule off
+// (the default). Counts above 10000 are lowered to 10000.
+//
+// When to notify outlives the eviction of a group: the Tracker remembers
+// the last notification time of up to four times [WithMaxFingerprints]
+// evicted fingerprints, each until its window has passed
+// (with the rate rule off, until the bound pushes it out), and a fingerprint
+// seen again within that time is not notified as new.
 func WithNotifyRate(count int, window time.Duration) Option {
 	return func(c *config) {
 		if count < 1 || window <= 0 {

@@ -1,14 +1,20 @@
 package errtrack
 
 import (
+	"bytes"
 	"context"
+	"crypto/rand"
 	"crypto/tls"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"mime"
+	"mime/quotedprintable"
 	"net"
 	"net/mail"
 	"net/smtp"
+	"os"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -151,7 +157,12 @@ func (s *SMTPNotifier) tlsConfig() *tls.Config {
 func (s *SMTPNotifier) Notify(ctx context.Context, n Notification) (err error) {
 	defer func() {
 		if err != nil {
-			if cerr := ctx.Err(); cerr != nil && !errors.Is(err, cerr) {
+			cerr := ctx.Err()
+			if _, ok := ctx.Deadline(); ok && cerr == nil && errors.Is(err, os.ErrDeadlineExceeded) {
+				// The connection's deadline is ctx's; it may fire first.
+				cerr = context.DeadlineExceeded
+			}
+			if cerr != nil && !errors.Is(err, cerr) {
 				err = fmt.Errorf("%w (%w)", err, cerr)
 			}
 			err = fmt.Errorf("errtrack: smtp %s: %w", s.addr, err)
@@ -203,11 +214,15 @@ func (s *SMTPNotifier) Notify(ctx context.Context, n Notification) (err error) {
 			return err
 		}
 	}
+	msg, err := s.message(n)
+	if err != nil {
+		return err
+	}
 	w, err := c.Data()
 	if err != nil {
 		return err
 	}
-	if _, err := w.Write(s.message(n)); err != nil {
+	if _, err := w.Write(msg); err != nil {
 		return err
 	}
 	if err := w.Close(); err != nil {
@@ -216,17 +231,44 @@ func (s *SMTPNotifier) Notify(ctx context.Context, n Notification) (err error) {
 	return c.Quit()
 }
 
-// message renders the mail: headers and a plain-text body.
-func (s *SMTPNotifier) message(n Notification) []byte {
-	var b strings.Builder
+// message renders the mail: headers (with Date and a unique Message-ID) and
+// a plain-text body in quoted-printable, so that no line exceeds the 998
+// octets RFC 5322 allows however long the message or a stack line is.
+func (s *SMTPNotifier) message(n Notification) ([]byte, error) {
+	var b bytes.Buffer
 	subject := n.Subject(s.cfg.prefix)
 	fmt.Fprintf(&b, "From: %s\r\n", s.from)
 	fmt.Fprintf(&b, "To: %s\r\n", strings.Join(s.to, ", "))
 	fmt.Fprintf(&b, "Subject: %s\r\n", mime.QEncoding.Encode("utf-8", subject))
 	fmt.Fprintf(&b, "Date: %s\r\n", time.Now().Format(time.RFC1123Z))
-	b.WriteString("MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n")
-	b.WriteString(n.Text())
-	return []byte(b.String())
+	id, err := s.messageID()
+	if err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(&b, "Message-ID: %s\r\n", id)
+	b.WriteString("MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n")
+	qp := quotedprintable.NewWriter(&b)
+	// Text lines end in LF; quoted-printable keeps them as CRLF line breaks.
+	if _, err := qp.Write([]byte(n.Text())); err != nil {
+		return nil, err
+	}
+	if err := qp.Close(); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
+}
+
+// messageID returns a new Message-ID, "<random@sender's domain>".
+func (s *SMTPNotifier) messageID() (string, error) {
+	var r [16]byte
+	if _, err := rand.Read(r[:]); err != nil {
+		return "", fmt.Errorf("message id: %w", err)
+	}
+	domain := "otelkit.invalid"
+	if i := strings.LastIndexByte(s.from, '@'); i >= 0 && i < len(s.from)-1 {
+		domain = s.from[i+1:]
+	}
+	return "<" + hex.EncodeToString(r[:]) + "." + strconv.FormatInt(time.Now().UnixNano(), 36) + "@" + domain + ">", nil
 }
 
 // Subject returns the one-line subject of n after prefix, as mailed by

@@ -52,6 +52,10 @@ type Tracker struct {
 	lru     *list.List               // front: most recently seen
 	evicted int64
 	records int64
+	// noted remembers when evicted fingerprints were last notified, so that
+	// eviction does not make a fingerprint new again; bounded LRU.
+	noted    map[string]*list.Element // of *notedEntry
+	notedLRU *list.List               // front: most recently evicted
 
 	closed      atomic.Bool
 	del         delivery
@@ -73,10 +77,15 @@ func New(opts ...Option) *Tracker {
 			o(&cfg)
 		}
 	}
+	if cfg.now == nil {
+		cfg.now = time.Now
+	}
 	t := &Tracker{
-		cfg:    cfg,
-		groups: make(map[string]*list.Element),
-		lru:    list.New(),
+		cfg:      cfg,
+		groups:   make(map[string]*list.Element),
+		lru:      list.New(),
+		noted:    make(map[string]*list.Element),
+		notedLRU: list.New(),
 	}
 	t.del.init(cfg)
 	t.defaultPage = t.Handler()
@@ -110,10 +119,11 @@ func (t *Tracker) OnEmit(_ context.Context, r *sdklog.Record) error {
 	if r == nil || r.EventName() != EventName || t.closed.Load() {
 		return nil
 	}
+	now := t.cfg.now() // the notification rules run on processing time
 	o := t.read(r)
 	var n *Notification
 	t.mu.Lock()
-	n = t.add(o)
+	n = t.add(o, now)
 	t.mu.Unlock()
 	if n != nil {
 		t.del.enqueue(*n)
@@ -197,7 +207,13 @@ type group struct {
 	next  int          // ring write position once full
 	rate  []time.Time  // last rateCount occurrence times (ring)
 	rnext int          // rate ring write position once full
-	noted time.Time    // when the last notification was made
+	noted time.Time    // processing time of the last notification
+}
+
+// notedEntry remembers the last notification of an evicted fingerprint.
+type notedEntry struct {
+	fingerprint string
+	at          time.Time // processing time
 }
 
 // occurrence is what one record contributes, read outside the lock.
@@ -217,16 +233,16 @@ func (t *Tracker) read(r *sdklog.Record) occurrence {
 		k := string(kv.Key)
 		switch k {
 		case keyStack:
-			o.occ.Stack = kv.Value.String()
+			o.occ.Stack = clip(kv.Value.String(), MaxStackBytes)
 			return true
 		case keyType:
-			o.typ = kv.Value.String()
+			o.typ = clip(kv.Value.String(), MaxValueBytes)
 		case keyMessage:
 			rawMessage = kv.Value.String()
 		case keyID:
-			o.id = kv.Value.String()
+			o.id = clip(kv.Value.String(), MaxValueBytes)
 		case keyFingerprint:
-			o.fingerprint = kv.Value.String()
+			o.fingerprint = clip(kv.Value.String(), MaxValueBytes)
 		case keyStatus:
 			switch kv.Value.Type() {
 			case attribute.INT64:
@@ -235,14 +251,14 @@ func (t *Tracker) read(r *sdklog.Record) occurrence {
 				o.status = atoi(kv.Value.AsString())
 			}
 		case keyRoute:
-			o.route = kv.Value.String()
+			o.route = clip(kv.Value.String(), MaxValueBytes)
 		case keyMethod:
-			o.method = kv.Value.String()
+			o.method = clip(kv.Value.String(), MaxValueBytes)
 		case keyKind:
-			o.kind = kv.Value.String()
+			o.kind = clip(kv.Value.String(), MaxValueBytes)
 		case keyEscaped:
 		default:
-			m := maskAttr(p, kv)
+			m := storeAttr(p, kv)
 			if info, ok := strings.CutPrefix(k, infoPrefix); ok {
 				o.info = append(o.info, attribute.KeyValue{Key: attribute.Key(info), Value: m.Value})
 			} else {
@@ -251,7 +267,7 @@ func (t *Tracker) read(r *sdklog.Record) occurrence {
 			attrs = append(attrs, m)
 			return true
 		}
-		attrs = append(attrs, maskAttr(p, kv))
+		attrs = append(attrs, storeAttr(p, kv))
 		return true
 	})
 	msg := ""
@@ -261,7 +277,7 @@ func (t *Tracker) read(r *sdklog.Record) occurrence {
 	if msg == "" {
 		msg = rawMessage
 	}
-	o.occ.Message = p.Text(msg)
+	o.occ.Message = maskClip(p, msg, MaxMessageBytes)
 	o.occ.Type = o.typ
 	o.occ.Attributes = attrs
 	if tid := r.TraceID(); tid.IsValid() {
@@ -301,8 +317,9 @@ func atoi(s string) int {
 	return n
 }
 
-// add stores o and returns the notification it causes, if any. t.mu held.
-func (t *Tracker) add(o occurrence) *Notification {
+// add stores o, received at processing time now, and returns the
+// notification it causes, if any. t.mu held.
+func (t *Tracker) add(o occurrence, now time.Time) *Notification {
 	t.records++
 	var g *group
 	if e, ok := t.groups[o.fingerprint]; ok {
@@ -311,11 +328,14 @@ func (t *Tracker) add(o occurrence) *Notification {
 	} else {
 		for len(t.groups) >= t.cfg.maxFingerprints {
 			back := t.lru.Back()
-			delete(t.groups, back.Value.(*group).Fingerprint)
+			old := back.Value.(*group)
+			delete(t.groups, old.Fingerprint)
 			t.lru.Remove(back)
 			t.evicted++
+			t.remember(old, now)
 		}
 		g = &group{Group: Group{Fingerprint: o.fingerprint, FirstSeen: o.occ.Time}}
+		g.noted = t.recall(o.fingerprint, now)
 		t.groups[o.fingerprint] = t.lru.PushFront(g)
 	}
 	g.Count++
@@ -340,12 +360,58 @@ func (t *Tracker) add(o occurrence) *Notification {
 	if !t.del.enabled() {
 		return nil
 	}
-	return t.rule(g, o)
+	return t.rule(g, o, now)
 }
 
-// rule applies the notification rules to g after o was added. t.mu held.
-func (t *Tracker) rule(g *group, o occurrence) *Notification {
-	now := o.occ.Time
+// remember keeps the last notification time of g, which is being evicted,
+// in a bounded LRU. t.mu held.
+func (t *Tracker) remember(g *group, now time.Time) {
+	if g.noted.IsZero() || t.expired(g.noted, now) {
+		return
+	}
+	if e, ok := t.noted[g.Fingerprint]; ok { // cannot happen: recall removes it
+		t.notedLRU.Remove(e)
+	}
+	t.noted[g.Fingerprint] = t.notedLRU.PushFront(&notedEntry{fingerprint: g.Fingerprint, at: g.noted})
+	for t.notedLRU.Len() > notedPerFingerprint*t.cfg.maxFingerprints {
+		t.forget(t.notedLRU.Back())
+	}
+	// Expired entries at the back go first; others expire on lookup.
+	for e := t.notedLRU.Back(); e != nil && t.expired(e.Value.(*notedEntry).at, now); e = t.notedLRU.Back() {
+		t.forget(e)
+	}
+}
+
+// recall returns (and forgets) the remembered last notification time of
+// fingerprint fp, or the zero time. t.mu held.
+func (t *Tracker) recall(fp string, now time.Time) time.Time {
+	e, ok := t.noted[fp]
+	if !ok {
+		return time.Time{}
+	}
+	at := e.Value.(*notedEntry).at
+	t.forget(e)
+	if t.expired(at, now) {
+		return time.Time{}
+	}
+	return at
+}
+
+func (t *Tracker) forget(e *list.Element) {
+	delete(t.noted, e.Value.(*notedEntry).fingerprint)
+	t.notedLRU.Remove(e)
+}
+
+// expired reports whether a notification made at noted no longer holds back
+// a first-occurrence notification at now: its rate window has passed. Without
+// the rate rule there is no window and it never expires.
+func (t *Tracker) expired(noted, now time.Time) bool {
+	return t.cfg.rateWindow > 0 && now.Sub(noted) >= t.cfg.rateWindow
+}
+
+// rule applies the notification rules to g after o was added at processing
+// time now. t.mu held.
+func (t *Tracker) rule(g *group, o occurrence, now time.Time) *Notification {
 	reason := Reason("")
 	inWindow := 0
 	if t.cfg.rateCount > 0 {

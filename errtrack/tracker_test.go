@@ -7,6 +7,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -265,4 +266,58 @@ func TestShutdownStopsIntake(t *testing.T) {
 	assert.False(t, tr.Enabled(context.Background(), sdklog.EnabledParameters{EventName: "exception"}))
 	require.NoError(t, tr.ForceFlush(context.Background()))
 	require.NoError(t, tr.Shutdown(context.Background()), "a second Shutdown is a no-op")
+}
+
+// TestOccurrenceSizeCaps: one huge record cannot make the tracker hold more
+// than the per-occurrence caps.
+func TestOccurrenceSizeCaps(t *testing.T) {
+	tr := errtrack.New(errtrack.WithMaxOccurrences(3))
+	l := logger(t, tr)
+	const slack = 64                    // room for the truncation marker
+	huge := strings.Repeat("é", 64<<10) // 128 KiB of two-byte runes
+	e := registered("huge.error", 500, "password=hunter2 "+huge, t0)
+	e.Stack = errtracktest.Stack("app.deep") + strings.Repeat("\tframe\n", 20<<10)
+	e.Attrs = []attribute.KeyValue{
+		attribute.String("payload", huge),
+		attribute.String("error.info.body", huge),
+		attribute.StringSlice("ids", strings.Split(strings.Repeat("id-0001,", 4<<10), ",")),
+		attribute.KeyValue{Key: "nested", Value: attribute.MapValue(attribute.String("blob", huge))},
+		attribute.String("small", "kept as is"),
+		attribute.Int("n", 7),
+	}
+	for range 5 {
+		errtracktest.Emit(context.Background(), l, e)
+	}
+
+	g, ok := tr.Group("huge.error")
+	require.True(t, ok)
+	require.Len(t, g.Occurrences, 3)
+	capped := func(what, s string, limit int) {
+		t.Helper()
+		assert.LessOrEqual(t, len(s), limit+slack, what)
+		assert.Contains(t, s, "… [truncated ", what)
+		assert.True(t, utf8.ValidString(s), "%s is cut at a rune boundary", what)
+	}
+	capped("group message", g.Message, errtrack.MaxMessageBytes)
+	assert.True(t, strings.HasPrefix(g.Message, "password="+mask.Mask+" éé"), "masked before it is cut")
+	for _, kv := range g.Info {
+		capped("info "+string(kv.Key), kv.Value.Emit(), errtrack.MaxValueBytes)
+	}
+	for _, o := range g.Occurrences {
+		capped("message", o.Message, errtrack.MaxMessageBytes)
+		capped("stack", o.Stack, errtrack.MaxStackBytes)
+		assert.True(t, strings.HasPrefix(o.Stack, "goroutine 1 [running]:\napp.deep"))
+		for _, kv := range o.Attributes {
+			v := kv.Value.Emit()
+			assert.LessOrEqual(t, len(v), errtrack.MaxValueBytes+slack, string(kv.Key))
+			switch kv.Key {
+			case "payload", "error.info.body", "ids", "nested", "exception.message":
+				capped(string(kv.Key), v, errtrack.MaxValueBytes)
+			}
+		}
+		assert.Contains(t, o.Attributes, attribute.String("small", "kept as is"))
+		assert.Contains(t, o.Attributes, attribute.Int("n", 7))
+	}
+	body := get(t, tr.Handler(), "/dev/errors/huge.error", "127.0.0.1:1", "application/json").body
+	assert.Less(t, len(body), 3*(errtrack.MaxMessageBytes+errtrack.MaxStackBytes+10*errtrack.MaxValueBytes)*2)
 }

@@ -2,10 +2,12 @@ package browsertest
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -71,7 +73,9 @@ func browser(t *testing.T) context.Context {
 	return ctx
 }
 
-// page causes errors and serves the page on 127.0.0.1:0.
+// page causes errors and serves the page on 127.0.0.1:0: records written
+// by hand as the telemetry contract describes them (an older history), then
+// errors caused for real through otelbridge and httpx (see causeErrors).
 func page(t *testing.T, opts ...errtrack.HandlerOption) (*errtrack.Tracker, *httptest.Server) {
 	t.Helper()
 	tr := errtrack.New(errtrack.WithMaxOccurrences(10))
@@ -80,6 +84,7 @@ func page(t *testing.T, opts ...errtrack.HandlerOption) (*errtrack.Tracker, *htt
 	l := lp.Logger(errtracktest.Scope)
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSampler(sdktrace.AlwaysSample()))
 	t.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
+	installGlobal(t, lp, tp)
 
 	now := time.Now().UTC().Truncate(time.Second)
 	emit := func(ago time.Duration, e errtracktest.Exception) {
@@ -119,6 +124,9 @@ func page(t *testing.T, opts ...errtrack.HandlerOption) (*errtrack.Tracker, *htt
 		Route: "/cart", Method: "GET", Stack: errtracktest.Stack("shop.cartTotal"),
 	})
 
+	causeErrors(t, tp)
+	require.NoError(t, tr.ForceFlush(context.Background()))
+
 	mux := http.NewServeMux()
 	mux.Handle("/dev/errors/", tr.Handler(opts...))
 	srv := httptest.NewServer(mux) // 127.0.0.1:0
@@ -133,6 +141,8 @@ type row struct {
 	Count       string `json:"count"`
 	Message     string `json:"message"`
 	Extras      string `json:"extras"`
+	Route       string `json:"route"`
+	Trace       string `json:"trace"`
 }
 
 const rowsJS = `Array.from(document.querySelectorAll("#groups tbody tr.group")).map(r => ({
@@ -142,11 +152,13 @@ const rowsJS = `Array.from(document.querySelectorAll("#groups tbody tr.group")).
 	count: r.querySelector("td.count").textContent.trim(),
 	message: r.querySelector("td.message").textContent.trim(),
 	extras: r.querySelector("td.extras").textContent.trim(),
+	route: (r.querySelector("td.id div.muted:not(.mono)") || {textContent: ""}).textContent.trim(),
+	trace: r.querySelector("td.trace").textContent.trim(),
 }))`
 
 func TestPageInChromium(t *testing.T) {
 	ctx := browser(t)
-	_, srv := page(t)
+	tr, srv := page(t)
 
 	require.NoError(t, chromedp.Do(ctx,
 		chromedp.Navigate(srv.URL+"/dev/errors/"),
@@ -154,7 +166,38 @@ func TestPageInChromium(t *testing.T) {
 	))
 	rows, err := chromedp.Run(ctx, chromedp.Evaluate[[]row](rowsJS))
 	require.NoError(t, err)
-	require.Len(t, rows, 4)
+	require.Len(t, rows, len(realRows)+4)
+
+	// The errors caused for real (otelbridge.Capture, Track, httpx) are the
+	// newest. Their unregistered fingerprints are hashes: the page must show
+	// the ones the tracker computed from the records.
+	fingerprintOf := map[string]string{}
+	for _, g := range tr.Groups() {
+		fingerprintOf[g.Message] = g.Fingerprint
+	}
+	for i, w := range realRows {
+		r := rows[i]
+		assert.Contains(t, r.Message, w.message, "row %d (newest first)", i)
+		var fps []string
+		for msg, f := range fingerprintOf {
+			if strings.Contains(msg, w.message) {
+				fps = append(fps, f)
+			}
+		}
+		assert.Equal(t, []string{r.Fingerprint}, fps, "row %d: %s", i, w.message)
+		assert.Equal(t, w.id, r.ID, "row %d: %s", i, w.message)
+		assert.Equal(t, w.status, r.Status, "row %d: %s", i, w.message)
+		assert.Equal(t, w.count, r.Count, "row %d: %s", i, w.message)
+		assert.Equal(t, w.route, r.Route, "row %d: %s", i, w.message)
+		for _, x := range w.extras {
+			assert.Contains(t, r.Extras, x, "row %d: %s", i, w.message)
+		}
+		assert.NotContains(t, r.Extras, "k-live-7f3a", "extras are masked")
+		assert.Len(t, []rune(r.Trace), 12, "row %d: a trace id (shortened)", i)
+	}
+	assert.Equal(t, rows[1].Trace, rows[0].Trace, "both jobs ran under the same trace")
+
+	rows = rows[len(realRows):] // the older, hand-written history
 	want := []struct{ fp, id, status, count string }{
 		{"internal:51be08d4c2a9e6f0", "internal", "500", "1"},
 		{"internal:9c1f0e2a77d3b6f1", "internal", "500", "1"},
@@ -177,7 +220,7 @@ func TestPageInChromium(t *testing.T) {
 	assert.Zero(t, scripts, "the message's markup was escaped, not rendered")
 	summary, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("#summary")))
 	require.NoError(t, err)
-	assert.Contains(t, summary, "4 fingerprints")
+	assert.Contains(t, summary, fmt.Sprintf("%d fingerprints", len(realRows)+4))
 
 	list, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
 	require.NoError(t, err)
@@ -215,6 +258,39 @@ func TestPageInChromium(t *testing.T) {
 	detail, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
 	require.NoError(t, err)
 	require.NoError(t, os.WriteFile(filepath.Join(t.TempDir(), "dev-errors-detail.png"), detail, 0o644))
+
+	// The detail views of errors caused for real show their real stacks.
+	for _, tt := range []struct {
+		fp, count, stack string
+	}{
+		{"shop.inventory_unavailable", fmt.Sprint(realHTTPCount), "browsertest.causeErrors.func1"},
+		{fingerprintOf["ledger: reconcile mismatch on acct-1042"], fmt.Sprint(realCaptureCount), "browsertest.captureLedger"},
+		{fingerprintOf["panic: runtime error: invalid memory address or nil pointer dereference"], "1", "browsertest.causeErrors.func"},
+	} {
+		require.NoError(t, chromedp.Do(ctx,
+			chromedp.Navigate(srv.URL+"/dev/errors/"),
+			chromedp.WaitVisible(chromedp.CSS("#groups")),
+			chromedp.Click(chromedp.CSS(`tr.group[data-fingerprint="`+tt.fp+`"] a.detail`)),
+			chromedp.WaitVisible(chromedp.CSS("#facts")),
+		), tt.fp)
+		count, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("#facts dd.count")))
+		require.NoError(t, err)
+		assert.Equal(t, tt.count, strings.TrimSpace(count), tt.fp)
+		n, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll("section.occurrence").length`))
+		require.NoError(t, err)
+		assert.Equal(t, atoi(t, tt.count), n, tt.fp)
+		stack, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("section.occurrence pre.stack")))
+		require.NoError(t, err)
+		assert.Contains(t, stack, tt.stack, tt.fp)
+		assert.Contains(t, stack, "browsertest/capture_test.go:", tt.fp)
+	}
+}
+
+func atoi(t *testing.T, s string) int {
+	t.Helper()
+	n, err := strconv.Atoi(s)
+	require.NoError(t, err)
+	return n
 }
 
 // TestPageGuardInChromium checks the access rule as a browser sees it.
