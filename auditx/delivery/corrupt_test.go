@@ -196,8 +196,9 @@ func TestSegmentDeletedWhileRunning(t *testing.T) {
 	require.Greater(t, len(segs), 2)
 	rcv := newDownReceiver(t)
 	mr := newMetricsReader()
+	sink := &errSink{}
 	p, err := NewProcessor(newExporter(t, rcv.addr), WithSpoolDir(dir), WithMeterProvider(mr.mp),
-		WithRetryBackoff(10*time.Millisecond, 50*time.Millisecond), WithErrorHandler(func(error) {}))
+		WithRetryBackoff(10*time.Millisecond, 50*time.Millisecond), WithErrorHandler(sink.handle))
 	require.NoError(t, err)
 	victim, err := os.ReadFile(segs[1])
 	require.NoError(t, err)
@@ -216,4 +217,5 @@ func TestSegmentDeletedWhileRunning(t *testing.T) {
 	assert.Zero(t, ue.Undelivered)
 	assert.Equal(t, inVictim, ue.Dropped)
 	assert.EqualValues(t, inVictim, mr.sum(t, "otelkit.audit.dropped", ReasonCorrupt))
+	assert.Equal(t, mr.sum(t, "otelkit.audit.dropped", ""), sink.droppedReported(), "every drop reported")
 }

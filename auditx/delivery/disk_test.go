@@ -53,6 +53,7 @@ func diskFault(t *testing.T, name, dir, reason string, n int, opts ...Option) {
 	assert.Zero(t, c.duplicated)
 	assert.GreaterOrEqual(t, c.delivered, memLimit, "memory still carries records")
 	assert.True(t, sink.contains(reason), "reported through the error handler")
+	assert.Equal(t, mr.sum(t, "otelkit.audit.dropped", ""), sink.droppedReported(), "every drop reported")
 	// Hang guard, not a latency assertion (the machine is shared and a
 	// starved goroutine can stall for seconds): OnEmit waits on the disk for
 	// at most the emit timeout. BenchmarkOnEmit measures the emit path.

@@ -16,28 +16,49 @@
 // the spool, is exported at least once: by this process, or after a crash or
 // an incomplete shutdown by the next Processor opened on the same spool
 // directory. Records are exported in the order OnEmit accepted them; spooled
-// records left by a previous process go before new ones. Retries never stop
-// because of elapsed time. A record is given up only for a reason that is
-// reported through the error handler and counted by otelkit.audit.dropped
-// with a "reason" attribute (see the Reason* constants): the spool cannot
-// take it (unwritable directory, full disk, size cap) while memory is full
-// too, OnEmit waited longer than the emit timeout, its bytes in the spool are
-// damaged, or a [WithPermanentError] classifier says the exporter rejected it
-// for good.
+// records left by a previous process go before new ones (except when the
+// spool directory only became usable after start, see Limits). Retries never
+// stop because of elapsed time.
+//
+// Every record given to OnEmit ends up in exactly one of three states, and
+// the counters say which: exported (otelkit.audit.delivered, which also
+// counts repeats), given up (otelkit.audit.dropped), or in the spool when
+// Shutdown returns ([UndeliveredError].Spooled; the next Processor on the
+// directory exports it). Only a crash escapes this accounting, and only for
+// the loss window below. (When Shutdown ends with [ErrSpoolStuck], the
+// records being written take one of the three states when the disk answers.) A record is given up only for one of these reasons,
+// the counter's "reason" attribute (see the Reason* constants): the spool
+// cannot take it (no spool, unwritable directory, full disk, size cap, frame
+// limit) while memory is full too; OnEmit waited longer than the emit
+// timeout; OnEmit was called during or after Shutdown; it was in memory only
+// (not spooled) and undelivered when Shutdown returned; its bytes in the
+// spool are damaged or gone; or a [WithPermanentError] classifier says the
+// exporter rejected it for good.
+//
+// Every record given up is also reported through the error handler, as a
+// [*DroppedError] carrying the count and the reason. Reports are rate
+// limited to one per reason and second; one report then carries the counts
+// of the reports it held back. Held-back counts are reported by the spool
+// writer about a second later even if nothing else happens (later while the
+// writer waits on a disk that does not answer), all of them when Shutdown
+// returns, and from then on every drop at once. So once Shutdown has
+// returned, the Counts of the DroppedErrors the handler received add up to
+// otelkit.audit.dropped; before it, they lag the counter by at most about a
+// second of drops.
 //
 // # Loss window
 //
 // Between OnEmit returning and the fsync of its batch a record exists only in
 // memory. At any moment that is at most two batches (2×[WithBatchSize],
 // default 1024 records): the batch being written and the one filling up.
-// There is no timer: the writer starts the next batch as soon as the previous
+// There is no batching timer: the writer starts the next batch as soon as the previous
 // fsync returns, so a record is durable after at most two writes with fsync
 // (each about 3 ms for a 64 KiB batch on the machine the tests ran on). When
 // the writer is a full batch behind, OnEmit waits up to the emit timeout
 // instead of growing the window. A kill -9 loses at most this window; records
 // in the spool survive it. While the spool is unusable the window grows to
 // the records held in memory only (at most the memory limit) and the error
-// handler says so.
+// handler says so; the directory is tried again every second.
 //
 // # Duplicates
 //
@@ -102,7 +123,25 @@
 //     not *.corrupt files, which are left for an operator.
 //   - A directory that cannot be used at start (missing permissions,
 //     read-only filesystem, a path under a file, locked by another process)
-//     is not retried: the Processor runs from memory until restarted.
+//     is tried again every second by the spool writer. Until then records
+//     are kept in memory only; once it opens, records accepted from then on
+//     are spooled, those accepted before stay in memory only, and records a
+//     previous process left there (say, the one that held the lock) are
+//     exported next, after the ones already exported from memory. A spool
+//     that opened stays in use: later write errors are handled per batch.
+//   - An I/O error while reading a spooled record back gives nothing up: it
+//     is reported and the read is retried with backoff from the same record.
+//     A disk that keeps failing therefore stalls delivery (reported each
+//     second) until it answers or the Processor restarts. A segment deleted
+//     or shortened behind the Processor's back (bytes it had fsynced are
+//     gone) costs the records in the missing bytes, dropped with reason
+//     "corrupt"; delivery goes on with the next segment.
+//   - Shutdown returns at most 200 ms after its context ends even when a
+//     spool write or fsync does not return; its error then wraps
+//     [ErrSpoolStuck] and counts the records being written as not spooled.
+//     The goroutine stuck on the disk finishes when the disk answers (the
+//     records are then in the spool, or given up and reported) and closes
+//     the spool; it is the only thing that can run after Shutdown returns.
 //   - Export errors cannot be told apart from outside the OTLP exporters, so
 //     all are retried; a batch the collector always rejects (HTTP 400) blocks
 //     delivery until [WithPermanentError] classifies it.

@@ -354,3 +354,38 @@ func testRecord() *sdklog.Record {
 	emitAudit(l, "t-0")
 	return &c.recs[0]
 }
+
+// droppedReported adds up the Count of every *DroppedError the handler got.
+func (s *errSink) droppedReported() int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var n int64
+	for _, e := range s.errs {
+		var de *DroppedError
+		if errors.As(e, &de) {
+			n += int64(de.Count)
+		}
+	}
+	return n
+}
+
+// waitFor polls cond every 10 ms until it holds or limit passes, and
+// reports whether it held.
+func waitFor(limit time.Duration, cond func() bool) bool {
+	deadline := time.Now().Add(limit)
+	for {
+		if cond() {
+			return true
+		}
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func (s *errSink) count() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.errs)
+}

@@ -3,6 +3,7 @@ package delivery
 import (
 	"errors"
 	"fmt"
+	"os"
 	"time"
 
 	"go.opentelemetry.io/otel"
@@ -19,8 +20,9 @@ const (
 	DefaultExportTimeout    = 10 * time.Second
 	DefaultBackoffInitial   = 100 * time.Millisecond
 	DefaultBackoffMax       = 5 * time.Second
-	defaultMaxRecordBytes   = 4 << 20 // a single encoded record larger than this is never spooled
-	defaultReopenSpoolAfter = time.Second
+	defaultMaxRecordBytes   = 4 << 20     // a single encoded record larger than this is never spooled
+	defaultReopenSpoolAfter = time.Second // retry an unusable spool directory this often
+	limiterInterval         = time.Second // at most one report per kind of error this often
 )
 
 type config struct {
@@ -36,6 +38,11 @@ type config struct {
 	meterProvider  metric.MeterProvider
 	errorHandler   func(error)
 	permanent      func(error) bool
+
+	// Unexported, for tests: zero means the default.
+	reopenAfter time.Duration                       // defaultReopenSpoolAfter
+	openRead    func(path string) (readFile, error) // os.Open for reading segments
+	syncFile    func(f *os.File) error              // (*os.File).Sync for spool writes
 }
 
 func newConfig(opts []Option) (config, error) {
@@ -48,6 +55,7 @@ func newConfig(opts []Option) (config, error) {
 		exportTimeout:  DefaultExportTimeout,
 		backoffInitial: DefaultBackoffInitial,
 		backoffMax:     DefaultBackoffMax,
+		reopenAfter:    defaultReopenSpoolAfter,
 	}
 	for _, o := range opts {
 		if o != nil {

@@ -35,16 +35,18 @@ type seqRange struct {
 type Processor struct {
 	cfg config
 	exp sdklog.Exporter
-	sp  *spool
+	sp  atomic.Pointer[spool] // nil while running without a spool
 	dec *decoder
 	met *metrics
 	lim *limiter
 
-	noSpoolReason string // set when running without a spool
+	noSpoolReason string // set when running without a spool; writer goroutine only after start
 	noSpoolErr    error
+	nextReopen    time.Time // writer goroutine only
 
 	mu        sync.Mutex
 	nextSeq   uint64
+	seqShift  uint64 // added to every sequence number when a late spool was opened
 	intake    []entry
 	spare     []entry
 	writing   []entry
@@ -63,6 +65,8 @@ type Processor struct {
 	stopWriter chan struct{}
 	writerDone chan struct{}
 	delivDone  chan struct{}
+	loopsLeft  int  // loops not yet stopped, under mu
+	detached   bool // Shutdown returned before the loops stopped; the last one settles
 	delivCtx   context.Context
 	stopDeliv  context.CancelFunc
 	exportBuf  []sdklog.Record
@@ -98,7 +102,7 @@ func NewProcessor(exp sdklog.Exporter, opts ...Option) (*Processor, error) {
 		exp:        exp,
 		dec:        newDecoder(),
 		met:        met,
-		lim:        newLimiter(cfg.errorHandler, time.Second),
+		lim:        newLimiter(cfg.errorHandler, limiterInterval),
 		nextSeq:    1,
 		space:      make(chan struct{}),
 		progress:   make(chan struct{}),
@@ -108,6 +112,7 @@ func NewProcessor(exp sdklog.Exporter, opts ...Option) (*Processor, error) {
 		stopWriter: make(chan struct{}),
 		writerDone: make(chan struct{}),
 		delivDone:  make(chan struct{}),
+		loopsLeft:  2,
 	}
 	p.intake = make([]entry, 0, cfg.batchSize)
 	p.spare = make([]entry, 0, cfg.batchSize)
@@ -123,9 +128,11 @@ func NewProcessor(exp sdklog.Exporter, opts ...Option) (*Processor, error) {
 				p.noSpoolReason = ReasonSpoolUnwritable
 			}
 			p.noSpoolErr = fmt.Errorf("spool %s unusable: %w", cfg.dir, err)
-			cfg.errorHandler(fmt.Errorf("delivery: %w; audit records are kept in memory only (limit %d) and lost on a crash", p.noSpoolErr, cfg.memoryLimit))
+			p.nextReopen = time.Now().Add(cfg.reopenAfter)
+			cfg.errorHandler(fmt.Errorf("delivery: %w; audit records are kept in memory only (limit %d) and lost on a crash until the directory can be used (retried every %v)",
+				p.noSpoolErr, cfg.memoryLimit, cfg.reopenAfter))
 		} else {
-			p.sp = sp
+			p.sp.Store(sp)
 			p.nextSeq = rec.maxSeq + 1
 			if rec.pending > 0 {
 				p.ranges = append(p.ranges, seqRange{lo: rec.lo, hi: rec.maxSeq, count: rec.pending})
@@ -165,25 +172,30 @@ func (p *Processor) Enabled(context.Context, sdklog.EnabledParameters) bool {
 
 // OnEmit accepts a copy of r for delivery. It returns at once unless the
 // spool writer is a full batch behind, in which case it waits up to the emit
-// timeout and then drops r (counted with reason "emit_timeout"). It ignores
-// ctx cancellation and never returns an error.
+// timeout and then drops r (counted with reason "emit_timeout"). During and
+// after Shutdown it drops r (counted with reason "shutdown"). Every drop is
+// reported through the error handler. It ignores ctx cancellation and never
+// returns an error.
 func (p *Processor) OnEmit(_ context.Context, r *sdklog.Record) error {
 	if r == nil {
 		return nil
 	}
+	p.met.emitted.Add(context.Background(), 1)
 	p.mu.Lock()
 	if p.stopping {
+		p.dropLocked(1)
 		p.mu.Unlock()
+		p.dropShutdown()
 		return nil
 	}
 	p.mu.Unlock()
 	rec := r.Clone()
-	p.met.emitted.Add(context.Background(), 1)
 	// Encode here, outside the lock and on the caller's core, so the spool
 	// writer only copies, writes and fsyncs. The sequence number is filled in
-	// once it is assigned.
+	// once it is assigned. A record accepted while there is no spool has no
+	// frame; the writer encodes it if a spool opens later.
 	var frame []byte
-	if p.sp != nil {
+	if p.sp.Load() != nil {
 		frame = encodeFrame(&rec)
 		if frame == nil && sanitize(&rec) {
 			p.reportSanitized()
@@ -196,7 +208,7 @@ func (p *Processor) OnEmit(_ context.Context, r *sdklog.Record) error {
 	if p.stopping {
 		p.dropLocked(1)
 		p.mu.Unlock()
-		p.met.drop(1, ReasonShutdown)
+		p.dropShutdown()
 		return nil
 	}
 	var timer *time.Timer
@@ -230,7 +242,7 @@ wait:
 		if p.stopping {
 			p.dropLocked(1)
 			p.mu.Unlock()
-			p.met.drop(1, ReasonShutdown)
+			p.dropShutdown()
 			return nil
 		}
 	}
@@ -252,17 +264,29 @@ func (p *Processor) reportSanitized() {
 
 func (p *Processor) dropEmit() {
 	p.met.drop(1, ReasonEmitTimeout)
-	p.lim.report(ReasonEmitTimeout, fmt.Errorf("delivery: audit record dropped: spool writer %d records behind for %v (emit timeout)", p.cfg.batchSize, p.cfg.emitTimeout))
+	p.lim.drop(ReasonEmitTimeout, 1, fmt.Errorf("spool writer %d records behind for %v (emit timeout)", p.cfg.batchSize, p.cfg.emitTimeout))
+}
+
+func (p *Processor) dropShutdown() {
+	p.met.drop(1, ReasonShutdown)
+	p.lim.drop(ReasonShutdown, 1, errors.New("OnEmit called during or after Shutdown"))
 }
 
 // writeLoop moves intake batches to the spool (one fsync each) and then to
-// memory or to a disk-only range.
+// memory or to a disk-only range. Between batches, and on a timer while it is
+// idle, it passes on the error reports the rate limiter held back and retries
+// a spool directory that could not be used.
 func (p *Processor) writeLoop() {
-	defer close(p.writerDone)
+	defer p.loopExit(p.writerDone)
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
+	defer timer.Stop()
 	for {
 		stop := false
 		select {
 		case <-p.writeCh:
+		case <-p.lim.wake:
+		case <-timer.C:
 		case <-p.stopWriter:
 			stop = true
 		}
@@ -286,11 +310,93 @@ func (p *Processor) writeLoop() {
 			p.mu.Lock()
 			p.spare = batch[:0]
 			p.mu.Unlock()
+			if !stop {
+				p.housekeep() // also under sustained load
+			}
 		}
 		if stop {
 			return
 		}
+		if wait := p.housekeep(); wait > 0 {
+			timer.Reset(wait)
+		} else {
+			timer.Stop()
+		}
 	}
+}
+
+// housekeep passes on held-back reports whose interval has passed and
+// retries opening the spool when it is due. It returns how long until it has
+// more to do, or 0 when nothing is pending. Writer goroutine only.
+func (p *Processor) housekeep() time.Duration {
+	next := p.lim.flush(false)
+	if p.sp.Load() == nil && p.cfg.dir != "" {
+		wait := time.Until(p.nextReopen)
+		if wait <= 0 {
+			p.reopenSpool()
+			wait = p.cfg.reopenAfter
+		}
+		if p.sp.Load() == nil && (next == 0 || wait < next) {
+			next = max(wait, time.Millisecond)
+		}
+	}
+	return next
+}
+
+// reopenSpool tries again to open the spool directory that was unusable at
+// start. On success the records accepted from then on are spooled, and any
+// records a previous process left there are scheduled for delivery before the
+// ones in memory. Writer goroutine only, between batches.
+func (p *Processor) reopenSpool() {
+	p.nextReopen = time.Now().Add(p.cfg.reopenAfter)
+	sp, rec, err := openSpool(&p.cfg, p.dec, p.cfg.errorHandler)
+	if err != nil {
+		p.noSpoolErr = fmt.Errorf("spool %s unusable: %w", p.cfg.dir, err)
+		return
+	}
+	p.mu.Lock()
+	// Records accepted so far were numbered without knowing the spool's
+	// numbers; move them past the highest one on disk so that the order and
+	// the ack mark stay right. Waiters compare against seqShift.
+	if low := p.lowWater(); rec.maxSeq >= low {
+		delta := rec.maxSeq + 1 - low
+		for i := range p.intake {
+			p.intake[i].seq += delta
+			if p.intake[i].frame != nil {
+				setFrameSeq(p.intake[i].frame, p.intake[i].seq)
+			}
+		}
+		for i := range p.mem {
+			p.mem[i].seq += delta
+		}
+		p.nextSeq += delta
+		p.seqShift += delta
+	}
+	if rec.pending > 0 {
+		// p.ranges is empty: only a spool makes ranges.
+		p.ranges = append(p.ranges, seqRange{lo: rec.lo, hi: rec.maxSeq, count: rec.pending})
+	}
+	p.sp.Store(sp)
+	p.broadcast()
+	p.mu.Unlock()
+	p.cfg.errorHandler(fmt.Errorf("delivery: spool %s usable again: audit records accepted from now on are spooled (%d left there before are delivered first; %d accepted before stay in memory only)",
+		p.cfg.dir, rec.pending, p.memOnly()))
+	if rec.pending > 0 {
+		signal(p.workCh)
+	}
+}
+
+// memOnly counts records held in memory and not in the spool.
+func (p *Processor) memOnly() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	n := len(p.intake)
+	for _, e := range p.mem {
+		if !e.spooled {
+			n++
+		}
+	}
+	return n
 }
 
 func (p *Processor) store(batch []entry) {
@@ -298,9 +404,23 @@ func (p *Processor) store(batch []entry) {
 		n      int
 		err    error
 		reason = p.noSpoolReason
+		sp     = p.sp.Load()
 	)
-	if p.sp != nil {
-		n, err = p.sp.append(batch)
+	if sp != nil {
+		for i := range batch {
+			if batch[i].frame == nil {
+				// Accepted before the spool was opened.
+				fr := encodeFrame(&batch[i].rec)
+				if fr == nil && sanitize(&batch[i].rec) {
+					fr = encodeFrame(&batch[i].rec)
+				}
+				if fr != nil {
+					setFrameSeq(fr, batch[i].seq)
+					batch[i].frame = fr
+				}
+			}
+		}
+		n, err = sp.append(batch)
 		if err != nil {
 			reason = dropReason(err)
 		} else {
@@ -337,14 +457,39 @@ func (p *Processor) store(batch []entry) {
 	if n > 0 {
 		p.met.spooled.Add(context.Background(), int64(n))
 	}
-	if drops > 0 {
+	switch {
+	case drops > 0:
 		p.met.drop(drops, reason)
-	}
-	if err != nil && (p.sp != nil || drops > 0) {
-		p.lim.report("spool", fmt.Errorf("delivery: spooling %d audit records failed (%d kept in memory only, %d dropped, reason %s): %w",
-			len(batch), len(batch)-n-drops, drops, reason, err))
+		var cause error
+		switch {
+		case sp == nil:
+			cause = fmt.Errorf("memory limit %d reached and no spool: %w", p.cfg.memoryLimit, err)
+		case err != nil:
+			cause = fmt.Errorf("memory limit %d reached and spooling a batch of %d failed: %w", p.cfg.memoryLimit, len(batch), err)
+		default:
+			cause = fmt.Errorf("memory limit %d reached and the records exceed the %d-byte spool frame limit", p.cfg.memoryLimit, defaultMaxRecordBytes)
+		}
+		p.lim.drop(reason, drops, cause)
+	case err != nil && sp != nil:
+		p.lim.report("spool", fmt.Errorf("delivery: spooling %d audit records failed (%d kept in memory only): %w", len(batch), len(batch)-n, err))
 	}
 	signal(p.workCh)
+}
+
+// loopExit marks one of the two loops stopped and closes done. When
+// Shutdown already returned without waiting for it and it is the last, it
+// settles the Processor first.
+func (p *Processor) loopExit(done chan struct{}) {
+	p.mu.Lock()
+	p.loopsLeft--
+	last := p.loopsLeft == 0 && p.detached
+	p.mu.Unlock()
+	if last {
+		if err := p.settle(); err != nil {
+			p.cfg.errorHandler(err)
+		}
+	}
+	close(done)
 }
 
 // lowWater is the smallest sequence number not yet delivered or dropped.
@@ -378,10 +523,11 @@ func (p *Processor) pendingLocked() int {
 // deliverLoop exports records in sequence order: from memory, or from the
 // spool for ranges that did not fit in memory, retrying with backoff.
 func (p *Processor) deliverLoop() {
-	defer close(p.delivDone)
+	defer p.loopExit(p.delivDone)
 	backoff := p.cfg.backoffInitial
 	for {
 		p.mu.Lock()
+		sp := p.sp.Load() // non-nil whenever p.ranges is not empty
 		fromDisk := len(p.ranges) > 0 && (len(p.mem) == 0 || p.ranges[0].lo < p.mem[0].seq)
 		var rng seqRange
 		recs := p.exportBuf[:0]
@@ -402,9 +548,10 @@ func (p *Processor) deliverLoop() {
 		var skipped int
 		if fromDisk {
 			var err error
-			recs, next, skipped, err = p.sp.read(rng.lo, rng.hi, p.cfg.batchSize)
+			recs, next, skipped, err = sp.read(rng.lo, rng.hi, p.cfg.batchSize)
 			if err != nil {
-				p.lim.report("read", fmt.Errorf("delivery: reading spool: %w", err))
+				// Nothing is given up: the reader keeps its position.
+				p.lim.report("read", fmt.Errorf("delivery: reading spool (retrying in %v): %w", backoff, err))
 				if !p.sleep(&backoff) {
 					return
 				}
@@ -420,6 +567,7 @@ func (p *Processor) deliverLoop() {
 		}
 
 		var dropReason string
+		var rejectErr error
 		if len(recs) > 0 {
 			ctx, cancel := context.WithTimeout(p.delivCtx, p.cfg.exportTimeout)
 			err := p.exp.Export(ctx, recs)
@@ -436,7 +584,7 @@ func (p *Processor) deliverLoop() {
 					continue
 				}
 				dropReason = ReasonRejected
-				p.cfg.errorHandler(fmt.Errorf("delivery: %d audit records dropped: exporter rejected them permanently: %w", len(recs), err))
+				rejectErr = fmt.Errorf("exporter rejected them permanently: %w", err)
 			}
 		}
 		backoff = p.cfg.backoffInitial
@@ -464,6 +612,7 @@ func (p *Processor) deliverLoop() {
 		}
 		p.dropped += skipped
 		low := p.lowWater()
+		sp = p.sp.Load() // with low, from one view: a spool opened late renumbers
 		p.broadcast()
 		p.mu.Unlock()
 		clear(recs)
@@ -473,13 +622,14 @@ func (p *Processor) deliverLoop() {
 			p.met.delivered.Add(context.Background(), int64(n))
 		} else {
 			p.met.drop(n, dropReason)
+			p.lim.drop(dropReason, n, rejectErr)
 		}
 		if skipped > 0 {
 			p.met.drop(skipped, ReasonCorrupt)
-			p.cfg.errorHandler(fmt.Errorf("%w: %d spooled records were missing, failed their checksum or could not be decoded, and were skipped", ErrCorruptSpool, skipped))
+			p.lim.drop(ReasonCorrupt, skipped, fmt.Errorf("%w: spooled records missing (segment deleted or shortened), failing their checksum or not decodable were skipped", ErrCorruptSpool))
 		}
-		if p.sp != nil {
-			if err := p.sp.release(low); err != nil {
+		if sp != nil {
+			if err := sp.release(low); err != nil {
 				p.lim.report("release", fmt.Errorf("delivery: releasing delivered spool segments: %w", err))
 			}
 		}
@@ -510,7 +660,7 @@ func (p *Processor) ForceFlush(ctx context.Context) error {
 		p.mu.Unlock()
 		return nil
 	}
-	target := p.nextSeq
+	target := p.nextSeq - p.seqShift
 	p.mu.Unlock()
 	signal(p.writeCh)
 	signal(p.kickCh)
@@ -520,14 +670,17 @@ func (p *Processor) ForceFlush(ctx context.Context) error {
 	return p.exp.ForceFlush(ctx)
 }
 
+// waitDelivered waits until every record numbered below target+p.seqShift
+// is delivered or dropped (target is p.nextSeq-p.seqShift at the call: a
+// spool opened late renumbers records).
 func (p *Processor) waitDelivered(ctx context.Context, target uint64) error {
 	for {
 		p.mu.Lock()
-		low := p.lowWater()
+		done := p.lowWater() >= target+p.seqShift
 		pending := p.pendingLocked()
 		ch := p.progress
 		p.mu.Unlock()
-		if low >= target {
+		if done {
 			return nil
 		}
 		select {
@@ -543,9 +696,19 @@ func (p *Processor) waitDelivered(ctx context.Context, target uint64) error {
 // Shutdown stops accepting records, writes the ones still in memory to the
 // spool, and waits until every record accepted before it is delivered or ctx
 // is done. It then stops its goroutines, closes the spool and shuts the
-// exporter down. When anything was not delivered it returns an
-// *[UndeliveredError] saying how many records are safe in the spool (the next
-// Processor on the same directory delivers them) and how many are lost.
+// exporter down. Records then left in memory only (not spooled) are given up:
+// counted as dropped with reason "shutdown" and reported through the error
+// handler. When anything was not delivered it returns an *[UndeliveredError]
+// saying how many records are safe in the spool (the next Processor on the
+// same directory delivers them) and how many are lost.
+//
+// Shutdown honours ctx also when the spool's disk does not answer: if a
+// write or fsync has not returned 200 ms after ctx is done, it returns an
+// *[UndeliveredError] wrapping [ErrSpoolStuck] that counts the records being
+// written as not delivered and not spooled. The stuck goroutine finishes its
+// write when the disk answers (the records then are in the spool), and closes
+// the spool; nothing else runs after Shutdown returns.
+//
 // Calls after the first return nil.
 func (p *Processor) Shutdown(ctx context.Context) error {
 	first := false
@@ -559,11 +722,15 @@ func (p *Processor) Shutdown(ctx context.Context) error {
 	return p.shutdownErr
 }
 
+// ErrSpoolStuck is wrapped by the error Shutdown returns when its context
+// ended while the spool's goroutines were still waiting for the disk.
+var ErrSpoolStuck = errors.New("delivery: spool I/O did not return before the shutdown deadline")
+
 func (p *Processor) shutdown(ctx context.Context) error {
 	p.mu.Lock()
 	p.stopping = true
 	p.stopped.Store(true)
-	target := p.nextSeq
+	target := p.nextSeq - p.seqShift
 	close(p.space)
 	p.space = make(chan struct{})
 	p.mu.Unlock()
@@ -573,14 +740,22 @@ func (p *Processor) shutdown(ctx context.Context) error {
 	waitErr := p.waitDelivered(ctx, target)
 
 	p.stopDeliv()
-	<-p.delivDone
-	<-p.writerDone
+	stuck := !waitClosed(ctx, p.delivDone, p.writerDone)
 
 	p.mu.Lock()
+	if stuck {
+		if p.loopsLeft == 0 {
+			stuck = false // both stopped just now
+		} else {
+			p.detached = true // the last loop to stop settles
+		}
+	}
 	ue := &UndeliveredError{Dropped: p.dropped}
-	if p.sp != nil {
+	if p.sp.Load() != nil {
 		ue.Dir = p.cfg.dir
 	}
+	inFlight := len(p.intake) + len(p.writing)
+	ue.Undelivered = inFlight
 	for _, e := range p.mem {
 		ue.Undelivered++
 		if e.spooled {
@@ -591,26 +766,95 @@ func (p *Processor) shutdown(ctx context.Context) error {
 		ue.Undelivered += r.count
 		ue.Spooled += r.count
 	}
-	low := p.lowWater()
 	p.mu.Unlock()
 
 	var errs []error
-	if p.sp != nil {
-		p.sp.closeWriter()
-		if err := p.sp.release(low); err != nil {
-			errs = append(errs, fmt.Errorf("delivery: releasing spool: %w", err))
+	if !stuck {
+		if err := p.settle(); err != nil {
+			errs = append(errs, err)
 		}
-		p.sp.close()
 	}
-	p.dec.shutdown(ctx)
-	if ue.Undelivered > 0 || ue.Dropped > 0 {
+	// Nothing is held back from now on: what the rate limiter kept is
+	// reported, and later reports (a stuck loop settling, OnEmit after
+	// Shutdown) go to the error handler at once.
+	p.lim.close()
+	if stuck {
+		cause := waitErr
+		if cause == nil {
+			cause = ctx.Err()
+		}
+		ue.Err = fmt.Errorf("%w: %d records being written stay in memory and reach the spool only if the disk answers: %w", ErrSpoolStuck, inFlight, cause)
+	} else {
 		ue.Err = waitErr
+	}
+	if ue.Undelivered > 0 || ue.Dropped > 0 || stuck {
 		errs = append([]error{ue}, errs...)
 	}
 	if err := p.exp.Shutdown(ctx); err != nil {
 		errs = append(errs, fmt.Errorf("delivery: exporter shutdown: %w", err))
 	}
 	return errors.Join(errs...)
+}
+
+// stopGrace is how long past its context Shutdown waits for its goroutines
+// to stop. Once delivery is cancelled they stop within moments unless the
+// disk does not answer; the grace keeps a read or fsync that is merely in
+// progress when the deadline passes from being taken for a stuck one.
+const stopGrace = 200 * time.Millisecond
+
+// waitClosed waits until every channel is closed, or until stopGrace after
+// ctx is done, and reports whether they all were closed.
+func waitClosed(ctx context.Context, chs ...chan struct{}) bool {
+	var grace <-chan time.Time
+	for _, ch := range chs {
+		select {
+		case <-ch:
+			continue
+		case <-ctx.Done():
+		}
+		if grace == nil {
+			t := time.NewTimer(stopGrace)
+			defer t.Stop()
+			grace = t.C
+		}
+		select {
+		case <-ch:
+		case <-grace:
+			return false
+		}
+	}
+	return true
+}
+
+// settle runs once both loops have stopped: records left in memory only are
+// given up (counted and reported with reason "shutdown"), the spool is
+// closed and the decoder released.
+func (p *Processor) settle() error {
+	p.mu.Lock()
+	lost := len(p.intake) + len(p.writing) // none: the writer drains them before it stops
+	for _, e := range p.mem {
+		if !e.spooled {
+			lost++
+		}
+	}
+	low := p.lowWater()
+	sp := p.sp.Load()
+	p.mu.Unlock()
+
+	var err error
+	if sp != nil {
+		sp.closeWriter()
+		if rerr := sp.release(low); rerr != nil {
+			err = fmt.Errorf("delivery: releasing spool: %w", rerr)
+		}
+		sp.close()
+	}
+	p.dec.shutdown(context.Background())
+	if lost > 0 {
+		p.met.drop(lost, ReasonShutdown)
+		p.lim.drop(ReasonShutdown, lost, errors.New("held in memory only (not spooled) and not delivered when the Processor shut down"))
+	}
+	return err
 }
 
 // UndeliveredError is returned by [Processor.Shutdown] when some records were
@@ -622,8 +866,9 @@ type UndeliveredError struct {
 	// Spooled counts those of them that are safe in the spool directory Dir;
 	// the next Processor opened on Dir delivers them.
 	Spooled int
-	// Dropped counts records given up during the Processor's life (see the
-	// otelkit.audit.dropped counter for reasons).
+	// Dropped counts records given up before Shutdown's final count (see
+	// the otelkit.audit.dropped counter for reasons). The Lost records are
+	// not in it; the counter adds them with reason "shutdown".
 	Dropped int
 	// Dir is the spool directory, empty when running without a spool.
 	Dir string

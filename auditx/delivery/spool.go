@@ -54,6 +54,12 @@ type segment struct {
 	size  int64 // bytes known to be durable
 }
 
+// readFile is a segment opened for reading.
+type readFile interface {
+	io.ReaderAt
+	io.Closer
+}
+
 type spool struct {
 	dir      string
 	segBytes int64
@@ -61,6 +67,8 @@ type spool struct {
 	maxRec   int
 	lock     *os.File
 	dec      *decoder
+	openRead func(path string) (readFile, error)
+	syncFile func(f *os.File) error
 
 	mu     sync.Mutex // guards segs, total, active and every segment's fields
 	segs   []*segment
@@ -72,10 +80,11 @@ type spool struct {
 	buf []byte
 
 	// deliverer goroutine only
-	rf      *os.File
+	rf      readFile
 	rseg    *segment
 	roff    int64
 	rnext   uint64 // every frame before roff in rseg has a sequence number < rnext
+	rcount  int    // frames of rseg before roff
 	payload []byte
 	lastAck uint64
 }
@@ -108,6 +117,14 @@ func openSpool(cfg *config, dec *decoder, report func(error)) (*spool, recovery,
 		maxRec:   defaultMaxRecordBytes,
 		lock:     lock,
 		dec:      dec,
+		openRead: cfg.openRead,
+		syncFile: cfg.syncFile,
+	}
+	if s.openRead == nil {
+		s.openRead = func(path string) (readFile, error) { return os.Open(path) }
+	}
+	if s.syncFile == nil {
+		s.syncFile = (*os.File).Sync
 	}
 	// The spool must be writable now; a read-only directory is found here
 	// rather than at the first batch.
@@ -470,7 +487,7 @@ func (s *spool) append(batch []entry) (int, error) {
 
 	var err error
 	if _, err = s.f.WriteAt(buf, off); err == nil {
-		err = s.f.Sync()
+		err = s.syncFile(s.f)
 	}
 	if err != nil {
 		// Take the partial write back so the segment stays well-formed; if
@@ -518,7 +535,7 @@ func (s *spool) rotate(first uint64) error {
 		_ = os.Remove(path)
 		return err
 	}
-	if err := f.Sync(); err != nil {
+	if err := s.syncFile(f); err != nil {
 		_ = f.Close()
 		_ = os.Remove(path)
 		return err
@@ -535,13 +552,32 @@ func (s *spool) rotate(first uint64) error {
 }
 
 // read returns up to limit records with sequence numbers in [lo, hi], in
-// order, and the sequence number to continue from. Frames that fail their
-// CRC or cannot be decoded are skipped and counted.
+// order, the sequence number to continue from, and how many records of the
+// range it skipped: frames that fail their CRC or cannot be decoded, and the
+// records of a segment that was deleted, or shortened below the bytes this
+// process fsynced (found by a short read or an impossible frame length), behind
+// the Processor's back. Those records are gone for good; the caller counts
+// them as dropped with reason "corrupt".
+//
+// Any other read error (an I/O error the next attempt may not meet) gives up
+// nothing: the records read before it are returned with next just after them,
+// and a call that reads nothing returns the error; the reader keeps its
+// position, so the caller retries from the same frame.
 func (s *spool) read(lo, hi uint64, limit int) (recs []sdklog.Record, next uint64, skipped int, err error) {
 	next = hi + 1
 	s.mu.Lock()
 	segs := slices.Clone(s.segs)
 	s.mu.Unlock()
+
+	// consumed is the sequence number after the last record of the range this
+	// call returned or skipped (0: none yet).
+	var consumed uint64
+	failed := func(rerr error) ([]sdklog.Record, uint64, int, error) {
+		if consumed > 0 {
+			return recs, consumed, skipped, nil
+		}
+		return nil, lo, 0, rerr
+	}
 
 	i := -1
 	if s.rseg != nil && s.rnext <= lo {
@@ -569,7 +605,7 @@ func (s *spool) read(lo, hi uint64, limit int) (recs []sdklog.Record, next uint6
 		}
 		if s.rseg != seg {
 			s.resetReader()
-			f, oerr := os.Open(filepath.Join(s.dir, seg.name))
+			f, oerr := s.openRead(filepath.Join(s.dir, seg.name))
 			if errors.Is(oerr, fs.ErrNotExist) {
 				// Removed behind our back: its records are gone; count
 				// them as skipped rather than retrying forever.
@@ -581,25 +617,32 @@ func (s *spool) read(lo, hi uint64, limit int) (recs []sdklog.Record, next uint6
 				}
 				s.mu.Unlock()
 				skipped += min(count, int(min(last, hi)-max(first, lo)+1))
+				consumed = min(last, hi) + 1
 				continue
 			}
 			if oerr != nil {
-				return recs, lo, skipped, oerr
+				return failed(oerr)
 			}
-			s.rf, s.rseg, s.roff, s.rnext = f, seg, int64(len(segMagic)), 0
+			s.rf, s.rseg, s.roff, s.rnext, s.rcount = f, seg, int64(len(segMagic)), 0, 0
 		}
 		br := bufio.NewReaderSize(io.NewSectionReader(s.rf, s.roff, size-s.roff), 64<<10)
 		var hdr [frameHdr]byte
 		for s.roff < size {
 			if _, rerr := io.ReadFull(br, hdr[:]); rerr != nil {
+				if !isShort(rerr) {
+					return failed(rerr)
+				}
+				skipped += s.skipRest(lo, hi, size)
+				consumed = max(consumed, min(last, hi)+1)
 				break
 			}
 			plen := int64(binary.LittleEndian.Uint32(hdr[:]))
 			if plen < seqBytes || s.roff+frameHdr+plen > size {
-				// Cannot happen for data this process wrote and validated;
-				// give up on the rest of the segment.
-				skipped++
-				s.roff = size
+				// Not what this process wrote and validated: the segment
+				// changed behind its back, and nothing after this frame
+				// can be found again.
+				skipped += s.skipRest(lo, hi, size)
+				consumed = max(consumed, min(last, hi)+1)
 				break
 			}
 			if int64(cap(s.payload)) < plen {
@@ -607,6 +650,11 @@ func (s *spool) read(lo, hi uint64, limit int) (recs []sdklog.Record, next uint6
 			}
 			p := s.payload[:plen]
 			if _, rerr := io.ReadFull(br, p); rerr != nil {
+				if !isShort(rerr) {
+					return failed(rerr)
+				}
+				skipped += s.skipRest(lo, hi, size)
+				consumed = max(consumed, min(last, hi)+1)
 				break
 			}
 			seq := binary.LittleEndian.Uint64(p)
@@ -615,9 +663,11 @@ func (s *spool) read(lo, hi uint64, limit int) (recs []sdklog.Record, next uint6
 			}
 			s.roff += frameHdr + plen
 			s.rnext = seq + 1
+			s.rcount++
 			if seq < lo {
 				continue
 			}
+			consumed = seq + 1
 			if crc32.Checksum(p, crcTable) != binary.LittleEndian.Uint32(hdr[4:]) {
 				skipped++
 				continue
@@ -636,11 +686,35 @@ func (s *spool) read(lo, hi uint64, limit int) (recs []sdklog.Record, next uint6
 	return recs, next, skipped, nil
 }
 
+// isShort reports whether a read error means the file ended early.
+func isShort(err error) bool {
+	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)
+}
+
+// skipRest gives up the frames of the current segment from the reader's
+// position on and returns how many of them belong to [lo, hi]: at most the
+// segment's frames not read yet, and at most the sequence numbers from the
+// reader's position to hi (the ranges the Processor reads are runs of
+// consecutive sequence numbers, except the one recovered at start).
+func (s *spool) skipRest(lo, hi uint64, size int64) int {
+	s.mu.Lock()
+	count, first, last := s.rseg.count, s.rseg.first, s.rseg.last
+	s.mu.Unlock()
+	from := max(lo, first, s.rnext)
+	to := min(hi, last)
+	n := 0
+	if from <= to {
+		n = min(count-s.rcount, int(to-from+1))
+	}
+	s.roff, s.rnext, s.rcount = size, last+1, count
+	return max(n, 0)
+}
+
 func (s *spool) resetReader() {
 	if s.rf != nil {
 		_ = s.rf.Close()
 	}
-	s.rf, s.rseg, s.roff, s.rnext = nil, nil, 0, 0
+	s.rf, s.rseg, s.roff, s.rnext, s.rcount = nil, nil, 0, 0, 0
 }
 
 // release deletes the segments whose records are all below low (delivered),
