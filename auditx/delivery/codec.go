@@ -130,33 +130,15 @@ func anyValue(v attribute.Value) *cpb.AnyValue {
 	case attribute.BYTESLICE:
 		av.Value = &cpb.AnyValue_BytesValue{BytesValue: v.AsByteSlice()}
 	case attribute.BOOLSLICE:
-		s := v.AsBoolSlice()
-		vals := make([]*cpb.AnyValue, len(s))
-		for i, b := range s {
-			vals[i] = &cpb.AnyValue{Value: &cpb.AnyValue_BoolValue{BoolValue: b}}
-		}
-		av.Value = &cpb.AnyValue_ArrayValue{ArrayValue: &cpb.ArrayValue{Values: vals}}
+		av.Value = arrayValue(v.AsBoolSlice(), func(b bool) *cpb.AnyValue { return &cpb.AnyValue{Value: &cpb.AnyValue_BoolValue{BoolValue: b}} })
 	case attribute.INT64SLICE:
-		s := v.AsInt64Slice()
-		vals := make([]*cpb.AnyValue, len(s))
-		for i, n := range s {
-			vals[i] = &cpb.AnyValue{Value: &cpb.AnyValue_IntValue{IntValue: n}}
-		}
-		av.Value = &cpb.AnyValue_ArrayValue{ArrayValue: &cpb.ArrayValue{Values: vals}}
+		av.Value = arrayValue(v.AsInt64Slice(), func(n int64) *cpb.AnyValue { return &cpb.AnyValue{Value: &cpb.AnyValue_IntValue{IntValue: n}} })
 	case attribute.FLOAT64SLICE:
-		s := v.AsFloat64Slice()
-		vals := make([]*cpb.AnyValue, len(s))
-		for i, f := range s {
-			vals[i] = &cpb.AnyValue{Value: &cpb.AnyValue_DoubleValue{DoubleValue: f}}
-		}
-		av.Value = &cpb.AnyValue_ArrayValue{ArrayValue: &cpb.ArrayValue{Values: vals}}
+		av.Value = arrayValue(v.AsFloat64Slice(), func(f float64) *cpb.AnyValue { return &cpb.AnyValue{Value: &cpb.AnyValue_DoubleValue{DoubleValue: f}} })
 	case attribute.STRINGSLICE:
-		s := v.AsStringSlice()
-		vals := make([]*cpb.AnyValue, len(s))
-		for i, str := range s {
-			vals[i] = &cpb.AnyValue{Value: &cpb.AnyValue_StringValue{StringValue: str}}
-		}
-		av.Value = &cpb.AnyValue_ArrayValue{ArrayValue: &cpb.ArrayValue{Values: vals}}
+		av.Value = arrayValue(v.AsStringSlice(), func(str string) *cpb.AnyValue {
+			return &cpb.AnyValue{Value: &cpb.AnyValue_StringValue{StringValue: str}}
+		})
 	case attribute.SLICE:
 		s := v.AsSlice()
 		vals := make([]*cpb.AnyValue, len(s))
@@ -324,4 +306,13 @@ func (d *decoder) shutdown(ctx context.Context) {
 		_ = cp.lp.Shutdown(ctx)
 		delete(d.providers, k)
 	}
+}
+
+// arrayValue encodes a typed attribute slice as an OTLP array value.
+func arrayValue[T any](s []T, one func(T) *cpb.AnyValue) *cpb.AnyValue_ArrayValue {
+	vals := make([]*cpb.AnyValue, len(s))
+	for i, e := range s {
+		vals[i] = one(e)
+	}
+	return &cpb.AnyValue_ArrayValue{ArrayValue: &cpb.ArrayValue{Values: vals}}
 }
