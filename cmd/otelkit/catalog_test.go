@@ -84,16 +84,42 @@ var ErrLocked = Registry.Define(423, "admin.locked", "The account is locked")
 func init() { Registry.Map(sql.ErrNoRows, ErrLocked) }
 `
 
+// Internal packages below the module root: importable only from within
+// shop/, shop/internal/stock/ and shop/cart/.
+const (
+	stockPkg = `package stock
+
+import "github.com/otelkit/otelkit/errorsx"
+
+var ErrOut = errorsx.Define(409, "stock.out", "Out of stock")
+`
+	deepPkg = `package x
+
+import "github.com/otelkit/otelkit/errorsx"
+
+var ErrDeep = errorsx.Define(409, "stock.deep", "Deep")
+`
+	pricePkg = `package price
+
+import "github.com/otelkit/otelkit/errorsx"
+
+var ErrPrice = errorsx.Define(422, "cart.price", "Bad price")
+`
+)
+
 func TestCatalogCommand(t *testing.T) {
 	// The go.mod of the service gets its indirect requirements on the first
 	// build, as "go mod tidy" would add them.
 	t.Setenv("GOFLAGS", "-mod=mod")
 	t.Setenv("GOWORK", "off")
 	svc := newService(t, map[string]string{
-		"broken/broken.go": brokenPkg,
-		"dup/dup.go":       dupPkg,
-		"admin/admin.go":   adminPkg,
-		"docs/README.md":   "no Go here\n",
+		"broken/broken.go":                    brokenPkg,
+		"dup/dup.go":                          dupPkg,
+		"admin/admin.go":                      adminPkg,
+		"docs/README.md":                      "no Go here\n",
+		"shop/internal/stock/stock.go":        stockPkg,
+		"shop/internal/stock/internal/x/x.go": deepPkg,
+		"shop/cart/internal/price/price.go":   pricePkg,
 	})
 
 	tests := []struct {
@@ -133,6 +159,12 @@ func TestCatalogCommand(t *testing.T) {
 				"| 404 Not Found | `user.not-found` | The user was not found | No user has the id given in the path. | " +
 					"`de`: Der Benutzer wurde nicht gefunden<br>`fr`: L'utilisateur est introuvable | value \"sql: no rows in result set\" (`*errors.errorString`) |",
 			},
+		},
+		{
+			name:      "internal packages below the module root",
+			args:      []string{"./shop/...", "./api"},
+			stdout:    []string{"`stock.out`", "`stock.deep`", "`cart.price`", "`user.not-found`"},
+			notStderr: []string{"skipping"},
 		},
 		{
 			name:      "no warning when every error has every language",
@@ -262,15 +294,8 @@ func TestCatalogCommand(t *testing.T) {
 		assert.Contains(t, stdout, `"id": "user.not-found"`)
 	})
 
-	t.Run("the temporary program is removed", func(t *testing.T) {
-		var left []string
-		require.NoError(t, filepath.WalkDir(svc, func(p string, d os.DirEntry, err error) error {
-			if strings.HasPrefix(d.Name(), "_otelkit_catalog_") {
-				left = append(left, p)
-			}
-			return err
-		}))
-		assert.Empty(t, left)
+	t.Run("the temporary program and shims are removed", func(t *testing.T) {
+		assertNoTemporaryPackages(t, svc)
 	})
 }
 
@@ -302,33 +327,70 @@ func TestCatalogCommandUsage(t *testing.T) {
 	}
 }
 
-func TestGenParent(t *testing.T) {
-	root := filepath.FromSlash("/m")
-	pkg := func(dir string, main bool) listedPackage {
-		p := listedPackage{Dir: filepath.FromSlash(dir)}
-		p.Module = &struct {
-			Path string
-			Dir  string
-			Main bool
-		}{Path: "m", Dir: root, Main: main}
-		return p
-	}
+func TestInternalRoot(t *testing.T) {
 	tests := []struct {
-		name string
-		pkgs []listedPackage
-		want string
+		path, dir, want string
+		ok              bool
 	}{
-		{"one package", []listedPackage{pkg("/m/a/internal/x", true)}, "/m/a/internal/x"},
-		{"siblings", []listedPackage{pkg("/m/a/b", true), pkg("/m/a/c/d", true)}, "/m/a"},
-		{"root and below", []listedPackage{pkg("/m", true), pkg("/m/a", true)}, "/m"},
-		{"a dependency", []listedPackage{pkg("/m/a", true), pkg("/cache/dep", false)}, "/m"},
-		{"standard library", []listedPackage{{Dir: "/usr/lib/go/src/net"}}, "/m"},
+		{"m/a/b", "/m/a/b", "", false},
+		{"m/internal/x", "/m/internal/x", "/m", true},
+		{"m/a/internal/x", "/m/a/internal/x", "/m/a", true},
+		{"m/a/internal", "/m/a/internal", "/m/a", true},
+		{"m/a/internal/b/internal/c/d", "/m/a/internal/b/internal/c/d", "/m/a/internal/b", true},
+		{"m/internals/x", "/m/internals/x", "", false},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			assert.Equal(t, filepath.FromSlash(tt.want), genParent(root, tt.pkgs))
+		t.Run(tt.path, func(t *testing.T) {
+			got, ok := internalRoot(tt.path, filepath.FromSlash(tt.dir))
+			assert.Equal(t, tt.ok, ok)
+			if tt.ok {
+				assert.Equal(t, filepath.FromSlash(tt.want), got)
+			}
 		})
 	}
+}
+
+// TestCatalogThisRepository runs the command on this repository, whose
+// internal packages sit below the module root (errtrack/internal/...), as
+// the README's ./... invites.
+func TestCatalogThisRepository(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds every package of the repository")
+	}
+	t.Setenv("GOWORK", "off")
+	root := repoRoot(t)
+	code, stdout, stderr := runCmd(t, "catalog", "-C", root, "-format", "json", "./...")
+	require.Equal(t, 0, code, stderr)
+	assert.NotContains(t, stderr, "use of internal package")
+	c, err := catalog.ReadJSON(strings.NewReader(stdout))
+	require.NoError(t, err)
+	var ids []string
+	for _, e := range c.Entries {
+		ids = append(ids, e.ID)
+	}
+	assert.Contains(t, ids, "not-found")
+	assert.Contains(t, ids, "users.not-found", "the quickstart's api package")
+	assertNoTemporaryPackages(t, root)
+}
+
+// assertNoTemporaryPackages fails if the command left its program or a
+// shim package behind in dir.
+func assertNoTemporaryPackages(t *testing.T, dir string) {
+	t.Helper()
+	var left []string
+	require.NoError(t, filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && (d.Name() == "bin" || d.Name() == ".git") && p != dir {
+			return filepath.SkipDir
+		}
+		if strings.HasPrefix(d.Name(), "_otelkit_catalog_") {
+			left = append(left, p)
+		}
+		return nil
+	}))
+	assert.Empty(t, left)
 }
 
 func TestCatalogCommandWithoutOtelkit(t *testing.T) {

@@ -14,7 +14,9 @@
 // made from it with errorsx.WithParent (recursively), such as a route
 // group's; a mapping registered in such a registry is listed with it
 // ("child registry #1", numbered in creation order, see catalog.Mapped).
-// The temporary program is removed afterwards. Packages named main cannot be imported and are
+// Internal packages below the module root (a/internal/x) are imported
+// through a temporary package in the directory allowed to import them (a/).
+// The temporary program and packages are removed afterwards. Packages named main cannot be imported and are
 // skipped with a warning: keep definitions in an ordinary package. The
 // imported packages' init functions run, as in any program that imports
 // them.
