@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log"
 	"log/slog"
 	"os"
 
@@ -92,7 +93,8 @@ func WithoutSlog() Option {
 	return setupOptionFunc(func(c *setupConfig) { c.slog = false })
 }
 
-// WithMask makes p the process-wide masking policy (mask.SetDefault).
+// WithMask makes p the process-wide masking policy (mask.SetDefault) until
+// the shutdown function puts the previous one back.
 func WithMask(p *mask.Policy) Option {
 	return setupOptionFunc(func(c *setupConfig) { c.mask = p })
 }
@@ -124,13 +126,22 @@ func WithAuditProcessor(f func(ctx context.Context, exp sdklog.Exporter) (sdklog
 // slog.Default() an otelslog logger. It returns a function that flushes and
 // shuts everything down; call it before the process exits. With no
 // exporter and no OTLP endpoint configured, telemetry is written to stderr.
+//
+// Go's log package keeps writing to its own output (stderr by default), so
+// log.Fatal(http.ListenAndServe(...)) still shows why the process ended.
+// The shutdown function puts back the slog default, the log package's
+// output and flags, and the mask policy replaced by [WithMask]; the global
+// OpenTelemetry providers stay installed (shut down, they record nothing).
 func Setup(ctx context.Context, opts ...Option) (shutdown func(context.Context) error, err error) {
 	cfg := setupConfig{writer: os.Stderr, slog: true}
 	for _, o := range opts {
 		o.apply(&cfg)
 	}
+	var restoreMask func(context.Context) error
 	if cfg.mask != nil {
+		prev := mask.Default()
 		mask.SetDefault(cfg.mask)
+		restoreMask = func(context.Context) error { mask.SetDefault(prev); return nil }
 	}
 
 	res, err := newResource(ctx, &cfg)
@@ -139,6 +150,9 @@ func Setup(ctx context.Context, opts ...Option) (shutdown func(context.Context) 
 	}
 
 	var shutdowns []func(context.Context) error
+	if restoreMask != nil {
+		shutdowns = append(shutdowns, restoreMask) // last: the providers flush masked
+	}
 	shutdown = func(ctx context.Context) error {
 		var errs []error
 		for i := len(shutdowns) - 1; i >= 0; i-- {
@@ -251,10 +265,19 @@ func Setup(ctx context.Context, opts ...Option) (shutdown func(context.Context) 
 	otel.SetLoggerProvider(lp)
 	otel.SetTextMapPropagator(propagation.NewCompositeTextMapPropagator(propagation.TraceContext{}, propagation.Baggage{}))
 	if cfg.slog {
-		prev := slog.Default()
+		// slog.SetDefault also redirects the log package's default logger
+		// into the new handler. Go's log keeps writing where it wrote
+		// (stderr by default) with its flags: its messages are start-up
+		// and fatal ones, and log.Fatal exits before any export could
+		// show them.
+		prev, logOut, logFlags := slog.Default(), log.Writer(), log.Flags()
 		slog.SetDefault(otelslog.NewLogger(serviceScope(res), otelslog.WithLoggerProvider(lp)))
+		log.SetOutput(logOut)
+		log.SetFlags(logFlags)
 		shutdowns = append([]func(context.Context) error{func(context.Context) error {
 			slog.SetDefault(prev)
+			log.SetOutput(logOut)
+			log.SetFlags(logFlags)
 			return nil
 		}}, shutdowns...)
 	}
