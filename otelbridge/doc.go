@@ -7,8 +7,11 @@
 // the standard OTEL_* environment variables (through contrib's autoexport),
 // with resource detection and W3C trace-context and baggage propagation,
 // and makes log/slog write OpenTelemetry log records (through contrib's
-// otelslog bridge). With no endpoint configured it writes readable telemetry
-// to stderr. It returns a function that flushes and shuts everything down.
+// otelslog bridge). With no endpoint configured it writes telemetry to
+// stderr, one line per span, log record and metric ([WithConsole] and
+// OTELKIT_CONSOLE=json give the SDK's full JSON instead). Go's log package
+// keeps writing to stderr. It returns a function that flushes and shuts
+// everything down and puts back what Setup replaced.
 //
 // Audit records (scope github.com/otelkit/otelkit/auditx) go through a
 // pipeline of their own, apart from application logs: their own exporter

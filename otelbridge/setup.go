@@ -50,6 +50,7 @@ type setupConfig struct {
 	audit          func(ctx context.Context, exp sdklog.Exporter) (sdklog.Processor, error)
 	auditSpool     string
 	auditOpts      []delivery.Option
+	console        ConsoleFormat
 }
 
 // WithServiceName sets service.name unless OTEL_SERVICE_NAME (or
@@ -125,7 +126,9 @@ func WithAuditProcessor(f func(ctx context.Context, exp sdklog.Exporter) (sdklog
 // trace-context and baggage propagators, and, unless [WithoutSlog], makes
 // slog.Default() an otelslog logger. It returns a function that flushes and
 // shuts everything down; call it before the process exits. With no
-// exporter and no OTLP endpoint configured, telemetry is written to stderr.
+// exporter and no OTLP endpoint configured, telemetry is written to stderr,
+// one line per span, log record and metric (see [WithConsole] for the full
+// JSON dump).
 //
 // Go's log package keeps writing to its own output (stderr by default), so
 // log.Fatal(http.ListenAndServe(...)) still shows why the process ended.
@@ -165,12 +168,27 @@ func Setup(ctx context.Context, opts ...Option) (shutdown func(context.Context) 
 	}
 
 	local := !endpointConfigured()
+	format, err := consoleFormat(cfg.console)
+	if err != nil {
+		return fail(err)
+	}
+	con := newConsole(cfg.writer)
+	if format == ConsoleOff {
+		con = newConsole(io.Discard)
+	}
+	if local && format == ConsoleLines {
+		fmt.Fprintf(cfg.writer, "otelkit: service.name=%s: no OTLP endpoint set (OTEL_EXPORTER_OTLP_ENDPOINT), telemetry follows, "+
+			"one line per span, log record and metric; OTELKIT_CONSOLE=json for the full dump, =off for none\n", serviceName(res))
+	}
 
 	// Traces.
 	var spanOpts []autoexport.SpanOption
 	if local {
 		spanOpts = append(spanOpts, autoexport.WithFallbackSpanExporter(func(context.Context) (sdktrace.SpanExporter, error) {
-			return stdouttrace.New(stdouttrace.WithWriter(cfg.writer), stdouttrace.WithPrettyPrint())
+			if format == ConsoleJSON {
+				return stdouttrace.New(stdouttrace.WithWriter(cfg.writer), stdouttrace.WithPrettyPrint())
+			}
+			return consoleSpans{con}, nil
 		}))
 	}
 	spanExp, err := autoexport.NewSpanExporter(ctx, spanOpts...)
@@ -191,6 +209,9 @@ func Setup(ctx context.Context, opts ...Option) (shutdown func(context.Context) 
 	var metricOpts []autoexport.MetricOption
 	if local {
 		metricOpts = append(metricOpts, autoexport.WithFallbackMetricReader(func(context.Context) (sdkmetric.Reader, error) {
+			if format != ConsoleJSON {
+				return sdkmetric.NewPeriodicReader(consoleMetrics{con}), nil
+			}
 			exp, err := stdoutmetric.New(stdoutmetric.WithWriter(cfg.writer), stdoutmetric.WithPrettyPrint())
 			if err != nil {
 				return nil, err
@@ -214,7 +235,10 @@ func Setup(ctx context.Context, opts ...Option) (shutdown func(context.Context) 
 		var logOpts []autoexport.LogOption
 		if local {
 			logOpts = append(logOpts, autoexport.WithFallbackLogExporter(func(context.Context) (sdklog.Exporter, error) {
-				return stdoutlog.New(stdoutlog.WithWriter(cfg.writer), stdoutlog.WithPrettyPrint())
+				if format == ConsoleJSON {
+					return stdoutlog.New(stdoutlog.WithWriter(cfg.writer), stdoutlog.WithPrettyPrint())
+				}
+				return consoleLogs{con}, nil
 			}))
 		}
 		return autoexport.NewLogExporter(ctx, logOpts...)
@@ -305,10 +329,15 @@ func newResource(ctx context.Context, cfg *setupConfig) (*resource.Resource, err
 }
 
 func serviceScope(res *resource.Resource) string {
-	if v, ok := res.Set().Value(semconv.ServiceNameKey); ok && v.AsString() != "" {
-		return v.AsString()
+	if n := serviceName(res); n != "" {
+		return n
 	}
 	return "github.com/otelkit/otelkit/otelbridge/slog"
+}
+
+func serviceName(res *resource.Resource) string {
+	v, _ := res.Set().Value(semconv.ServiceNameKey)
+	return v.AsString()
 }
 
 // endpointConfigured reports whether the environment names an exporter or

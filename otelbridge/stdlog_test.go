@@ -70,7 +70,8 @@ func TestSetupThenLogFatalShowsItsMessage(t *testing.T) {
 	var exit *exec.ExitError
 	require.ErrorAs(t, err, &exit)
 	assert.Equal(t, 1, exit.ExitCode())
-	line := strings.TrimSpace(stderr.String())
+	lines := strings.Split(strings.TrimSpace(stderr.String()), "\n")
+	line := lines[len(lines)-1]
 	assert.Regexp(t, `^\d{4}/\d\d/\d\d \d\d:\d\d:\d\d listen tcp 127.0.0.1:8080: bind: address already in use$`, line,
 		"Go's log format, on stderr")
 }
