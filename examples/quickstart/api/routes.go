@@ -49,8 +49,7 @@ const DocsPath = "/errors/"
 func userFromHeader(r *http.Request) string { return r.Header.Get("X-User") }
 
 func healthz(w http.ResponseWriter, _ *http.Request) error {
-	_, err := fmt.Fprintln(w, `{"status":"ok"}`)
-	return err
+	return writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 }
 
 // findUser stands in for a database query.
