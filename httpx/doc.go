@@ -48,7 +48,11 @@
 //
 // otelhttp (v0.72) sets the span status itself after the handler returns:
 // codes.Error with an empty description for every 5xx, which replaces the
-// id httpx put there. The code stays Error and error.type keeps the id.
+// id httpx put there. The code stays Error and error.type keeps the id;
+// otelbridge.Setup wraps its span processors with
+// otelbridge.ErrorStatusProcessor, which puts the id back as the
+// description of the exported span (wrap your own tracer provider's
+// processors likewise).
 // otelhttp's http.server.request.duration gets error.type through its
 // labeler. 5xx errors and panics are also emitted as "exception" log
 // records, which otelbridge and errtrack consume.
