@@ -72,14 +72,14 @@ func TestEmitAllocs(t *testing.T) {
 		{"sdk with drop processor", dropProvider(t), [3]float64{2, 2, 6}},
 	} {
 		reg := auditx.NewRegistry(auditx.WithLoggerProvider(p.provider), auditx.WithErrorHandler(&errSink{}))
-		ev := reg.Define("auth.login-failed", auditx.LevelWarn, loginTemplate)
+		ev := reg.Define("auth.login_failed", auditx.LevelWarn, loginTemplate)
 		tests := []struct {
 			name   string
 			budget float64
 			emit   func()
 		}{
 			{"event, four attributes", p.budgets[0], func() { ev.Emit(context.Background(), user, ip) }},
-			{"by name, four attributes", p.budgets[1], func() { reg.Emit(context.Background(), "auth.login-failed", user, ip) }},
+			{"by name, four attributes", p.budgets[1], func() { reg.Emit(context.Background(), "auth.login_failed", user, ip) }},
 			{"in a request, eight attributes", p.budgets[2], func() { ev.Emit(reqCtx, ip) }},
 		}
 		for _, tt := range tests {
@@ -102,7 +102,7 @@ func TestEmitAllocs(t *testing.T) {
 func BenchmarkEmit(b *testing.B) {
 	lp := dropProvider(b)
 	reg := auditx.NewRegistry(auditx.WithLoggerProvider(lp), auditx.WithErrorHandler(&errSink{}))
-	ev := reg.Define("auth.login-failed", auditx.LevelWarn, loginTemplate)
+	ev := reg.Define("auth.login_failed", auditx.LevelWarn, loginTemplate)
 	logger := lp.Logger(auditx.ScopeName)
 	slogger := otelslog.NewLogger(auditx.ScopeName, otelslog.WithLoggerProvider(lp))
 	user, ip := "alice", "10.0.0.7"
@@ -122,7 +122,7 @@ func BenchmarkEmit(b *testing.B) {
 		}{
 			{"auditx", func() { ev.Emit(ctx, attribute.String("user", user), attribute.String("client_ip", ip)) }},
 			{"auditx-by-name", func() {
-				reg.Emit(ctx, "auth.login-failed", attribute.String("user", user), attribute.String("client_ip", ip))
+				reg.Emit(ctx, "auth.login_failed", attribute.String("user", user), attribute.String("client_ip", ip))
 			}},
 			{"handwritten", func() { handwritten(ctx, logger, &seq, user, ip) }},
 			{"slog-otelslog", func() { slogged(ctx, slogger, &seq, user, ip) }},
@@ -148,8 +148,8 @@ func slogged(ctx context.Context, logger *slog.Logger, seq *atomic.Uint64, user,
 	var buf [8]slog.Attr
 	attrs := append(buf[:0],
 		slog.String("user", user), slog.String("client_ip", ip),
-		slog.String("audit.template", loginTemplate),
-		slog.String("audit.record_id", "0123456789abcdef-"+strconv.FormatUint(seq.Add(1)+1<<20, 16)))
+		slog.String("otelkit.audit.template", loginTemplate),
+		slog.String("otelkit.audit.record_id", "0123456789abcdef-"+strconv.FormatUint(seq.Add(1)+1<<20, 16)))
 	if info, ok := reqctx.FromContext(ctx); ok {
 		attrs = append(attrs,
 			slog.String("http.route", info.Route), slog.String("http.request.method", info.Method),
@@ -163,7 +163,7 @@ func slogged(ctx context.Context, logger *slog.Logger, seq *atomic.Uint64, user,
 // typed, the request information read from the context.
 func handwritten(ctx context.Context, logger log.Logger, seq *atomic.Uint64, user, ip string) {
 	var rec log.Record
-	rec.SetEventName("auth.login-failed")
+	rec.SetEventName("auth.login_failed")
 	rec.SetTimestamp(time.Now())
 	rec.SetSeverity(log.SeverityWarn)
 	rec.SetSeverityText("WARN")
@@ -171,8 +171,8 @@ func handwritten(ctx context.Context, logger log.Logger, seq *atomic.Uint64, use
 	rec.AddAttributes(
 		attribute.String("user", user),
 		attribute.String("client_ip", ip),
-		attribute.String("audit.template", loginTemplate),
-		attribute.String("audit.record_id", "0123456789abcdef-"+strconv.FormatUint(seq.Add(1)+1<<20, 16)))
+		attribute.String("otelkit.audit.template", loginTemplate),
+		attribute.String("otelkit.audit.record_id", "0123456789abcdef-"+strconv.FormatUint(seq.Add(1)+1<<20, 16)))
 	if info, ok := reqctx.FromContext(ctx); ok {
 		rec.AddAttributes(
 			attribute.String("http.route", info.Route),

@@ -8,7 +8,7 @@
 // package-level variables, so a malformed one stops the program at start-up
 // with a panic that names it:
 //
-//	var LoginFailed = auditx.Define("auth.login-failed", auditx.LevelWarn,
+//	var LoginFailed = auditx.Define("auth.login_failed", auditx.LevelWarn,
 //		"User '{user}' failed to log in from {client_ip}")
 //
 // Types use [a-z0-9._-]. A placeholder is {name}, the name starting with an
@@ -22,7 +22,7 @@
 // log API itself takes; [Emit] finds the event by its type:
 //
 //	LoginFailed.Emit(ctx, attribute.String("client_ip", ip))
-//	auditx.Emit(ctx, "auth.login-failed", attribute.String("client_ip", ip))
+//	auditx.Emit(ctx, "auth.login_failed", attribute.String("client_ip", ip))
 //
 // Emitting does no reflection and no formatting through fmt; the body is
 // rendered into a stack buffer and the record is built by value, so a
@@ -41,7 +41,7 @@
 //   - Body: the template rendered with the values, as a string;
 //   - one attribute per template parameter, under the parameter's name;
 //   - the other attributes given to Emit, as they are;
-//   - audit.template: the raw template; audit.record_id: an id unique to the
+//   - otelkit.audit.template: the raw template; otelkit.audit.record_id: an id unique to the
 //     record (a random per-process prefix and a counter);
 //   - trace and span ids of the span in the context;
 //   - inside an httpx request (package internal/reqctx): http.route,
@@ -75,9 +75,9 @@
 //
 // An audit is never dropped for a caller's mistake. A parameter without a
 // value is rendered as <missing name>, listed in the string slice attribute
-// audit.missing, and reported as a [*MissingParamsError] to [otel.Handle]
+// otelkit.audit.missing, and reported as a [*MissingParamsError] to [otel.Handle]
 // (or the handler given by [WithErrorHandler]). A type that is not defined,
-// given to [Emit], is emitted at LevelWarn with audit.unregistered=true and
+// given to [Emit], is emitted at LevelWarn with otelkit.audit.unregistered=true and
 // the body `type key="value" ...`, and reported as an [*UnregisteredError].
 //
 // # Registries and providers

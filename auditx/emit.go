@@ -17,10 +17,10 @@ import (
 // Attribute keys auditx adds to every record. Attributes with these keys
 // given to Emit are ignored.
 const (
-	KeyTemplate     = "audit.template"     // the raw template
-	KeyRecordID     = "audit.record_id"    // unique per record
-	KeyMissing      = "audit.missing"      // string slice: parameters without a value
-	KeyUnregistered = "audit.unregistered" // true for a type that is not defined
+	KeyTemplate     = "otelkit.audit.template"     // the raw template
+	KeyRecordID     = "otelkit.audit.record_id"    // unique per record
+	KeyMissing      = "otelkit.audit.missing"      // string slice: parameters without a value
+	KeyUnregistered = "otelkit.audit.unregistered" // true for a type that is not defined
 )
 
 // Attribute keys of the request information carried by the context.
@@ -169,7 +169,7 @@ func (r *Registry) emit(ctx context.Context, e *Event, attrs []attribute.KeyValu
 }
 
 // emitUnregistered emits a record for a type that is not defined: at
-// LevelWarn, marked audit.unregistered=true, with the body
+// LevelWarn, marked otelkit.audit.unregistered=true, with the body
 // `<type> key=value ...` (values quoted as Go strings when they are text).
 func (r *Registry) emitUnregistered(ctx context.Context, typ string, attrs []attribute.KeyValue) {
 	if ctx == nil {
@@ -345,14 +345,8 @@ func isParam(params []string, key attribute.Key) bool {
 	return false
 }
 
-// reserved reports whether key is one that auditx sets itself.
+// reserved reports whether key is one that auditx sets itself: every key
+// under otelkit.audit. is the kit's.
 func reserved(key attribute.Key) bool {
-	if !strings.HasPrefix(string(key), "audit.") {
-		return false
-	}
-	switch key {
-	case KeyTemplate, KeyRecordID, KeyMissing, KeyUnregistered:
-		return true
-	}
-	return false
+	return strings.HasPrefix(string(key), "otelkit.audit.")
 }

@@ -23,13 +23,13 @@ const loginTemplate = "User '{user}' failed to log in from {client_ip}"
 
 func TestEmitRecord(t *testing.T) {
 	reg, exp, sink := newRegistry(t)
-	ev := reg.Define("auth.login-failed", auditx.LevelWarn, loginTemplate)
+	ev := reg.Define("auth.login_failed", auditx.LevelWarn, loginTemplate)
 	before := time.Now()
 
 	ev.Emit(context.Background(), attribute.String("user", "alice"), attribute.String("client_ip", "10.0.0.7"))
 
 	r := exp.only(t)
-	assert.Equal(t, "auth.login-failed", r.EventName())
+	assert.Equal(t, "auth.login_failed", r.EventName())
 	assert.Equal(t, log.Severity(13), r.Severity())
 	assert.Equal(t, "WARN", r.SeverityText())
 	assert.Equal(t, attribute.STRING, r.Body().Type())
@@ -42,9 +42,9 @@ func TestEmitRecord(t *testing.T) {
 	a := attrs(t, r)
 	assert.Equal(t, "alice", a["user"].AsString())
 	assert.Equal(t, "10.0.0.7", a["client_ip"].AsString())
-	assert.Equal(t, loginTemplate, a["audit.template"].AsString())
-	assert.NotEmpty(t, a["audit.record_id"].AsString())
-	assert.Equal(t, []string{"user", "client_ip", "audit.template", "audit.record_id"}, keys(r))
+	assert.Equal(t, loginTemplate, a["otelkit.audit.template"].AsString())
+	assert.NotEmpty(t, a["otelkit.audit.record_id"].AsString())
+	assert.Equal(t, []string{"user", "client_ip", "otelkit.audit.template", "otelkit.audit.record_id"}, keys(r))
 	assert.Empty(t, sink.all())
 }
 
@@ -147,32 +147,32 @@ func TestValuesAreData(t *testing.T) {
 
 func TestMissingParam(t *testing.T) {
 	reg, exp, sink := newRegistry(t)
-	ev := reg.Define("auth.login-failed", auditx.LevelWarn, loginTemplate)
+	ev := reg.Define("auth.login_failed", auditx.LevelWarn, loginTemplate)
 
 	ev.Emit(context.Background(), attribute.String("user", "alice"))
 
 	r := exp.only(t)
 	assert.Equal(t, "User 'alice' failed to log in from <missing client_ip>", r.Body().AsString())
 	a := attrs(t, r)
-	assert.Equal(t, []string{"client_ip"}, a["audit.missing"].AsStringSlice())
+	assert.Equal(t, []string{"client_ip"}, a["otelkit.audit.missing"].AsStringSlice())
 	_, has := a["client_ip"]
 	assert.False(t, has)
-	assert.NotEmpty(t, a["audit.record_id"].AsString())
+	assert.NotEmpty(t, a["otelkit.audit.record_id"].AsString())
 
 	errs := sink.all()
 	require.Len(t, errs, 1)
 	var mpe *auditx.MissingParamsError
 	require.ErrorAs(t, errs[0], &mpe)
-	assert.Equal(t, "auth.login-failed", mpe.Type)
+	assert.Equal(t, "auth.login_failed", mpe.Type)
 	assert.Equal(t, []string{"client_ip"}, mpe.Params)
-	assert.Equal(t, `auditx: "auth.login-failed" emitted without client_ip`, mpe.Error())
+	assert.Equal(t, `auditx: "auth.login_failed" emitted without client_ip`, mpe.Error())
 
 	t.Run("all missing", func(t *testing.T) {
 		reg, exp, sink := newRegistry(t)
-		reg.Define("auth.login-failed", auditx.LevelWarn, loginTemplate).Emit(context.Background())
+		reg.Define("auth.login_failed", auditx.LevelWarn, loginTemplate).Emit(context.Background())
 		r := exp.only(t)
 		assert.Equal(t, "User '<missing user>' failed to log in from <missing client_ip>", r.Body().AsString())
-		assert.Equal(t, []string{"user", "client_ip"}, attrs(t, r)["audit.missing"].AsStringSlice())
+		assert.Equal(t, []string{"user", "client_ip"}, attrs(t, r)["otelkit.audit.missing"].AsStringSlice())
 		require.Len(t, sink.all(), 1)
 	})
 }
@@ -206,12 +206,12 @@ func TestUnregistered(t *testing.T) {
 	assert.Equal(t, "WARN", r.SeverityText())
 	assert.Equal(t, `billing.refund order="o-1\n2" cents=1250 api_key="**************"`, r.Body().AsString())
 	a := attrs(t, r)
-	assert.True(t, a["audit.unregistered"].AsBool())
+	assert.True(t, a["otelkit.audit.unregistered"].AsBool())
 	assert.Equal(t, "o-1\n2", a["order"].AsString())
 	assert.Equal(t, int64(1250), a["cents"].AsInt64())
 	assert.Equal(t, mask.Mask, a["api_key"].AsString())
-	assert.NotEmpty(t, a["audit.record_id"].AsString())
-	_, has := a["audit.template"]
+	assert.NotEmpty(t, a["otelkit.audit.record_id"].AsString())
+	_, has := a["otelkit.audit.template"]
 	assert.False(t, has)
 
 	errs := sink.all()
@@ -230,13 +230,13 @@ func TestUnregistered(t *testing.T) {
 
 func TestEmitByName(t *testing.T) {
 	reg, exp, sink := newRegistry(t)
-	reg.Define("auth.login-failed", auditx.LevelWarn, loginTemplate)
+	reg.Define("auth.login_failed", auditx.LevelWarn, loginTemplate)
 
-	reg.Emit(context.Background(), "auth.login-failed", attribute.String("user", "bob"), attribute.String("client_ip", "::1"))
+	reg.Emit(context.Background(), "auth.login_failed", attribute.String("user", "bob"), attribute.String("client_ip", "::1"))
 
 	r := exp.only(t)
 	assert.Equal(t, "User 'bob' failed to log in from ::1", r.Body().AsString())
-	_, has := attrs(t, r)["audit.unregistered"]
+	_, has := attrs(t, r)["otelkit.audit.unregistered"]
 	assert.False(t, has)
 	assert.Empty(t, sink.all())
 }
@@ -260,7 +260,7 @@ func TestMasking(t *testing.T) {
 	})
 	t.Run("WithMask", func(t *testing.T) {
 		reg, exp, _ := newRegistry(t, auditx.WithMask(mask.New("ip")))
-		reg.Define("auth.login-failed", auditx.LevelWarn, loginTemplate).Emit(context.Background(),
+		reg.Define("auth.login_failed", auditx.LevelWarn, loginTemplate).Emit(context.Background(),
 			attribute.String("user", "alice"), attribute.String("client_ip", "10.0.0.7"), attribute.String("password", "p"))
 		r := exp.only(t)
 		assert.Equal(t, "User 'alice' failed to log in from **************", r.Body().AsString())
@@ -295,7 +295,7 @@ func TestRequestInfo(t *testing.T) {
 	t.Run("attributes and user", func(t *testing.T) {
 		reg, exp, sink := newRegistry(t)
 		ctx := reqctx.WithExtras(inRequest(info), attribute.String("tenant", "acme"))
-		reg.Define("auth.login-failed", auditx.LevelWarn, loginTemplate).Emit(ctx, attribute.String("client_ip", "192.0.2.1"))
+		reg.Define("auth.login_failed", auditx.LevelWarn, loginTemplate).Emit(ctx, attribute.String("client_ip", "192.0.2.1"))
 		r := exp.only(t)
 		assert.Equal(t, "User 'u-42' failed to log in from 192.0.2.1", r.Body().AsString())
 		a := attrs(t, r)
@@ -309,7 +309,7 @@ func TestRequestInfo(t *testing.T) {
 	})
 	t.Run("explicit user wins", func(t *testing.T) {
 		reg, exp, _ := newRegistry(t)
-		reg.Define("auth.login-failed", auditx.LevelWarn, loginTemplate).Emit(inRequest(info),
+		reg.Define("auth.login_failed", auditx.LevelWarn, loginTemplate).Emit(inRequest(info),
 			attribute.String("user", "mallory"), attribute.String("client_ip", "192.0.2.1"))
 		r := exp.only(t)
 		assert.Equal(t, "User 'mallory' failed to log in from 192.0.2.1", r.Body().AsString())
@@ -320,7 +320,7 @@ func TestRequestInfo(t *testing.T) {
 		reg.Define("http.seen", auditx.LevelInfo, "{http.request.method} {http.route} by {user.id} from {client.address}").Emit(inRequest(info))
 		r := exp.only(t)
 		assert.Equal(t, "POST /login by u-42 from 192.0.2.1", r.Body().AsString())
-		assert.Equal(t, []string{"audit.template", "audit.record_id", "http.route", "http.request.method", "client.address", "user.id"}, keys(r))
+		assert.Equal(t, []string{"otelkit.audit.template", "otelkit.audit.record_id", "http.route", "http.request.method", "client.address", "user.id"}, keys(r))
 		assert.Empty(t, sink.all())
 	})
 	t.Run("caller attribute overrides request attribute", func(t *testing.T) {
@@ -330,7 +330,7 @@ func TestRequestInfo(t *testing.T) {
 	})
 	t.Run("outside a request", func(t *testing.T) {
 		reg, exp, sink := newRegistry(t)
-		reg.Define("auth.login-failed", auditx.LevelWarn, loginTemplate).Emit(context.Background(), attribute.String("client_ip", "::1"))
+		reg.Define("auth.login_failed", auditx.LevelWarn, loginTemplate).Emit(context.Background(), attribute.String("client_ip", "::1"))
 		r := exp.only(t)
 		assert.Equal(t, "User '<missing user>' failed to log in from ::1", r.Body().AsString())
 		_, has := attrs(t, r)["http.route"]
@@ -340,20 +340,20 @@ func TestRequestInfo(t *testing.T) {
 	t.Run("empty fields are left out", func(t *testing.T) {
 		reg, exp, _ := newRegistry(t)
 		reg.Define("x.y", auditx.LevelInfo, "x").Emit(inRequest(reqctx.Info{Method: "GET"}))
-		assert.Equal(t, []string{"audit.template", "audit.record_id", "http.request.method"}, keys(exp.only(t)))
+		assert.Equal(t, []string{"otelkit.audit.template", "otelkit.audit.record_id", "http.request.method"}, keys(exp.only(t)))
 	})
 }
 
 func TestReservedKeysIgnored(t *testing.T) {
 	reg, exp, _ := newRegistry(t)
 	reg.Define("x.y", auditx.LevelInfo, "x").Emit(context.Background(),
-		attribute.String("audit.record_id", "forged"), attribute.String("audit.template", "forged"),
-		attribute.Bool("audit.unregistered", true), attribute.String("audit.reason", "kept"))
+		attribute.String("otelkit.audit.record_id", "forged"), attribute.String("otelkit.audit.template", "forged"),
+		attribute.Bool("otelkit.audit.unregistered", true), attribute.String("audit.reason", "kept"))
 	a := attrs(t, exp.only(t))
-	assert.NotEqual(t, "forged", a["audit.record_id"].AsString())
-	assert.Equal(t, "x", a["audit.template"].AsString())
+	assert.NotEqual(t, "forged", a["otelkit.audit.record_id"].AsString())
+	assert.Equal(t, "x", a["otelkit.audit.template"].AsString())
 	assert.Equal(t, "kept", a["audit.reason"].AsString())
-	_, has := a["audit.unregistered"]
+	_, has := a["otelkit.audit.unregistered"]
 	assert.False(t, has)
 }
 
@@ -398,7 +398,7 @@ func TestRecordIDUnique(t *testing.T) {
 	}
 	seen := map[string]bool{}
 	for _, r := range exp.records() {
-		id := attrs(t, r)["audit.record_id"].AsString()
+		id := attrs(t, r)["otelkit.audit.record_id"].AsString()
 		require.NotEmpty(t, id)
 		require.False(t, seen[id], "duplicate id %q", id)
 		seen[id] = true
@@ -440,13 +440,13 @@ func TestDuplicateAndConflictingKeys(t *testing.T) {
 	})
 	t.Run("request attributes win over extras", func(t *testing.T) {
 		reg, exp, _ := newRegistry(t)
-		ctx := reqctx.WithExtras(inRequest(reqctx.Info{Route: "/real"}), attribute.String("http.route", "/extra"), attribute.String("audit.record_id", "forged"))
+		ctx := reqctx.WithExtras(inRequest(reqctx.Info{Route: "/real"}), attribute.String("http.route", "/extra"), attribute.String("otelkit.audit.record_id", "forged"))
 		reg.Define("x.y", auditx.LevelInfo, "{http.route}").Emit(ctx)
 		r := exp.only(t)
 		assert.Equal(t, "/real", r.Body().AsString())
 		a := attrs(t, r)
 		assert.Equal(t, "/real", a["http.route"].AsString())
-		assert.NotEqual(t, "forged", a["audit.record_id"].AsString())
+		assert.NotEqual(t, "forged", a["otelkit.audit.record_id"].AsString())
 	})
 	t.Run("an extra fills a placeholder", func(t *testing.T) {
 		reg, exp, sink := newRegistry(t)

@@ -12,7 +12,7 @@ var (
 
 // MissingParamsError reports that a record was emitted without values for
 // some of its template's parameters. The record was emitted anyway, with
-// the names in audit.missing; the error goes to the registry's error
+// the names in otelkit.audit.missing; the error goes to the registry's error
 // handler ([otel.Handle] by default).
 type MissingParamsError struct {
 	Type   string   // the event type
@@ -26,7 +26,7 @@ func (e *MissingParamsError) Error() string {
 
 // UnregisteredError reports that a record was emitted by name for a type
 // that is not defined. The record was emitted anyway, marked
-// audit.unregistered=true.
+// otelkit.audit.unregistered=true.
 type UnregisteredError struct {
 	Type string // the type given to Emit
 }

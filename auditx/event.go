@@ -25,7 +25,7 @@ type sensitivity struct {
 	params []bool
 }
 
-// Type returns the event type, e.g. "auth.login-failed". It is the
+// Type returns the event type, e.g. "auth.login_failed". It is the
 // EventName of the event's records.
 func (e *Event) Type() string { return e.typ }
 

@@ -46,7 +46,7 @@ func printProvider() *sdklog.LoggerProvider {
 }
 
 // Events are package-level variables, defined once.
-var LoginFailed = auditx.Define("auth.login-failed", auditx.LevelWarn,
+var LoginFailed = auditx.Define("auth.login_failed", auditx.LevelWarn,
 	"User '{user}' failed to log in from {client_ip}")
 
 func Example() {
@@ -56,12 +56,12 @@ func Example() {
 
 	LoginFailed.Emit(ctx, attribute.String("user", "alice"), attribute.String("client_ip", "203.0.113.9"))
 	// Output:
-	// auth.login-failed WARN(13) scope=github.com/otelkit/otelkit/auditx
+	// auth.login_failed WARN(13) scope=github.com/otelkit/otelkit/auditx
 	//   body: User 'alice' failed to log in from 203.0.113.9
 	//   user = "alice"
 	//   client_ip = "203.0.113.9"
-	//   audit.template = "User '{user}' failed to log in from {client_ip}"
-	//   audit.record_id = <id>
+	//   otelkit.audit.template = "User '{user}' failed to log in from {client_ip}"
+	//   otelkit.audit.record_id = <id>
 }
 
 func ExampleEmit() {
@@ -69,14 +69,14 @@ func ExampleEmit() {
 	ctx := context.Background()
 
 	// By type, for code that only knows the name.
-	auditx.Emit(ctx, "auth.login-failed", attribute.String("user", "bob"), attribute.String("client_ip", "::1"))
+	auditx.Emit(ctx, "auth.login_failed", attribute.String("user", "bob"), attribute.String("client_ip", "::1"))
 	// Output:
-	// auth.login-failed WARN(13) scope=github.com/otelkit/otelkit/auditx
+	// auth.login_failed WARN(13) scope=github.com/otelkit/otelkit/auditx
 	//   body: User 'bob' failed to log in from ::1
 	//   user = "bob"
 	//   client_ip = "::1"
-	//   audit.template = "User '{user}' failed to log in from {client_ip}"
-	//   audit.record_id = <id>
+	//   otelkit.audit.template = "User '{user}' failed to log in from {client_ip}"
+	//   otelkit.audit.record_id = <id>
 }
 
 func ExampleNewRegistry() {
@@ -91,25 +91,25 @@ func ExampleNewRegistry() {
 	//   user = "alice"
 	//   rows = 1200
 	//   tenant = "acme"
-	//   audit.template = "{user} exported {rows} rows as {{csv}}"
-	//   audit.record_id = <id>
+	//   otelkit.audit.template = "{user} exported {rows} rows as {{csv}}"
+	//   otelkit.audit.record_id = <id>
 }
 
 func ExampleEvent_Emit_missing() {
 	reg := auditx.NewRegistry(auditx.WithLoggerProvider(printProvider()),
 		auditx.WithErrorHandler(otel.ErrorHandlerFunc(func(err error) { fmt.Println("handled:", err) })))
-	loginFailed := reg.Define("auth.login-failed", auditx.LevelWarn, "User '{user}' failed to log in from {client_ip}")
+	loginFailed := reg.Define("auth.login_failed", auditx.LevelWarn, "User '{user}' failed to log in from {client_ip}")
 
 	// The caller forgot client_ip: the audit is emitted anyway.
 	loginFailed.Emit(context.Background(), attribute.String("user", "alice"))
 	// Output:
-	// auth.login-failed WARN(13) scope=github.com/otelkit/otelkit/auditx
+	// auth.login_failed WARN(13) scope=github.com/otelkit/otelkit/auditx
 	//   body: User 'alice' failed to log in from <missing client_ip>
 	//   user = "alice"
-	//   audit.template = "User '{user}' failed to log in from {client_ip}"
-	//   audit.record_id = <id>
-	//   audit.missing = ["client_ip"]
-	// handled: auditx: "auth.login-failed" emitted without client_ip
+	//   otelkit.audit.template = "User '{user}' failed to log in from {client_ip}"
+	//   otelkit.audit.record_id = <id>
+	//   otelkit.audit.missing = ["client_ip"]
+	// handled: auditx: "auth.login_failed" emitted without client_ip
 }
 
 func ExampleEvent_Emit_masking() {
@@ -124,8 +124,8 @@ func ExampleEvent_Emit_masking() {
 	//   api_token = "**************"
 	//   user = "alice"
 	//   session_cookie = "**************"
-	//   audit.template = "Issued {api_token} to {user}"
-	//   audit.record_id = <id>
+	//   otelkit.audit.template = "Issued {api_token} to {user}"
+	//   otelkit.audit.record_id = <id>
 }
 
 func ExampleWithMask() {
@@ -139,8 +139,8 @@ func ExampleWithMask() {
 	//   body: alice invited **************
 	//   user = "alice"
 	//   email = "**************"
-	//   audit.template = "{user} invited {email}"
-	//   audit.record_id = <id>
+	//   otelkit.audit.template = "{user} invited {email}"
+	//   otelkit.audit.record_id = <id>
 }
 
 func ExampleEvent_Emit_valuesAreData() {
@@ -155,8 +155,8 @@ func ExampleEvent_Emit_valuesAreData() {
 	//   body: {name} renamed the project to 'x'\nCRITICAL admin deleted everything'
 	//   user = "{name}"
 	//   name = "x'\nCRITICAL admin deleted everything"
-	//   audit.template = "{user} renamed the project to '{name}'"
-	//   audit.record_id = <id>
+	//   otelkit.audit.template = "{user} renamed the project to '{name}'"
+	//   otelkit.audit.record_id = <id>
 }
 
 func ExampleRegistry_Emit_unregistered() {
@@ -169,8 +169,8 @@ func ExampleRegistry_Emit_unregistered() {
 	//   body: billing.refund order="o-17" cents=1250
 	//   order = "o-17"
 	//   cents = 1250
-	//   audit.unregistered = true
-	//   audit.record_id = <id>
+	//   otelkit.audit.unregistered = true
+	//   otelkit.audit.record_id = <id>
 	// handled: auditx: emitted unregistered event type "billing.refund"
 }
 
@@ -178,7 +178,7 @@ func ExampleRegistry_Define() {
 	reg := auditx.NewRegistry()
 	defer func() { fmt.Println(recover()) }()
 
-	reg.Define("auth.login-failed", auditx.LevelWarn, "User '{user' failed")
+	reg.Define("auth.login_failed", auditx.LevelWarn, "User '{user' failed")
 	// Output:
-	// auditx: Define("auth.login-failed"): template "User '{user' failed": unclosed '{' at offset 6
+	// auditx: Define("auth.login_failed"): template "User '{user' failed": unclosed '{' at offset 6
 }

@@ -179,7 +179,7 @@ func (r *Registry) Events() []*Event {
 
 // Emit emits a record of the event of type typ through r's logger, the way
 // [Event.Emit] does. A type that is not defined in r or its parents is still
-// emitted, marked audit.unregistered=true, at LevelWarn, with a body made of
+// emitted, marked otelkit.audit.unregistered=true, at LevelWarn, with a body made of
 // the type and the attributes, and the problem is reported as an
 // [*UnregisteredError].
 func (r *Registry) Emit(ctx context.Context, typ string, attrs ...attribute.KeyValue) {

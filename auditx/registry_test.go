@@ -28,7 +28,7 @@ func TestDefinePanics(t *testing.T) {
 		{"space in type", "auth login", auditx.LevelInfo, "x", `Define("auth login")`},
 		{"slash in type", "auth/login", auditx.LevelInfo, "x", `Define("auth/login")`},
 		{"empty template", "a.b", auditx.LevelInfo, " ", `auditx: Define("a.b"): empty template`},
-		{"reserved placeholder", "a.b", auditx.LevelInfo, "{audit.template}", `reserved placeholder name "audit.template"`},
+		{"reserved placeholder", "a.b", auditx.LevelInfo, "{otelkit.audit.template}", `reserved placeholder name "otelkit.audit.template"`},
 		{"invalid level", "a.b", auditx.Level(3), "x", `Define("a.b"): invalid level Level(3)`},
 		{"unclosed brace", "a.b", auditx.LevelInfo, "User {user", `Define("a.b"): template "User {user": unclosed '{' at offset 5`},
 		{"lone open brace", "a.b", auditx.LevelInfo, "a { b", `unclosed '{' at offset 2`},
@@ -68,8 +68,8 @@ func TestDefineDuplicate(t *testing.T) {
 
 func TestEventAccessors(t *testing.T) {
 	reg, _, _ := newRegistry(t)
-	ev := reg.Define("auth.login-failed", auditx.LevelWarn, "{user} {client_ip} {user}")
-	assert.Equal(t, "auth.login-failed", ev.Type())
+	ev := reg.Define("auth.login_failed", auditx.LevelWarn, "{user} {client_ip} {user}")
+	assert.Equal(t, "auth.login_failed", ev.Type())
 	assert.Equal(t, auditx.LevelWarn, ev.Level())
 	assert.Equal(t, "{user} {client_ip} {user}", ev.Template())
 	assert.Equal(t, []string{"user", "client_ip"}, ev.Params())

@@ -62,7 +62,7 @@ func TestParseTemplateErrors(t *testing.T) {
 		{"{-a}", 0, `invalid placeholder name "-a"`},
 		{"{a\n}", 0, `invalid placeholder name "a\n"`},
 		{"{é}", 0, `invalid placeholder name "é"`},
-		{"x {audit.record_id}", 2, `reserved placeholder name "audit.record_id"`},
+		{"x {otelkit.audit.record_id}", 2, `reserved placeholder name "otelkit.audit.record_id"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.tmpl, func(t *testing.T) {
@@ -77,7 +77,7 @@ func TestParseTemplateErrors(t *testing.T) {
 }
 
 func TestValidType(t *testing.T) {
-	for _, typ := range []string{"a", "auth.login-failed", "x_y.9"} {
+	for _, typ := range []string{"a", "auth.login_failed", "x_y.9"} {
 		assert.True(t, validType(typ), typ)
 	}
 	for _, typ := range []string{"", "A", "a b", "a/b", "é", "a\n"} {

@@ -25,7 +25,7 @@ import (
 // into the audit.
 func TestTraceCorrelation(t *testing.T) {
 	reg, exp, _ := newRegistry(t)
-	ev := reg.Define("auth.login-failed", auditx.LevelWarn, loginTemplate)
+	ev := reg.Define("auth.login_failed", auditx.LevelWarn, loginTemplate)
 
 	spans := tracetest.NewSpanRecorder()
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(spans))

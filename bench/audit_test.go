@@ -19,7 +19,7 @@ import (
 )
 
 const (
-	auditType     = "auth.login-failed"
+	auditType     = "auth.login_failed"
 	auditTemplate = "User '{user}' failed to log in from {client_ip}"
 	auditUser     = "mallory"
 	auditIP       = "203.0.113.7"
@@ -41,8 +41,8 @@ var handSeq atomic.Uint64
 
 // handAudit is the hand-written log.Logger.Emit of the record auditx
 // produces for LoginFailed: event name, severity 13 "WARN", the rendered
-// body, user, client_ip, the masked password, audit.template and a unique
-// audit.record_id. It knows at compile time which key is sensitive and
+// body, user, client_ip, the masked password, otelkit.audit.template and a unique
+// otelkit.audit.record_id. It knows at compile time which key is sensitive and
 // renders by concatenation (no escaping).
 func handAudit(ctx context.Context, logger otellog.Logger, user, ip, password string) {
 	_ = password // masked: the value never leaves
@@ -58,8 +58,8 @@ func handAudit(ctx context.Context, logger otellog.Logger, user, ip, password st
 		attribute.String("user", user),
 		attribute.String("client_ip", ip),
 		attribute.String("password", mask.Mask),
-		attribute.String("audit.template", auditTemplate),
-		attribute.String("audit.record_id", id),
+		attribute.String("otelkit.audit.template", auditTemplate),
+		attribute.String("otelkit.audit.record_id", id),
 	)
 	logger.Emit(ctx, rec)
 }
@@ -74,8 +74,8 @@ func slogAudit(ctx context.Context, logger *slog.Logger, user, ip, password stri
 		slog.String("user", user),
 		slog.String("client_ip", ip),
 		slog.String("password", mask.Mask),
-		slog.String("audit.template", auditTemplate),
-		slog.String("audit.record_id", id),
+		slog.String("otelkit.audit.template", auditTemplate),
+		slog.String("otelkit.audit.record_id", id),
 	)
 }
 

@@ -33,7 +33,7 @@ type HandProblem struct {
 // HandError is what a team writes without otelkit to answer an error and
 // record it the way otelkit does: the problem+json body through
 // encoding/json; on the span error.type, status Error for 5xx and an
-// "exception" event with exception.type, exception.message, error.id (and
+// "exception" event with exception.type, exception.message, otelkit.error.id (and
 // exception.stacktrace for 5xx); error.type on otelhttp's metrics through
 // the labeler; and for 5xx an "exception" log record with the attributes of
 // otelkit's contract. stack is the stack text of a 5xx ("" for 4xx).
@@ -77,7 +77,7 @@ func HandRecord(r *http.Request, logger otellog.Logger, status int, id string, e
 		attrs := []attribute.KeyValue{
 			semconv.ExceptionType(typ),
 			semconv.ExceptionMessage(msg),
-			attribute.String("error.id", id),
+			attribute.String("otelkit.error.id", id),
 		}
 		if status >= 500 {
 			span.SetStatus(codes.Error, id)
@@ -100,8 +100,8 @@ func HandRecord(r *http.Request, logger otellog.Logger, status int, id string, e
 		semconv.ExceptionType(typ),
 		semconv.ExceptionMessage(msg),
 		semconv.ExceptionStacktrace(stack),
-		attribute.String("error.id", id),
-		attribute.String("error.fingerprint", id),
+		attribute.String("otelkit.error.id", id),
+		attribute.String("otelkit.error.fingerprint", id),
 		semconv.HTTPResponseStatusCode(status),
 		attribute.String("otelkit.capture.kind", "error"),
 		semconv.HTTPRoute(routeOf(r.Pattern)),

@@ -292,7 +292,10 @@ func (r *Registry) Resolve(err error) *Def { return r.Match(err).Def }
 // Match resolves err. It walks the wrap chain from the outermost error
 // inwards (depth first through joined errors) and stops at the first error
 // that is a *Def, an occurrence, a mapped value or a value of a mapped type,
-// consulting r before its parents at each step. The cost does not grow with
+// consulting r before its parents at each step. Of joined errors
+// (errors.Join, fmt.Errorf with several %w) the first that resolves wins,
+// unless another resolves to a 5xx: then the request failed, and the first
+// 5xx wins. The cost does not grow with
 // the number of registered definitions or concrete mappings.
 func (r *Registry) Match(err error) Match {
 	if err == nil {
@@ -321,12 +324,28 @@ func (r *Registry) match(err error, depth int) (Match, bool) {
 		case interface{ Unwrap() error }:
 			err = u.Unwrap()
 		case interface{ Unwrap() []error }:
+			// The first branch that resolves wins, unless a later one
+			// resolves to a 5xx while it does not: when any of the joined
+			// errors is a failure of the server, the request failed, and
+			// its status and telemetry say so together (errors.Join of a
+			// 4xx and a 5xx answers the 5xx). Unregistered branches do not
+			// count: `fmt.Errorf("%w: %w", errBadInput, strconv.ErrSyntax)`
+			// stays the 4xx with its cause.
+			var first Match
+			found := false
 			for _, inner := range u.Unwrap() {
-				if m, ok := r.match(inner, depth+1); ok {
+				m, ok := r.match(inner, depth+1)
+				if !ok {
+					continue
+				}
+				if m.Def.Status() >= 500 {
 					return m, true
 				}
+				if !found {
+					first, found = m, true
+				}
 			}
-			return Match{}, false
+			return first, found
 		default:
 			return Match{}, false
 		}

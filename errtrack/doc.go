@@ -9,9 +9,9 @@
 // (go.opentelemetry.io/otel/sdk/log.Processor). Register it with the
 // LoggerProvider that receives otelkit's records (otelbridge.Setup does this
 // with otelbridge.WithLogProcessor). It ignores every record whose event name
-// is not [EventName] and groups the others by their error.fingerprint
+// is not [EventName] and groups the others by their otelkit.error.fingerprint
 // attribute (the registered error id, or for unregistered errors a hash of
-// the innermost cause's type and top stack frames), falling back to error.id,
+// the innermost cause's type and top stack frames), falling back to otelkit.error.id,
 // then exception.type.
 //
 // Per fingerprint it keeps the error id, HTTP status, count, first and last

@@ -25,8 +25,8 @@ func exception(id string, status int, msg string, at time.Time, extras ...attrib
 	r.AddAttributes(
 		attribute.String("exception.type", "*errorsx.Error"),
 		attribute.String("exception.message", msg),
-		attribute.String("error.id", id),
-		attribute.String("error.fingerprint", id),
+		attribute.String("otelkit.error.id", id),
+		attribute.String("otelkit.error.fingerprint", id),
 		attribute.Int("http.response.status_code", status),
 	)
 	r.AddAttributes(extras...)

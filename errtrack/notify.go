@@ -39,7 +39,7 @@ const (
 type Notification struct {
 	Reason      Reason               // why it was made
 	Fingerprint string               // the group's fingerprint
-	ErrorID     string               // error.id
+	ErrorID     string               // otelkit.error.id
 	Status      int                  // http.response.status_code, 0 when absent
 	Type        string               // exception.type
 	Kind        string               // otelkit.capture.kind: "error", "message" or "panic"
@@ -52,7 +52,7 @@ type Notification struct {
 	Method      string               // http.request.method, when captured in a request
 	TraceID     string               // trace id of the occurrence that fired the rule
 	Stack       string               // exception.stacktrace of that occurrence
-	Info        []attribute.KeyValue // error.info.* (keys without the prefix), masked
+	Info        []attribute.KeyValue // otelkit.error.info.* (keys without the prefix), masked
 	Extras      []attribute.KeyValue // other attributes, masked
 	URL         string               // link to the detail view, when WithPageURL is set
 }

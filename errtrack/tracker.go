@@ -14,26 +14,35 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/log"
 	sdklog "go.opentelemetry.io/otel/sdk/log"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/otelkit/otelkit/mask"
 )
 
-// EventName is the event name of the exception records a [Tracker] reads.
+// EventName is the event name of exception records outside any operation.
+// A [Tracker] reads every record whose event name is an exception's: see
+// [IsException].
 const EventName = "exception"
+
+// IsException reports whether an event name is an exception's: "exception"
+// or a name of the semantic conventions ending in ".exception", such as
+// http.server.request.exception or rpc.server.call.exception.
+func IsException(name string) bool {
+	return name == EventName || strings.HasSuffix(name, ".exception")
+}
 
 // Attribute keys of the exception record contract.
 const (
 	keyType        = "exception.type"
 	keyMessage     = "exception.message"
 	keyStack       = "exception.stacktrace"
-	keyEscaped     = "exception.escaped"
-	keyID          = "error.id"
-	keyFingerprint = "error.fingerprint"
+	keyID          = "otelkit.error.id"
+	keyFingerprint = "otelkit.error.fingerprint"
 	keyStatus      = "http.response.status_code"
 	keyRoute       = "http.route"
 	keyMethod      = "http.request.method"
 	keyKind        = "otelkit.capture.kind"
-	infoPrefix     = "error.info."
+	infoPrefix     = "otelkit.error.info."
 )
 
 // Tracker groups captured errors by fingerprint and keeps a bounded,
@@ -58,6 +67,7 @@ type Tracker struct {
 	notedLRU *list.List               // front: most recently evicted
 
 	closed      atomic.Bool
+	pair        pairing
 	del         delivery
 	defaultPage http.Handler
 }
@@ -107,20 +117,21 @@ func (t *Tracker) Enabled(_ context.Context, param sdklog.EnabledParameters) boo
 		return false
 	}
 	if param.EventName != "" {
-		return param.EventName == EventName
+		return IsException(param.EventName)
 	}
 	return param.Severity == log.SeverityUndefined || param.Severity >= log.SeverityError
 }
 
-// OnEmit records r when it is an exception record (event name
-// [EventName]) and ignores every other record. It never blocks on delivery
+// OnEmit records r when it is an exception record ([IsException] of its
+// event name) and ignores every other record. It never blocks on delivery
 // and always returns nil.
 func (t *Tracker) OnEmit(_ context.Context, r *sdklog.Record) error {
-	if r == nil || r.EventName() != EventName || t.closed.Load() {
+	if r == nil || !IsException(r.EventName()) || t.closed.Load() {
 		return nil
 	}
 	now := t.cfg.now() // the notification rules run on processing time
 	o := t.read(r)
+	t.pair.logged(o)
 	var n *Notification
 	t.mu.Lock()
 	n = t.add(o, now)
@@ -172,8 +183,8 @@ func (t *Tracker) Stats() Stats {
 
 // Group is a snapshot of the errors that share one fingerprint.
 type Group struct {
-	Fingerprint string               // error.fingerprint, else error.id, else exception.type
-	ID          string               // error.id
+	Fingerprint string               // otelkit.error.fingerprint, else otelkit.error.id, else exception.type
+	ID          string               // otelkit.error.id
 	Status      int                  // http.response.status_code, 0 when absent
 	Type        string               // exception.type of the latest occurrence
 	Kind        string               // otelkit.capture.kind of the latest occurrence
@@ -184,7 +195,7 @@ type Group struct {
 	Route       string               // http.route of the latest occurrence
 	Method      string               // http.request.method of the latest occurrence
 	TraceID     string               // latest trace id (hex), "" when none
-	Info        []attribute.KeyValue // error.info.* of the latest occurrence (keys without the prefix), masked
+	Info        []attribute.KeyValue // otelkit.error.info.* of the latest occurrence (keys without the prefix), masked
 	Extras      []attribute.KeyValue // other attributes of the latest occurrence, masked
 	Occurrences []Occurrence         // recent occurrences, newest first; only filled by [Tracker.Group]
 }
@@ -224,7 +235,19 @@ type occurrence struct {
 	info, extras                              []attribute.KeyValue
 }
 
-func (t *Tracker) read(r *sdklog.Record) occurrence {
+// source is what read takes from a record: an *sdklog.Record, or an
+// exception span event (spanEvent).
+type source interface {
+	AttributesLen() int
+	WalkAttributes(func(attribute.KeyValue) bool)
+	Body() attribute.Value
+	TraceID() trace.TraceID
+	SpanID() trace.SpanID
+	Timestamp() time.Time
+	ObservedTimestamp() time.Time
+}
+
+func (t *Tracker) read(r source) occurrence {
 	p := t.policy()
 	var o occurrence
 	var rawMessage string
@@ -256,7 +279,6 @@ func (t *Tracker) read(r *sdklog.Record) occurrence {
 			o.method = clip(kv.Value.String(), MaxValueBytes)
 		case keyKind:
 			o.kind = clip(kv.Value.String(), MaxValueBytes)
-		case keyEscaped:
 		default:
 			m := storeAttr(p, kv)
 			if info, ok := strings.CutPrefix(k, infoPrefix); ok {

@@ -37,7 +37,7 @@ func TestGrouping(t *testing.T) {
 		Time: t0.Add(3 * time.Second), Type: "*errors.errorString", Message: "db: timeout",
 		ID: "internal", Fingerprint: "77ab01", Status: 500, Stack: errtracktest.Stack("app.save"),
 	})
-	// No fingerprint: grouped by error.id, then by exception.type.
+	// No fingerprint: grouped by otelkit.error.id, then by exception.type.
 	errtracktest.Emit(ctx, l, errtracktest.Exception{Time: t0.Add(4 * time.Second), Type: "*fs.PathError", Message: "open x", ID: "job.failed"})
 	errtracktest.Emit(ctx, l, errtracktest.Exception{Time: t0.Add(5 * time.Second), Type: "*fs.PathError", Message: "open y"})
 	// Records that are not exceptions are ignored.
@@ -95,7 +95,7 @@ func TestGrouping(t *testing.T) {
 	assert.Contains(t, occ.Stack, "app.load")
 	assert.Equal(t, traceID, occ.TraceID)
 	assert.NotEmpty(t, occ.SpanID)
-	assert.Contains(t, occ.Attributes, attribute.String("error.id", "internal"))
+	assert.Contains(t, occ.Attributes, attribute.String("otelkit.error.id", "internal"))
 
 	first, _ := tr.Group("user.not_found")
 	assert.Empty(t, first.Occurrences[1].TraceID, "the first one was captured outside a span")
@@ -182,7 +182,7 @@ func TestMasking(t *testing.T) {
 			msg:    "login failed: password=hunter2, Authorization: Bearer hunter2",
 			attrs: []attribute.KeyValue{
 				attribute.String("user_password", "hunter2"),
-				attribute.String("error.info.api_key", "hunter2"),
+				attribute.String("otelkit.error.info.api_key", "hunter2"),
 				attribute.String("query", "a=1&token=hunter2"),
 				attribute.KeyValue{Key: "ctx", Value: attribute.MapValue(attribute.String("session_secret", "hunter2"))},
 			},
@@ -279,7 +279,7 @@ func TestOccurrenceSizeCaps(t *testing.T) {
 	e.Stack = errtracktest.Stack("app.deep") + strings.Repeat("\tframe\n", 20<<10)
 	e.Attrs = []attribute.KeyValue{
 		attribute.String("payload", huge),
-		attribute.String("error.info.body", huge),
+		attribute.String("otelkit.error.info.body", huge),
 		attribute.StringSlice("ids", strings.Split(strings.Repeat("id-0001,", 4<<10), ",")),
 		attribute.KeyValue{Key: "nested", Value: attribute.MapValue(attribute.String("blob", huge))},
 		attribute.String("small", "kept as is"),
@@ -311,7 +311,7 @@ func TestOccurrenceSizeCaps(t *testing.T) {
 			v := kv.Value.Emit()
 			assert.LessOrEqual(t, len(v), errtrack.MaxValueBytes+slack, string(kv.Key))
 			switch kv.Key {
-			case "payload", "error.info.body", "ids", "nested", "exception.message":
+			case "payload", "otelkit.error.info.body", "ids", "nested", "exception.message":
 				capped(string(kv.Key), v, errtrack.MaxValueBytes)
 			}
 		}

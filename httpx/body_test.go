@@ -294,7 +294,7 @@ func TestHeadersAlreadyWritten(t *testing.T) {
 		_, _ = w.Write([]byte("a,b\n"))
 		return te.store.Wrap(errors.New("stream broke"))
 	})
-	rec := do(tel.serve(h, httpx.WithRegistry(te.reg)), "GET", "/export")
+	rec := do(tel.serve(h, httpx.WithRegistry(te.reg), httpx.WithExceptionSignal(httpx.ExceptionLogsAndSpanEvents)), "GET", "/export")
 	assert.Equal(t, 200, rec.Code)
 	assert.Equal(t, "a,b\n", rec.Body.String())
 	assert.Equal(t, "text/csv", rec.Header().Get("Content-Type"))

@@ -39,7 +39,7 @@
 // On the request's span (the otelhttp server span): error.type = id; status
 // Error with the id for 5xx (Unset for 4xx, per the server-span
 // conventions); an "exception" event with exception.type (the innermost
-// cause's Go type), exception.message, error.id and, for 5xx,
+// cause's Go type), exception.message, otelkit.error.id and, for 5xx,
 // exception.stacktrace; http.route from the matched ServeMux pattern.
 // Routers that route on a copy of the request (chi) show their pattern to
 // httpx only in the request handed to [WriteError] (as [HandlerFunc] does),

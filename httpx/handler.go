@@ -172,10 +172,11 @@ func (c *config) fail(ex *exchange, w http.ResponseWriter, r *http.Request, f *r
 	if f.Mask == nil {
 		f.Mask = c.mask
 	}
-	record.Span(ctx, f)
-	if f.NeedsStack() || c.logClient {
-		record.Log(ctx, c.logger, c.mask, f, nil)
+	f.Report = f.Report || c.logClient
+	if f.Signal == record.SignalDefault {
+		f.Signal = c.signal
 	}
+	record.Record(ctx, c.logger, c.mask, f, nil)
 	if ex != nil && ex.rw.started() {
 		return
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 
@@ -105,11 +106,11 @@ func (tel *telemetry) durationPoints(t *testing.T) []metricdata.HistogramDataPoi
 	return nil
 }
 
-// exceptionEvents returns the span's events named "exception".
+// exceptionEvents returns the span's exception events (any name IsException accepts).
 func exceptionEvents(s sdktrace.ReadOnlySpan) []sdktrace.Event {
 	var out []sdktrace.Event
 	for _, e := range s.Events() {
-		if e.Name == "exception" {
+		if e.Name == "exception" || strings.HasSuffix(e.Name, ".exception") {
 			out = append(out, e)
 		}
 	}

@@ -30,7 +30,8 @@ type config struct {
 	logger      otellog.Logger
 	docsBase    string
 	routeErrors bool
-	logClient   bool     // log exception records for 4xx too
+	logClient   bool // log exception records for 4xx too
+	signal      record.Signal
 	types       sync.Map // *errorsx.Def -> problem type, see typeOf
 }
 
@@ -90,10 +91,38 @@ func WithoutRouteErrors() Option {
 	return optionFunc(func(c *config) { c.routeErrors = false })
 }
 
-// WithClientErrorLogs makes 4xx errors emit exception log records too (by
-// default only 5xx errors and panics do; every error is on the span).
+// WithClientErrorLogs makes 4xx errors emit log records too, at severity
+// WARN, named like exception records (by default only failures, 5xx errors
+// and panics, have an exception record; a 4xx only sets otelkit.error.id on
+// the span and the request metrics).
 func WithClientErrorLogs() Option {
 	return optionFunc(func(c *config) { c.logClient = true })
+}
+
+// ExceptionSignal says where exception records go: span events, log
+// records or both. See [WithExceptionSignal].
+type ExceptionSignal = record.Signal
+
+// Exception signals, after the values of OTEL_SEMCONV_EXCEPTION_SIGNAL_OPT_IN.
+const (
+	// ExceptionSignalDefault follows otelbridge.Setup's
+	// WithExceptionSignal, else OTEL_SEMCONV_EXCEPTION_SIGNAL_OPT_IN.
+	ExceptionSignalDefault ExceptionSignal = record.SignalDefault
+	// ExceptionSpanEvents: span events only (the variable unset). A
+	// failure where no span is recording goes out as a log record.
+	ExceptionSpanEvents ExceptionSignal = record.SignalSpanEvents
+	// ExceptionLogs: log records only ("logs").
+	ExceptionLogs ExceptionSignal = record.SignalLogs
+	// ExceptionLogsAndSpanEvents: both ("logs/dup").
+	ExceptionLogsAndSpanEvents ExceptionSignal = record.SignalLogsAndSpanEvents
+)
+
+// WithExceptionSignal chooses where the handler writes exception records
+// of failures (5xx errors, unregistered errors, panics), overriding
+// OTEL_SEMCONV_EXCEPTION_SIGNAL_OPT_IN and otelbridge.Setup's choice. Their
+// name is http.server.request.exception (semconv model/http/events.yaml).
+func WithExceptionSignal(s ExceptionSignal) Option {
+	return optionFunc(func(c *config) { c.signal = s })
 }
 
 func newConfig(opts []Option) *config {

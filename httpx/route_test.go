@@ -62,8 +62,9 @@ func TestRouteErrors(t *testing.T) {
 				assert.NotEmpty(t, b["trace_id"])
 				assert.NotContains(t, rec.Body.String(), "404 page not found")
 				span := tel.onlySpan(t)
-				assert.Equal(t, "not-found", attrMap(span.Attributes())["error.type"].AsString())
-				assert.Len(t, exceptionEvents(span), 1)
+				assert.Equal(t, "not-found", attrMap(span.Attributes())["otelkit.error.id"].AsString())
+				assert.NotContains(t, attrMap(span.Attributes()), "error.type", "a 4xx is no error of the server")
+				assert.Empty(t, exceptionEvents(span), "a 4xx is no exception")
 			})
 			t.Run("wrong method", func(t *testing.T) {
 				tel := newTelemetry(t)
@@ -74,7 +75,7 @@ func TestRouteErrors(t *testing.T) {
 				assert.Equal(t, "method-not-allowed", b["id"])
 				assert.EqualValues(t, 405, b["status"])
 				assert.NotContains(t, rec.Body.String(), "Method Not Allowed\n")
-				assert.Equal(t, "method-not-allowed", attrMap(tel.onlySpan(t).Attributes())["error.type"].AsString())
+				assert.Equal(t, "method-not-allowed", attrMap(tel.onlySpan(t).Attributes())["otelkit.error.id"].AsString())
 			})
 			t.Run("JSON 404 of a handler kept", func(t *testing.T) {
 				tel := newTelemetry(t)
@@ -174,6 +175,7 @@ func splitComma(s string) []string {
 }
 
 func TestNestedHandlers(t *testing.T) {
+	t.Setenv("OTEL_SEMCONV_EXCEPTION_SIGNAL_OPT_IN", "logs/dup") // count the log records too
 	app := errorsx.NewRegistry()
 	appNotFound := app.Define(http.StatusNotFound, "app.not-found", "Not found (app)")
 	app.Map(errSentinel, appNotFound)
@@ -213,8 +215,12 @@ func TestNestedHandlers(t *testing.T) {
 			b := body(t, rec) // a second body would make this fail to decode
 			assert.Equal(t, tt.id, b["id"])
 			span := tel.onlySpan(t)
-			assert.Len(t, exceptionEvents(span), 1, "rendered once")
-			assert.Equal(t, tt.id, attrMap(span.Attributes())["error.type"].AsString())
+			key, events := "otelkit.error.id", 0
+			if tt.status >= 500 {
+				key, events = "error.type", 1
+			}
+			assert.Len(t, exceptionEvents(span), events, "rendered once")
+			assert.Equal(t, tt.id, attrMap(span.Attributes())[key].AsString())
 			assert.Equal(t, tt.route, attrMap(span.Attributes())["http.route"].AsString())
 			assert.Len(t, tel.logs.records()[before:], tt.logs)
 		})
@@ -347,7 +353,8 @@ func TestNestedChiUnderServeMux(t *testing.T) {
 			assert.Equal(t, tt.status, rec.Code)
 			assert.Equal(t, tt.id, body(t, rec)["id"])
 			span := tel.onlySpan(t)
-			assert.Len(t, exceptionEvents(span), 1)
+			assert.Empty(t, exceptionEvents(span), "4xx: no exception")
+			assert.Equal(t, tt.id, attrMap(span.Attributes())["otelkit.error.id"].AsString(), "recorded once, by the handler that rendered")
 			assert.Equal(t, tt.route, attrMap(span.Attributes())["http.route"].AsString())
 		})
 	}

@@ -53,35 +53,50 @@ func TestSpanAndMetricsPerError(t *testing.T) {
 
 			span := tel.onlySpan(t)
 			attrs := attrMap(span.Attributes())
-			assert.Equal(t, tt.id, attrs["error.type"].AsString())
 			assert.Equal(t, "/users/{id}", attrs["http.route"].AsString())
 			assert.Equal(t, "GET /users/{id}", span.Name(), "otelhttp renames the span from the pattern httpx copies back")
-			if tt.status >= 500 {
-				assert.Equal(t, codes.Error, span.Status().Code)
-			} else {
-				assert.Equal(t, codes.Unset, span.Status().Code)
-			}
-
+			points := tel.durationPoints(t)
+			require.Len(t, points, 1)
+			route, _ := points[0].Attributes.Value("http.route")
+			assert.Equal(t, "/users/{id}", route.AsString())
 			events := exceptionEvents(span)
+
+			if tt.status < 500 {
+				// A 4xx: the server did its job. Status Unset, no
+				// error.type, no exception; the id under otelkit.error.id
+				// on the span and as a label of the duration metric.
+				assert.Equal(t, codes.Unset, span.Status().Code)
+				assert.NotContains(t, attrs, "error.type")
+				assert.Equal(t, tt.id, attrs["otelkit.error.id"].AsString())
+				assert.Empty(t, events)
+				assert.Empty(t, tel.logs.records())
+				v, ok := points[0].Attributes.Value("otelkit.error.id")
+				require.True(t, ok, "otelkit.error.id on http.server.request.duration")
+				assert.Equal(t, tt.id, v.AsString())
+				_, ok = points[0].Attributes.Value("error.type")
+				assert.False(t, ok, "no error.type on the metric of a 4xx")
+				return
+			}
+			assert.Equal(t, codes.Error, span.Status().Code)
+			assert.Equal(t, tt.id, attrs["error.type"].AsString())
+			assert.NotContains(t, attrs, "otelkit.error.id")
 			require.Len(t, events, 1)
+			assert.Equal(t, "http.server.request.exception", events[0].Name)
 			ev := attrMap(events[0].Attributes)
 			assert.Equal(t, tt.excType, ev["exception.type"].AsString())
 			assert.Equal(t, tt.excMessage, ev["exception.message"].AsString())
-			assert.Equal(t, tt.id, ev["error.id"].AsString())
+			assert.Equal(t, tt.id, ev["otelkit.error.id"].AsString())
 			st, hasStack := ev["exception.stacktrace"]
 			assert.Equal(t, tt.stack, hasStack)
 			if tt.stack {
 				assert.Contains(t, st.AsString(), "\t")
 				assert.Contains(t, st.AsString(), ".go:")
 			}
-
-			points := tel.durationPoints(t)
-			require.Len(t, points, 1)
 			v, ok := points[0].Attributes.Value("error.type")
 			require.True(t, ok, "error.type on http.server.request.duration")
 			assert.Equal(t, tt.id, v.AsString())
-			route, _ := points[0].Attributes.Value("http.route")
-			assert.Equal(t, "/users/{id}", route.AsString())
+			_, ok = points[0].Attributes.Value("otelkit.error.id")
+			assert.False(t, ok)
 		})
 	}
 }
@@ -111,6 +126,7 @@ func TestSpanStatusDescription(t *testing.T) {
 }
 
 func TestPanic(t *testing.T) {
+	t.Setenv("OTEL_SEMCONV_EXCEPTION_SIGNAL_OPT_IN", "logs/dup")
 	tel := newTelemetry(t)
 	var eventsAtWriteHeader []sdktrace.Event
 	var statusAtWriteHeader sdktrace.Status
@@ -147,7 +163,7 @@ func TestPanic(t *testing.T) {
 	require.Len(t, events, 1)
 	ev := attrMap(events[0].Attributes)
 	assert.Equal(t, "panic: kaboom", ev["exception.message"].AsString())
-	assert.Equal(t, "internal", ev["error.id"].AsString())
+	assert.Equal(t, "internal", ev["otelkit.error.id"].AsString())
 	stack := ev["exception.stacktrace"].AsString()
 	assert.True(t, strings.HasPrefix(stack, "github.com/otelkit/otelkit/httpx_test.explode()"), stack)
 	assert.NotContains(t, stack, "runtime.gopanic")
@@ -157,8 +173,10 @@ func TestPanic(t *testing.T) {
 	require.Len(t, recs, 1)
 	la := logAttrs(recs[0])
 	assert.Equal(t, "panic", la["otelkit.capture.kind"].AsString())
-	assert.True(t, la["exception.escaped"].AsBool())
+	assert.NotContains(t, la, "exception.escaped", "removed from the conventions")
 	assert.Equal(t, stack, la["exception.stacktrace"].AsString())
+	assert.Equal(t, "http.server.request.exception", recs[0].EventName())
+	assert.Equal(t, events[0].Time, recs[0].Timestamp(), "event and record share a timestamp")
 }
 
 //go:noinline
@@ -196,7 +214,7 @@ func TestPanicAfterHeaders(t *testing.T) {
 	events := exceptionEvents(tel.onlySpan(t))
 	require.Len(t, events, 2)
 	first := attrMap(events[0].Attributes)
-	assert.Equal(t, "internal", first["error.id"].AsString())
+	assert.Equal(t, "internal", first["otelkit.error.id"].AsString())
 	assert.Equal(t, "panic: late", first["exception.message"].AsString())
 	assert.Equal(t, http.ErrAbortHandler.Error(), attrMap(events[1].Attributes)["exception.message"].AsString())
 }
@@ -246,16 +264,23 @@ func TestAbort(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			tel := newTelemetry(t)
-			rec := do(tel.serve(returning(httpx.Abort(tt.status, tt.id)), httpx.WithRegistry(te.reg)), "GET", "/")
+			rec := do(tel.serve(returning(httpx.Abort(tt.status, tt.id)), httpx.WithRegistry(te.reg),
+				httpx.WithExceptionSignal(httpx.ExceptionLogsAndSpanEvents)), "GET", "/")
 			assert.Equal(t, tt.want, rec.Code)
 			assert.Equal(t, tt.wantID, body(t, rec)["id"])
-			ev := attrMap(exceptionEvents(tel.onlySpan(t))[0].Attributes)
-			assert.Equal(t, tt.message, ev["exception.message"].AsString())
-			if tt.want == 500 {
-				recs := tel.logs.records()
-				require.Len(t, recs, 1)
-				assert.Equal(t, tt.message, recs[0].Body().AsString())
+			events := exceptionEvents(tel.onlySpan(t))
+			if tt.want < 500 {
+				// An artificial exception of a 4xx is not recorded
+				// (exceptions-logs.md, "when not to record exceptions").
+				assert.Empty(t, events)
+				assert.Empty(t, tel.logs.records())
+				return
 			}
+			require.Len(t, events, 1)
+			assert.Equal(t, tt.message, attrMap(events[0].Attributes)["exception.message"].AsString())
+			recs := tel.logs.records()
+			require.Len(t, recs, 1)
+			assert.Equal(t, tt.message, recs[0].Body().AsString())
 		})
 	}
 	t.Run("outer registered error wins", func(t *testing.T) {
@@ -271,6 +296,7 @@ func TestAbort(t *testing.T) {
 }
 
 func TestExceptionLogRecords(t *testing.T) {
+	t.Setenv("OTEL_SEMCONV_EXCEPTION_SIGNAL_OPT_IN", "logs/dup") // the log records are what is tested
 	te := newTestErrors()
 	tel := newTelemetry(t)
 	mux := http.NewServeMux()
@@ -284,7 +310,7 @@ func TestExceptionLogRecords(t *testing.T) {
 	require.Len(t, recs, 1, "4xx are not logged by default")
 	r := recs[0]
 	spans := tel.spans.Ended()
-	assert.Equal(t, "exception", r.EventName())
+	assert.Equal(t, "http.server.request.exception", r.EventName())
 	assert.Equal(t, "github.com/otelkit/otelkit/otelbridge", r.InstrumentationScope().Name)
 	assert.EqualValues(t, 17, r.Severity())
 	assert.Equal(t, "ERROR", r.SeverityText())
@@ -295,12 +321,12 @@ func TestExceptionLogRecords(t *testing.T) {
 	assert.Equal(t, "*errors.errorString", la["exception.type"].AsString())
 	assert.Equal(t, "Store unavailable: db down", la["exception.message"].AsString())
 	assert.NotEmpty(t, la["exception.stacktrace"].AsString())
-	assert.Equal(t, "store.down", la["error.id"].AsString())
-	assert.Equal(t, "store.down", la["error.fingerprint"].AsString())
+	assert.Equal(t, "store.down", la["otelkit.error.id"].AsString())
+	assert.Equal(t, "store.down", la["otelkit.error.fingerprint"].AsString())
 	assert.EqualValues(t, 503, la["http.response.status_code"].AsInt64())
 	assert.Equal(t, "error", la["otelkit.capture.kind"].AsString())
-	assert.Equal(t, mask.Mask, la["error.info.api_key"].AsString())
-	assert.EqualValues(t, 7, la["error.info.order"].AsInt64())
+	assert.Equal(t, mask.Mask, la["otelkit.error.info.api_key"].AsString())
+	assert.EqualValues(t, 7, la["otelkit.error.info.order"].AsInt64())
 	assert.Equal(t, "/orders/{id}", la["http.route"].AsString())
 	assert.Equal(t, "GET", la["http.request.method"].AsString())
 	assert.Equal(t, "u-1", la["user.id"].AsString())
@@ -313,13 +339,16 @@ func TestExceptionLogRecords(t *testing.T) {
 		recs := tel.logs.records()
 		require.Len(t, recs, 1)
 		la := logAttrs(recs[0])
-		assert.Equal(t, mask.Mask, la["error.info.password"].AsString())
+		assert.Equal(t, "WARN", recs[0].SeverityText(), "a 4xx is never above WARN")
+		assert.Empty(t, exceptionEvents(tel.onlySpan(t)), "nor an exception of the span")
+		assert.Equal(t, mask.Mask, la["otelkit.error.info.password"].AsString())
 		assert.Empty(t, la["exception.stacktrace"].AsString())
-		assert.Equal(t, "auth.rate-limited", la["error.fingerprint"].AsString())
+		assert.Equal(t, "auth.rate-limited", la["otelkit.error.fingerprint"].AsString())
 	})
 }
 
 func TestFingerprintOfUnregisteredError(t *testing.T) {
+	t.Setenv("OTEL_SEMCONV_EXCEPTION_SIGNAL_OPT_IN", "logs/dup") // the log records are what is tested
 	tel := newTelemetry(t)
 	mux := http.NewServeMux()
 	mux.Handle("/a", httpx.HandlerFunc(handlerA))
@@ -334,13 +363,13 @@ func TestFingerprintOfUnregisteredError(t *testing.T) {
 	do(h, "GET", "/plain")
 	recs := tel.logs.records()
 	require.Len(t, recs, 4)
-	fp := func(i int) string { return logAttrs(recs[i])["error.fingerprint"].AsString() }
+	fp := func(i int) string { return logAttrs(recs[i])["otelkit.error.fingerprint"].AsString() }
 	stack := func(i int) string { return logAttrs(recs[i])["exception.stacktrace"].AsString() }
 	assert.NotEmpty(t, fp(0))
 	assert.NotEqual(t, "internal", fp(0))
 	assert.Equal(t, fp(0), fp(1), "same site, same fingerprint")
 	assert.NotEqual(t, fp(0), fp(2), "another handler, another fingerprint")
-	assert.Equal(t, "internal", logAttrs(recs[0])["error.id"].AsString())
+	assert.Equal(t, "internal", logAttrs(recs[0])["otelkit.error.id"].AsString())
 
 	assert.True(t, strings.HasPrefix(stack(0), "github.com/otelkit/otelkit/httpx_test.handlerA()"), stack(0))
 	assert.True(t, strings.HasPrefix(stack(2), "github.com/otelkit/otelkit/httpx_test.handlerB()"), stack(2))
@@ -355,6 +384,7 @@ func handlerA(http.ResponseWriter, *http.Request) error { return errors.New("a")
 func handlerB(http.ResponseWriter, *http.Request) error { return errors.New("b") }
 
 func TestErrorTextMaskedInTelemetry(t *testing.T) {
+	t.Setenv("OTEL_SEMCONV_EXCEPTION_SIGNAL_OPT_IN", "logs/dup") // the log records are what is tested
 	tests := []struct {
 		name string
 		opts []httpx.Option

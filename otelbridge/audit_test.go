@@ -41,7 +41,7 @@ func (o *otlpLogs) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			for _, sl := range rl.ScopeLogs {
 				for _, lr := range sl.LogRecords {
 					for _, kv := range lr.Attributes {
-						if kv.Key == "audit.record_id" {
+						if kv.Key == "otelkit.audit.record_id" {
 							o.ids[kv.Value.GetStringValue()]++
 						}
 					}

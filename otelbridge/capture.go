@@ -6,7 +6,6 @@ import (
 
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
-	"go.opentelemetry.io/otel/codes"
 	otellog "go.opentelemetry.io/otel/log"
 	"go.opentelemetry.io/otel/trace"
 
@@ -17,45 +16,51 @@ import (
 )
 
 // RecordError records err on the span in ctx exactly as httpx records a
-// rendered error: error.type = id, status Error for 5xx, an "exception"
-// event, and error.type on otelhttp's metrics when ctx is a request's. A
-// 5xx error is also emitted as an "exception" log record. err is resolved
-// with errorsx.Default(). A nil err records nothing.
+// rendered error. A failure (5xx, unregistered) sets status Error and
+// error.type = id on the span and on otelhttp's metrics when ctx is a
+// request's, and writes an exception record (a span event, a log record or
+// both: see [WithExceptionSignal]). Any other error (a 4xx) sets
+// otelkit.error.id instead, leaves the status Unset and writes no exception
+// record. err is resolved like httpx does (the request's registry, else
+// errorsx.Default()). A nil err records nothing.
 func RecordError(ctx context.Context, err error) {
 	if err == nil {
 		return
 	}
 	f := record.Failure{Err: err, Match: registry(ctx).Match(err), Kind: record.KindError, Skip: 1}
-	record.Span(ctx, &f)
-	if f.NeedsStack() {
-		record.Log(ctx, logger(), mask.Default(), &f, nil)
-	}
+	record.Record(ctx, logger(), mask.Default(), &f, nil)
 }
 
-// Capture records err on the current span as RecordError does (but leaves
-// the request's metrics alone: a captured error does not make the request
-// fail) and always emits it as an "exception" log record, with a stack,
-// attrs and the context's extras (masked), so that it is grouped on
-// /dev/errors and can notify. Inside an httpx request it resolves with
-// that Handler's registry. A nil err captures nothing.
+// Capture reports err on purpose, with a stack, attrs and the context's
+// extras (masked), so that it is grouped on /dev/errors and can notify. A
+// failure (5xx, unregistered) is recorded on the current span as
+// RecordError does, exception record included, but leaves the request's
+// metrics alone: a captured error does not make the request fail. Any
+// other error (a 4xx) leaves the span alone and is written as a log record
+// at severity WARN. Inside an httpx request it resolves with that
+// Handler's registry. A nil err captures nothing.
 func Capture(ctx context.Context, err error, attrs ...attribute.KeyValue) {
 	if err == nil {
 		return
 	}
 	f := record.Failure{Err: err, Match: registry(ctx).Match(err), Kind: record.KindError, Skip: 1, Captured: true}
-	record.Span(ctx, &f)
-	record.Log(ctx, logger(), mask.Default(), &f, attrs)
+	record.Record(ctx, logger(), mask.Default(), &f, attrs)
 }
 
-// CaptureMessage emits msg as an "exception" log record of kind "message",
-// grouped by its text, with attrs and the context's extras.
+// CaptureMessage emits msg as a log record of kind "message", named like
+// exception records, grouped by its text, with attrs and the context's
+// extras. The current span gets an event "otelkit.message" with the text
+// under otelkit.message.
 func CaptureMessage(ctx context.Context, msg string, attrs ...attribute.KeyValue) {
 	f := record.Failure{Err: errors.New(msg), Match: errorsx.Match{Def: errorsx.Internal}, Kind: record.KindMessage, Skip: 1, Captured: true}
 	if span := trace.SpanFromContext(ctx); span.IsRecording() {
-		span.AddEvent("message", trace.WithAttributes(attribute.String("message", msg)))
+		span.AddEvent(KeyMessage, trace.WithAttributes(attribute.String(KeyMessage, msg)))
 	}
-	record.Log(ctx, logger(), mask.Default(), &f, attrs)
+	record.Record(ctx, logger(), mask.Default(), &f, attrs)
 }
+
+// KeyMessage names the span event of [CaptureMessage] and its attribute.
+const KeyMessage = "otelkit.message"
 
 // WithExtras returns a copy of ctx carrying attrs; they are attached
 // (masked) to every error captured and every audit emitted under it. A key
@@ -110,8 +115,7 @@ func Track(ctx context.Context, name string, fn func(context.Context) error, opt
 		if v := recover(); v != nil {
 			perr := &PanicError{Value: v}
 			f := record.Failure{Err: perr, Match: errorsx.Match{Def: errorsx.Internal}, Kind: record.KindPanic, Stack: record.PanicStack(), Captured: true}
-			record.Span(ctx, &f)
-			record.Log(ctx, logger(), mask.Default(), &f, attrs)
+			record.Record(ctx, logger(), mask.Default(), &f, attrs)
 			err = perr
 		}
 		if cfg.silent {
@@ -119,13 +123,9 @@ func Track(ctx context.Context, name string, fn func(context.Context) error, opt
 		}
 	}()
 	if err = fn(ctx); err != nil {
-		f := record.Failure{Err: err, Match: registry(ctx).Match(err), Kind: record.KindError, Captured: true}
-		record.Span(ctx, &f)
-		if f.Match.Def.Status() < 500 {
-			// A job has no client: any failure is the job's.
-			span.SetStatus(codes.Error, f.Match.Def.ID())
-		}
-		record.Log(ctx, logger(), mask.Default(), &f, attrs)
+		// A job has no client: any error is the job's failure (Fail).
+		f := record.Failure{Err: err, Match: registry(ctx).Match(err), Kind: record.KindError, Captured: true, Fail: true}
+		record.Record(ctx, logger(), mask.Default(), &f, attrs)
 	}
 	return err
 }

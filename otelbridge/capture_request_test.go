@@ -55,7 +55,7 @@ func TestCaptureInARequest(t *testing.T) {
 	require.Equal(t, http.StatusOK, resp.StatusCode)
 
 	require.Eventually(t, func() bool { return len(sink.records()) == 1 }, 5e9, 1e6)
-	assert.Equal(t, "otelbridge-test.group-missing", attrs(sink.records()[0])["error.id"].AsString())
+	assert.Equal(t, "otelbridge-test.group-missing", attrs(sink.records()[0])["otelkit.error.id"].AsString())
 
 	var rm metricdata.ResourceMetrics
 	require.NoError(t, reader.Collect(context.Background(), &rm))

@@ -9,6 +9,7 @@ import (
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
 	sdklog "go.opentelemetry.io/otel/sdk/log"
+	tracenoop "go.opentelemetry.io/otel/trace/noop"
 
 	"github.com/otelkit/otelkit/errorsx"
 	"github.com/otelkit/otelkit/otelbridge"
@@ -21,7 +22,7 @@ func (printer) OnEmit(_ context.Context, r *sdklog.Record) error {
 	fmt.Printf("%s %s: %s\n", r.SeverityText(), r.EventName(), r.Body().AsString())
 	r.WalkAttributes(func(kv attribute.KeyValue) bool {
 		switch kv.Key {
-		case "error.id", "otelkit.job", "tenant", "api_key", "otelkit.capture.kind":
+		case "otelkit.error.id", "otelkit.job", "tenant", "api_key", "otelkit.capture.kind":
 			fmt.Printf("  %s=%s\n", kv.Key, kv.Value.Emit())
 		}
 		return true
@@ -35,8 +36,11 @@ func (printer) ForceFlush(context.Context) error                       { return 
 var ErrExportFailed = errorsx.Define(http.StatusBadGateway, "example.export-failed", "The export to the partner failed")
 
 func Example_capture() {
-	// In a service, otelbridge.Setup installs the providers; here a printer.
+	// In a service, otelbridge.Setup installs the providers; here a printer
+	// of log records and no tracing, so exceptions that would be span
+	// events go out as log records.
 	otel.SetLoggerProvider(sdklog.NewLoggerProvider(sdklog.WithProcessor(printer{})))
+	otel.SetTracerProvider(tracenoop.NewTracerProvider())
 
 	ctx := otelbridge.WithExtras(context.Background(),
 		attribute.String("tenant", "acme"),
@@ -49,13 +53,13 @@ func Example_capture() {
 	})
 	// Output:
 	// ERROR exception: The export to the partner failed: partner answered 502
+	//   otelkit.error.id=example.export-failed
 	//   otelkit.capture.kind=error
-	//   error.id=example.export-failed
 	//   tenant=acme
 	//   api_key=**************
 	// ERROR exception: disk full
+	//   otelkit.error.id=internal
 	//   otelkit.capture.kind=error
-	//   error.id=internal
 	//   tenant=acme
 	//   api_key=**************
 	//   otelkit.job=nightly.export

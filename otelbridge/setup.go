@@ -8,6 +8,7 @@ import (
 	"log"
 	"log/slog"
 	"os"
+	"runtime/debug"
 
 	"go.opentelemetry.io/contrib/bridges/otelslog"
 	"go.opentelemetry.io/contrib/exporters/autoexport"
@@ -25,6 +26,7 @@ import (
 
 	"github.com/otelkit/otelkit/auditx"
 	"github.com/otelkit/otelkit/auditx/delivery"
+	"github.com/otelkit/otelkit/internal/record"
 	"github.com/otelkit/otelkit/mask"
 )
 
@@ -51,6 +53,7 @@ type setupConfig struct {
 	auditSpool     string
 	auditOpts      []delivery.Option
 	console        ConsoleFormat
+	signal         record.Signal
 }
 
 // WithServiceName sets service.name unless OTEL_SERVICE_NAME (or
@@ -77,9 +80,16 @@ func WithSpanProcessor(p sdktrace.SpanProcessor) Option {
 
 // WithLogProcessor adds a log processor beside the exporting ones; it sees
 // application logs, exception records and audits (errtrack's Tracker is
-// one).
+// one). A processor that is also an sdktrace.SpanProcessor (the Tracker
+// is) is added to the tracer provider too, so that it sees exceptions
+// recorded as span events whatever [WithExceptionSignal] chooses.
 func WithLogProcessor(p sdklog.Processor) Option {
-	return setupOptionFunc(func(c *setupConfig) { c.logProcessors = append(c.logProcessors, p) })
+	return setupOptionFunc(func(c *setupConfig) {
+		c.logProcessors = append(c.logProcessors, p)
+		if sp, ok := p.(sdktrace.SpanProcessor); ok {
+			c.spanProcessors = append(c.spanProcessors, sp)
+		}
+	})
 }
 
 // WithMetricReader adds a metric reader beside the exporting one.
@@ -121,6 +131,33 @@ func WithAuditProcessor(f func(ctx context.Context, exp sdklog.Exporter) (sdklog
 	return setupOptionFunc(func(c *setupConfig) { c.audit = f })
 }
 
+// ExceptionSignal says where exception records go: span events, log
+// records or both. See [WithExceptionSignal].
+type ExceptionSignal = record.Signal
+
+// Exception signals, after the values of OTEL_SEMCONV_EXCEPTION_SIGNAL_OPT_IN.
+const (
+	// ExceptionSignalDefault follows OTEL_SEMCONV_EXCEPTION_SIGNAL_OPT_IN.
+	ExceptionSignalDefault ExceptionSignal = record.SignalDefault
+	// ExceptionSpanEvents: span events only (the variable unset). A
+	// failure where no span is recording goes out as a log record.
+	ExceptionSpanEvents ExceptionSignal = record.SignalSpanEvents
+	// ExceptionLogs: log records only ("logs").
+	ExceptionLogs ExceptionSignal = record.SignalLogs
+	// ExceptionLogsAndSpanEvents: both ("logs/dup").
+	ExceptionLogsAndSpanEvents ExceptionSignal = record.SignalLogsAndSpanEvents
+)
+
+// WithExceptionSignal sets the process's exception signal, overriding
+// OTEL_SEMCONV_EXCEPTION_SIGNAL_OPT_IN, for httpx handlers (unless given
+// their own), [RecordError], [Capture] and [Track]; shutdown restores the
+// variable's rule. The semantic conventions deprecate exceptions as span
+// events in favour of log records and ask instrumentations to keep span
+// events by default until the user opts in ("logs", "logs/dup").
+func WithExceptionSignal(s ExceptionSignal) Option {
+	return setupOptionFunc(func(c *setupConfig) { c.signal = s })
+}
+
 // Setup builds the tracer, meter and logger providers from the OTEL_*
 // environment variables, installs them as the global providers with W3C
 // trace-context and baggage propagators, and, unless [WithoutSlog], makes
@@ -145,6 +182,9 @@ func Setup(ctx context.Context, opts ...Option) (shutdown func(context.Context) 
 		prev := mask.Default()
 		mask.SetDefault(cfg.mask)
 		restoreMask = func(context.Context) error { mask.SetDefault(prev); return nil }
+	}
+	if cfg.signal != record.SignalDefault {
+		record.SetDefaultSignal(cfg.signal)
 	}
 
 	res, err := newResource(ctx, &cfg)
@@ -204,6 +244,12 @@ func Setup(ctx context.Context, opts ...Option) (shutdown func(context.Context) 
 	}
 	tp := sdktrace.NewTracerProvider(tpOpts...)
 	shutdowns = append(shutdowns, tp.Shutdown)
+	if cfg.signal != record.SignalDefault {
+		shutdowns = append(shutdowns, func(context.Context) error {
+			record.SetDefaultSignal(record.SignalDefault)
+			return nil
+		})
+	}
 
 	// Metrics.
 	var metricOpts []autoexport.MetricOption
@@ -309,7 +355,14 @@ func Setup(ctx context.Context, opts ...Option) (shutdown func(context.Context) 
 }
 
 func newResource(ctx context.Context, cfg *setupConfig) (*resource.Resource, error) {
-	attrs := append([]attribute.KeyValue(nil), cfg.attrs...)
+	var attrs []attribute.KeyValue
+	if v := buildVersion(); v != "" {
+		// service.version is Recommended on the resource; the main
+		// module's version is the best default. WithResourceAttributes
+		// and OTEL_RESOURCE_ATTRIBUTES override it.
+		attrs = append(attrs, semconv.ServiceVersion(v))
+	}
+	attrs = append(attrs, cfg.attrs...)
 	if cfg.serviceName != "" {
 		attrs = append(attrs, semconv.ServiceName(cfg.serviceName))
 	}
@@ -326,6 +379,39 @@ func newResource(ctx context.Context, cfg *setupConfig) (*resource.Resource, err
 		return nil, fmt.Errorf("otelbridge: resource: %w", err)
 	}
 	return resource.Merge(resource.Default(), res)
+}
+
+// buildVersion returns the main module's version from the build info: its
+// module version when it has one, else the VCS revision the binary was
+// built from (with "-dirty" for uncommitted changes), else "".
+func buildVersion() string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return ""
+	}
+	if v := bi.Main.Version; v != "" && v != "(devel)" {
+		return v
+	}
+	var rev string
+	dirty := false
+	for _, s := range bi.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.modified":
+			dirty = s.Value == "true"
+		}
+	}
+	if rev == "" {
+		return ""
+	}
+	if len(rev) > 12 {
+		rev = rev[:12]
+	}
+	if dirty {
+		rev += "-dirty"
+	}
+	return rev
 }
 
 func serviceScope(res *resource.Resource) string {

@@ -45,9 +45,9 @@ func TestCodecRoundTrip(t *testing.T) {
 			r.SetSeverityText("WARN")
 			r.SetBody(attribute.StringValue("user alice logged in"))
 			r.AddAttributes(
-				attribute.String("audit.record_id", "id-1"),
-				attribute.StringSlice("audit.missing", []string{"a", "b"}),
-				attribute.Bool("audit.unregistered", true),
+				attribute.String("otelkit.audit.record_id", "id-1"),
+				attribute.StringSlice("otelkit.audit.missing", []string{"a", "b"}),
+				attribute.Bool("otelkit.audit.unregistered", true),
 				attribute.Int64("n", -42),
 				attribute.Float64("f", 1.5),
 				attribute.Int64Slice("ns", []int64{1, 2}),

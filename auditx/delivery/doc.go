@@ -67,7 +67,7 @@
 // (2) the process died after the receiver accepted a batch and before the
 // "ack" mark was updated (at most the one batch in flight), or (3) the ack
 // mark was lost (it is not fsynced: after a power failure an older mark
-// replays more). Every audit carries a unique audit.record_id, so a backend
+// replays more). Every audit carries a unique otelkit.audit.record_id, so a backend
 // can drop the repeats.
 //
 // # Write-ahead first

@@ -51,7 +51,7 @@ func audit(l log.Logger, id, body string) {
 	r.SetSeverity(log.SeverityInfo)
 	r.SetSeverityText("INFO")
 	r.SetBody(attribute.StringValue(body))
-	r.AddAttributes(attribute.String("audit.record_id", id))
+	r.AddAttributes(attribute.String("otelkit.audit.record_id", id))
 	l.Emit(context.Background(), r)
 }
 

@@ -31,7 +31,7 @@ const auditScope = "github.com/otelkit/otelkit/auditx"
 
 // receiver is an OTLP/HTTP logs endpoint on loopback that decodes
 // ExportLogsServiceRequest with the OTLP protobuf types and counts records by
-// their audit.record_id. It can be down, answer a fixed status, or answer
+// their otelkit.audit.record_id. It can be down, answer a fixed status, or answer
 // slowly. While down it keeps its port (so no other test's server can take
 // it over) and resets every connection: the exporter fails as it does
 // against a crashed collector, and nothing is received.
@@ -137,7 +137,7 @@ func (r *receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 			for _, lr := range sl.LogRecords {
 				r.total++
 				for _, kv := range lr.Attributes {
-					if kv.Key == "audit.record_id" {
+					if kv.Key == "otelkit.audit.record_id" {
 						id := kv.Value.GetStringValue()
 						r.seen[id]++
 						r.bodies[id] = lr.GetBody().GetStringValue()
@@ -287,8 +287,8 @@ func emitAudit(l log.Logger, id string) {
 	r.SetSeverityText("INFO")
 	r.SetBody(attribute.StringValue("user alice logged in (" + id + ")"))
 	r.AddAttributes(
-		attribute.String("audit.record_id", id),
-		attribute.String("audit.template", "user {user} logged in"),
+		attribute.String("otelkit.audit.record_id", id),
+		attribute.String("otelkit.audit.template", "user {user} logged in"),
 		attribute.String("user", "alice"),
 	)
 	l.Emit(context.Background(), r)
@@ -316,7 +316,7 @@ func spoolFiles(t testing.TB, dir, suffix string) []string {
 }
 
 // spooledIDs reads every valid record in dir's segments without opening the
-// spool (no lock, no repair), returning the audit.record_id values.
+// spool (no lock, no repair), returning the otelkit.audit.record_id values.
 func spooledIDs(t testing.TB, dir string) map[string]bool {
 	out := map[string]bool{}
 	dec := newDecoder()
@@ -333,7 +333,7 @@ func spooledIDs(t testing.TB, dir string) map[string]bool {
 				return
 			}
 			rec.WalkAttributes(func(kv attribute.KeyValue) bool {
-				if kv.Key == "audit.record_id" {
+				if kv.Key == "otelkit.audit.record_id" {
 					out[kv.Value.AsString()] = true
 				}
 				return true

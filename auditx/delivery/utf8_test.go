@@ -30,7 +30,7 @@ func TestInvalidUTF8IsDelivered(t *testing.T) {
 			l, lp := auditLogger(p)
 			var r log.Record
 			r.SetBody(attribute.StringValue("bad \xff body"))
-			r.AddAttributes(attribute.String("audit.record_id", "u-0"),
+			r.AddAttributes(attribute.String("otelkit.audit.record_id", "u-0"),
 				attribute.StringSlice("list", []string{"ok", "x\xfe"}),
 				attribute.Map("m", attribute.String("k\xff", "v")))
 			l.Emit(context.Background(), r)

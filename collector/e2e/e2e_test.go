@@ -29,14 +29,14 @@ const (
 	clientErrorStatus = 404                   //
 	serverErrorID     = "storage.unavailable" // GET /orders/{id} -> 503
 	serverErrorStatus = 503                   //
-	auditEvent        = "auth.login-failed"   // POST /login
+	auditEvent        = "auth.login_failed"   // POST /login
 	durationMetric    = "http.server.request.duration"
 )
 
 // auditParams are template parameters of auditEvent that must arrive as
 // attributes; auditMasked are the ones that must arrive masked.
 var (
-	auditParams = []string{"user", "client_ip"}
+	auditParams = []string{"user.name", "client.address"}
 	auditMasked = []string{"password"}
 )
 
@@ -109,15 +109,15 @@ func e2eChecks() []e2eCheck {
 		}},
 		{"server error exception record in logs pipeline", func(e exported) error {
 			for _, lr := range e.Logs {
-				if lr.Scope == exceptionScope && lr.EventName() == "exception" &&
-					attr(lr.Attributes(), "error.id") == serverErrorID {
+				if lr.Scope == exceptionScope && lr.EventName() == "http.server.request.exception" &&
+					attr(lr.Attributes(), "otelkit.error.id") == serverErrorID {
 					if lr.TraceID().IsEmpty() {
 						return errors.New("exception record without trace id")
 					}
 					return nil
 				}
 			}
-			return fmt.Errorf("no exception record with error.id=%s in logs.jsonl (%d records)", serverErrorID, len(e.Logs))
+			return fmt.Errorf("no exception record with otelkit.error.id=%s in logs.jsonl (%d records)", serverErrorID, len(e.Logs))
 		}},
 		{"audit record", checkAudit},
 		{"audits only in audit pipeline", func(e exported) error {
@@ -136,20 +136,24 @@ func e2eChecks() []e2eCheck {
 			}
 			return nil
 		}},
-		{"duration metric by error.type", func(e exported) error {
+		{"duration metric by error.type and otelkit.error.id", func(e exported) error {
 			seen := map[string]bool{}
 			for _, m := range e.Metrics {
 				if m.Name() != durationMetric {
 					continue
 				}
 				for _, a := range dataPointAttrs(m.Metric) {
-					seen[attr(a, "error.type")] = true
+					seen["error.type="+attr(a, "error.type")] = true
+					seen["otelkit.error.id="+attr(a, "otelkit.error.id")] = true
 				}
 			}
-			for _, id := range []string{clientErrorID, serverErrorID} {
-				if !seen[id] {
-					return fmt.Errorf("no %s data point with error.type=%s (error.type values seen: %v)", durationMetric, id, keys(seen))
+			for _, want := range []string{"otelkit.error.id=" + clientErrorID, "error.type=" + serverErrorID} {
+				if !seen[want] {
+					return fmt.Errorf("no %s data point with %s (seen: %v)", durationMetric, want, keys(seen))
 				}
+			}
+			if seen["error.type="+clientErrorID] {
+				return fmt.Errorf("%s: error.type=%s on a 4xx", durationMetric, clientErrorID)
 			}
 			return nil
 		}},
@@ -157,12 +161,17 @@ func e2eChecks() []e2eCheck {
 	}
 }
 
-// checkErrorSpan finds the span with error.type = id and checks its status
-// and exception event.
+// checkErrorSpan finds the span with error.type = id (a 5xx) or
+// otelkit.error.id = id (a 4xx) and checks its status and exception event:
+// one for a 5xx, none for a 4xx.
 func checkErrorSpan(e exported, id string, httpStatus int, code ptrace.StatusCode) error {
 	var types []string
+	key := "error.type"
+	if code != ptrace.StatusCodeError {
+		key = "otelkit.error.id"
+	}
 	for _, s := range e.Spans {
-		et := attr(s.Attributes(), "error.type")
+		et := attr(s.Attributes(), key)
 		if et != id {
 			if et != "" {
 				types = append(types, et)
@@ -178,13 +187,19 @@ func checkErrorSpan(e exported, id string, httpStatus int, code ptrace.StatusCod
 		if code == ptrace.StatusCodeError && !strings.Contains(s.Status().Message(), id) {
 			return fmt.Errorf("span %q: status message %q does not name %s", s.Name(), s.Status().Message(), id)
 		}
-		evs := events(s.Span, "exception")
+		evs := events(s.Span, "http.server.request.exception")
+		if code != ptrace.StatusCodeError {
+			if hasAttr(s.Attributes(), "error.type") || len(evs) > 0 || len(events(s.Span, "exception")) > 0 {
+				return fmt.Errorf("span %q: a 4xx with error.type or an exception event", s.Name())
+			}
+			return nil
+		}
 		if len(evs) == 0 {
-			return fmt.Errorf("span %q: no exception event", s.Name())
+			return fmt.Errorf("span %q: no http.server.request.exception event", s.Name())
 		}
 		ev := evs[len(evs)-1]
-		if got := attr(ev.Attributes(), "error.id"); got != id {
-			return fmt.Errorf("span %q: exception event error.id=%q, want %s", s.Name(), got, id)
+		if got := attr(ev.Attributes(), "otelkit.error.id"); got != id {
+			return fmt.Errorf("span %q: exception event otelkit.error.id=%q, want %s", s.Name(), got, id)
 		}
 		for _, k := range []string{"exception.type", "exception.message"} {
 			if !hasAttr(ev.Attributes(), k) {
@@ -196,7 +211,7 @@ func checkErrorSpan(e exported, id string, httpStatus int, code ptrace.StatusCod
 		}
 		return nil
 	}
-	return fmt.Errorf("no span with error.type=%s among %d spans (error.type values seen: %v)", id, len(e.Spans), types)
+	return fmt.Errorf("no span with %s=%s among %d spans (values seen: %v)", key, id, len(e.Spans), types)
 }
 
 // checkAudit finds the audit record of auditEvent emitted by the quickstart
@@ -216,12 +231,12 @@ func checkAudit(e exported) error {
 		if lr.Body().Type() != pcommon.ValueTypeStr || lr.Body().Str() == "" {
 			return fmt.Errorf("audit %s: body %v is not a rendered string", auditEvent, lr.Body().AsRaw())
 		}
-		tmpl := attr(a, "audit.template")
+		tmpl := attr(a, "otelkit.audit.template")
 		if tmpl == "" || tmpl == lr.Body().Str() {
-			return fmt.Errorf("audit %s: audit.template %q, body %q: want a template and a rendered body", auditEvent, tmpl, lr.Body().Str())
+			return fmt.Errorf("audit %s: otelkit.audit.template %q, body %q: want a template and a rendered body", auditEvent, tmpl, lr.Body().Str())
 		}
-		if attr(a, "audit.record_id") == "" {
-			return fmt.Errorf("audit %s: no audit.record_id", auditEvent)
+		if attr(a, "otelkit.audit.record_id") == "" {
+			return fmt.Errorf("audit %s: no otelkit.audit.record_id", auditEvent)
 		}
 		rendered := false
 		for _, k := range auditParams {
@@ -294,6 +309,7 @@ func prepareApp(t *testing.T, root string) func(context.Context, *collector) err
 			"OTEL_METRIC_EXPORT_INTERVAL="+envMillis(500*time.Millisecond),
 			"OTEL_BSP_SCHEDULE_DELAY="+envMillis(200*time.Millisecond),
 			"OTEL_BLRP_SCHEDULE_DELAY="+envMillis(200*time.Millisecond),
+			"OTEL_SEMCONV_EXCEPTION_SIGNAL_OPT_IN=logs/dup",
 		)
 		out, err := cmd.CombinedOutput()
 		t.Logf("quickstart -demo output:\n%s", tail(string(out), 6000))

@@ -55,7 +55,7 @@ func TestAuditQueueSurvivesRestart(t *testing.T) {
 	assert.Empty(t, e.Audits, "the second run received no audit itself")
 }
 
-// postAudit sends one audit record with audit.record_id = id.
+// postAudit sends one audit record with otelkit.audit.record_id = id.
 func postAudit(ctx context.Context, base, id string) error {
 	ld := plog.NewLogs()
 	sl := ld.ResourceLogs().AppendEmpty().ScopeLogs().AppendEmpty()
@@ -66,12 +66,12 @@ func postAudit(ctx context.Context, base, id string) error {
 	lr.SetSeverityNumber(plog.SeverityNumberInfo)
 	lr.SetSeverityText("INFO")
 	lr.Body().SetStr("queued while the backend is down")
-	lr.Attributes().PutStr("audit.record_id", id)
+	lr.Attributes().PutStr("otelkit.audit.record_id", id)
 	return postAll(ctx, base, ptrace.NewTraces(), ld, pmetric.NewMetrics())
 }
 
 // otlpLogsBackend is an OTLP/HTTP logs endpoint on loopback that keeps the
-// audit.record_id of every record it receives.
+// otelkit.audit.record_id of every record it receives.
 type otlpLogsBackend struct {
 	*httptest.Server
 	mu  sync.Mutex
@@ -109,7 +109,7 @@ func newOTLPLogsBackend(t *testing.T) *otlpLogsBackend {
 		for _, rl := range req.Logs().ResourceLogs().All() {
 			for _, sl := range rl.ScopeLogs().All() {
 				for _, lr := range sl.LogRecords().All() {
-					b.ids = append(b.ids, attr(lr.Attributes(), "audit.record_id"))
+					b.ids = append(b.ids, attr(lr.Attributes(), "otelkit.audit.record_id"))
 				}
 			}
 		}

@@ -186,7 +186,7 @@ func checkCollectorMasks(e exported) error {
 // postStandin sends what the quickstart's -demo run sends, as the quickstart
 // is planned: a 404 users.not-found and a 503 storage.unavailable request
 // span with their exception events, the exception record of the 503, the
-// auth.login-failed audit in the trace of a POST /login span, and
+// auth.login_failed audit in the trace of a POST /login span, and
 // http.server.request.duration data points by error.type. It checks the
 // collector alone, with no otelkit code involved.
 func postStandin(ctx context.Context, base string) error {
@@ -214,25 +214,28 @@ func postStandin(ctx context.Context, base string) error {
 		s.SetEndTimestamp(now)
 		s.Attributes().PutStr("http.route", route)
 		s.Attributes().PutInt("http.response.status_code", status)
-		if id != "" {
+		if id != "" && status < 500 {
+			s.Attributes().PutStr("otelkit.error.id", id)
+		}
+		if id != "" && status >= 500 {
 			s.Attributes().PutStr("error.type", id)
 			ev := s.Events().AppendEmpty()
-			ev.SetName("exception")
+			ev.SetName("http.server.request.exception")
 			ev.Attributes().PutStr("exception.type", "*errors.errorString")
 			ev.Attributes().PutStr("exception.message", id)
-			ev.Attributes().PutStr("error.id", id)
-			if status >= 500 {
+			ev.Attributes().PutStr("otelkit.error.id", id)
+			{
 				s.Status().SetCode(ptrace.StatusCodeError)
 				s.Status().SetMessage(id)
 				ev.Attributes().PutStr("exception.stacktrace", "goroutine 1 [running]:\nmain.main()")
 				lr := exc.LogRecords().AppendEmpty()
-				lr.SetEventName("exception")
+				lr.SetEventName("http.server.request.exception")
 				lr.SetSeverityNumber(plog.SeverityNumberError)
 				lr.SetSeverityText("ERROR")
 				lr.SetTraceID(s.TraceID())
 				lr.SetSpanID(s.SpanID())
 				lr.Body().SetStr(id)
-				lr.Attributes().PutStr("error.id", id)
+				lr.Attributes().PutStr("otelkit.error.id", id)
 			}
 		}
 		return s
@@ -249,10 +252,10 @@ func postStandin(ctx context.Context, base string) error {
 	lr.SetTraceID(login.TraceID())
 	lr.SetSpanID(login.SpanID())
 	lr.Body().SetStr("login failed for alice from 127.0.0.1")
-	lr.Attributes().PutStr("audit.template", "login failed for {user} from {client_ip}")
-	lr.Attributes().PutStr("audit.record_id", "r-1")
-	lr.Attributes().PutStr("user", "alice")
-	lr.Attributes().PutStr("client_ip", "127.0.0.1")
+	lr.Attributes().PutStr("otelkit.audit.template", "login failed for {user.name} from {client.address}")
+	lr.Attributes().PutStr("otelkit.audit.record_id", "r-1")
+	lr.Attributes().PutStr("user.name", "alice")
+	lr.Attributes().PutStr("client.address", "127.0.0.1")
 	lr.Attributes().PutStr("password", "hunter2") // the collector masks it
 
 	md := pmetric.NewMetrics()
@@ -267,7 +270,11 @@ func postStandin(ctx context.Context, base string) error {
 		dp.SetTimestamp(now)
 		dp.SetCount(1)
 		dp.SetSum(0.01)
-		dp.Attributes().PutStr("error.type", id)
+		if id == serverErrorID {
+			dp.Attributes().PutStr("error.type", id)
+		} else {
+			dp.Attributes().PutStr("otelkit.error.id", id)
+		}
 	}
 	return postAll(ctx, base, td, ld, md)
 }

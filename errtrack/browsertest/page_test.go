@@ -99,7 +99,7 @@ func page(t *testing.T, opts ...errtrack.HandlerOption) (*errtrack.Tracker, *htt
 			ID: "payment.declined", Fingerprint: "payment.declined", Status: 502,
 			Route: "/orders/{id}/pay", Method: "POST", Stack: errtracktest.Stack("shop.(*Payments).Charge"),
 			Attrs: []attribute.KeyValue{
-				attribute.String("error.info.provider", "acme-pay"),
+				attribute.String("otelkit.error.info.provider", "acme-pay"),
 				attribute.String("order_id", "o-1017"),
 				attribute.String("card_token", "tok_live_4242"),
 			},

@@ -18,6 +18,8 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
+
+	"github.com/otelkit/otelkit/errtrack"
 )
 
 // call is one request of the demo.
@@ -126,10 +128,10 @@ func printSpan(out io.Writer, s sdktrace.ReadOnlySpan) {
 	if s.Status().Description != "" {
 		status += " (" + s.Status().Description + ")"
 	}
-	fmt.Fprintf(out, "  span     %q  status=%s  http.route=%s  error.type=%s  trace_id=%s\n",
-		s.Name(), status, orDash(attrs["http.route"]), orDash(attrs["error.type"]), s.SpanContext().TraceID())
+	fmt.Fprintf(out, "  span     %q  status=%s  http.route=%s  error.type=%s  otelkit.error.id=%s  trace_id=%s\n",
+		s.Name(), status, orDash(attrs["http.route"]), orDash(attrs["error.type"]), orDash(attrs["otelkit.error.id"]), s.SpanContext().TraceID())
 	for _, e := range s.Events() {
-		if e.Name != "exception" {
+		if !errtrack.IsException(e.Name) {
 			continue
 		}
 		ea := attrMap(e.Attributes)
@@ -137,8 +139,8 @@ func printSpan(out io.Writer, s sdktrace.ReadOnlySpan) {
 		if st := ea["exception.stacktrace"]; st != "" {
 			stack = fmt.Sprintf("  exception.stacktrace=<%d frames>", strings.Count(st, "\n\t"))
 		}
-		fmt.Fprintf(out, "  event    exception  error.id=%s  exception.type=%s%s\n           exception.message=%q\n",
-			ea["error.id"], ea["exception.type"], stack, ea["exception.message"])
+		fmt.Fprintf(out, "  event    %s  otelkit.error.id=%s  exception.type=%s%s\n           exception.message=%q\n",
+			e.Name, ea["otelkit.error.id"], ea["exception.type"], stack, ea["exception.message"])
 	}
 }
 
@@ -147,13 +149,13 @@ func printLog(out io.Writer, r sdklog.Record) {
 	switch {
 	case r.InstrumentationScope().Name == "github.com/otelkit/otelkit/auditx":
 		kind = "audit"
-	case r.EventName() == "exception":
+	case errtrack.IsException(r.EventName()):
 		kind = "capture"
 	}
 	fmt.Fprintf(out, "  %-8s %s %s  trace_id=%s  body=%q\n", kind, r.EventName(), r.SeverityText(), r.TraceID(), r.Body().AsString())
 	var parts []string
 	r.WalkAttributes(func(kv attribute.KeyValue) bool {
-		if kv.Key == "exception.stacktrace" || kv.Key == "audit.template" {
+		if kv.Key == "exception.stacktrace" || kv.Key == "otelkit.audit.template" {
 			return true
 		}
 		parts = append(parts, fmt.Sprintf("%s=%s", kv.Key, kv.Value.Emit()))

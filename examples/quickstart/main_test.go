@@ -26,17 +26,24 @@ func TestDemo(t *testing.T) {
 
 	ids := map[string]bool{}
 	idRe := regexp.MustCompile(`"id":"([a-z0-9._-]+)"`)
-	typeRe := regexp.MustCompile(`error\.type=([a-z0-9._-]+)`)
+	statusRe := regexp.MustCompile(`"status":([0-9]+)`)
 	for _, b := range blocks[1 : len(calls)+1] {
 		m := idRe.FindStringSubmatch(b)
 		if m == nil {
 			continue // a success
 		}
 		id := m[1]
-		tm := typeRe.FindStringSubmatch(b)
-		require.NotNil(t, tm, "span line with error.type for %s:\n%s", id, b)
-		assert.Equal(t, id, tm[1], "the body's id is the span's error.type:\n%s", b)
-		assert.Contains(t, b, "event    exception  error.id="+id, b)
+		if statusRe.FindStringSubmatch(b)[1] >= "500" {
+			// A failure: status Error, error.type = id, an exception.
+			assert.Contains(t, b, "status=Error ("+id+")", b)
+			assert.Contains(t, b, "error.type="+id+"  otelkit.error.id=-", b)
+			assert.Contains(t, b, "event    http.server.request.exception  otelkit.error.id="+id, b)
+		} else {
+			// A 4xx: status Unset, no error.type, no exception.
+			assert.Contains(t, b, "status=Unset", b)
+			assert.Contains(t, b, "error.type=-  otelkit.error.id="+id, b)
+			assert.NotContains(t, b, "exception", b)
+		}
 		ids[id] = true
 	}
 	assert.GreaterOrEqual(t, len(ids), 5, "at least five different errors")
@@ -58,8 +65,8 @@ func TestDemo(t *testing.T) {
 	assert.Contains(t, s, `exception.message="The storage is unavailable, try again later: load order: dial tcp`)
 	// Audits are printed with their trace and masked values: the audit's
 	// trace id is the request span's.
-	assert.Regexp(t, `span     "POST /login" .* trace_id=([0-9a-f]{32})\n(?s:.*?)audit    auth.login-failed WARN  trace_id=([0-9a-f]{32})`, s)
-	m := regexp.MustCompile(`span     "POST /login" .* trace_id=([0-9a-f]{32})\n(?s:.*?)audit    auth.login-failed WARN  trace_id=([0-9a-f]{32})`).FindStringSubmatch(s)
+	assert.Regexp(t, `span     "POST /login" .* trace_id=([0-9a-f]{32})\n(?s:.*?)audit    auth.login_failed WARN  trace_id=([0-9a-f]{32})`, s)
+	m := regexp.MustCompile(`span     "POST /login" .* trace_id=([0-9a-f]{32})\n(?s:.*?)audit    auth.login_failed WARN  trace_id=([0-9a-f]{32})`).FindStringSubmatch(s)
 	require.Len(t, m, 3)
 	assert.Equal(t, m[1], m[2], "the audit links to the request's trace")
 	assert.Contains(t, s, "password=**************")

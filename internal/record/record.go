@@ -1,12 +1,26 @@
-// Package record turns a resolved error into telemetry: the attributes,
-// status and exception event on the current span, the error.type label on
-// otelhttp's request metrics, and an OpenTelemetry log record named
-// "exception". It uses only the OpenTelemetry API, so httpx (which must not
-// import the SDK) and otelbridge share it.
+// Package record turns a resolved error into telemetry, following the
+// OpenTelemetry semantic conventions v1.43.0 (the newest package otel-go
+// v1.47 ships):
+//
+//   - a failure (a 5xx, an unregistered error, a panic) sets the span status
+//     to Error, error.type = the id on the span and on otelhttp's request
+//     metrics, and writes an exception record;
+//   - any other rendered error (a 4xx) leaves the status Unset, sets no
+//     error.type and writes no exception record: the id goes under
+//     otelkit.error.id on the span and, as a bounded label, on the metrics.
+//
+// The exception record is a span event, a log record or both, as
+// OTEL_SEMCONV_EXCEPTION_SIGNAL_OPT_IN (or the process default set by
+// otelbridge.Setup, or a per-call [Failure.Signal]) says; see [Signal].
+// Its name is http.server.request.exception inside an HTTP server request
+// and exception elsewhere, unless the transport gives its own
+// ([Failure.EventName]).
+//
+// It uses only the OpenTelemetry API, so httpx (which must not import the
+// SDK), otelbridge and the other transports share it.
 package record
 
 import (
-	"context"
 	"encoding/hex"
 	"fmt"
 	"hash/fnv"
@@ -19,27 +33,33 @@ import (
 	"sync/atomic"
 	"time"
 
-	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
 	"go.opentelemetry.io/otel/attribute"
-	"go.opentelemetry.io/otel/codes"
-	otellog "go.opentelemetry.io/otel/log"
-	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
-	"go.opentelemetry.io/otel/trace"
 
 	"github.com/otelkit/otelkit/errorsx"
-	"github.com/otelkit/otelkit/internal/reqctx"
 	"github.com/otelkit/otelkit/mask"
 )
 
 // ScopeName is the instrumentation scope of exception log records.
 const ScopeName = "github.com/otelkit/otelkit/otelbridge"
 
-// Attribute keys otelkit adds beside the semantic conventions.
+// Attribute keys otelkit adds beside the semantic conventions. They live
+// under otelkit., which the conventions leave to the kit (error.* belongs
+// to the conventions).
 const (
-	KeyErrorID     = attribute.Key("error.id")
-	KeyFingerprint = attribute.Key("error.fingerprint")
+	KeyErrorID     = attribute.Key("otelkit.error.id")
+	KeyFingerprint = attribute.Key("otelkit.error.fingerprint")
 	KeyCaptureKind = attribute.Key("otelkit.capture.kind")
-	KeyInfoPrefix  = "error.info."
+	KeyInfoPrefix  = "otelkit.error.info."
+)
+
+// Event names of exception records. The conventions name an exception
+// that happens while an HTTP server handles a request
+// http.server.request.exception (model/http/events.yaml, severity ERROR);
+// plain exception is for failures not tied to an operation
+// (model/exceptions). RPC transports pass their own (rpc.server.call.exception).
+const (
+	EventException           = "exception"
+	EventHTTPServerException = "http.server.request.exception"
 )
 
 // Kinds of captured records.
@@ -56,7 +76,7 @@ type Failure struct {
 	Kind  string        // KindError, KindMessage or KindPanic
 	Stack string        // stack text; computed from the occurrence or here when empty and needed
 	// Skip is the number of caller frames to skip when the stack must be
-	// taken here: 0 starts at the caller of Span or Log.
+	// taken here: 0 starts at the caller of Record, Span or Exception.
 	Skip int
 	// Site is the entry PC of the function whose returned error this is
 	// (an httpx.HandlerFunc), when the error was returned rather than
@@ -72,9 +92,33 @@ type Failure struct {
 	Mask *mask.Policy
 	// Captured marks a failure reported on purpose (otelbridge.Capture,
 	// CaptureMessage, Track) rather than rendered as the request's answer:
-	// it always carries a stack, and it does not label the request's
-	// metrics with error.type (the request may well succeed).
+	// it always carries a stack and an exception record, and it does not
+	// label the request's metrics (the request may well succeed).
 	Captured bool
+	// Fail makes the error a failure whatever its status (a job has no
+	// client, so any error of otelbridge.Track is the job's failure).
+	Fail bool
+	// Report asks for a log record of a non-failure (a 4xx) too, at
+	// severity WARN (httpx.WithClientErrorLogs).
+	Report bool
+	// EventName names the exception record; "" picks
+	// http.server.request.exception inside an HTTP server request and
+	// exception elsewhere. Transports pass their convention's name.
+	EventName string
+	// Signal says where the exception record goes; SignalDefault follows
+	// the process default ([DefaultSignal]).
+	Signal Signal
+
+	// when is the time of the exception record, shared by its span event
+	// and its log record so that a reader of both can pair them.
+	when time.Time
+}
+
+// Failed reports whether f is a failure by the span-status rules: a 5xx
+// (unregistered errors resolve to the internal 500), a panic, or an error
+// marked Fail. A 4xx answered to a client is not: the server did its job.
+func (f *Failure) Failed() bool {
+	return f.Fail || f.Kind == KindPanic || f.Match.Def.Status() >= 500
 }
 
 // Type returns the Go type of the innermost cause of err, as
@@ -116,17 +160,19 @@ func Innermost(err error) error {
 // NeedsStack reports whether a failure's records carry a stack trace: 5xx,
 // unregistered errors and panics.
 func (f *Failure) NeedsStack() bool {
-	return f.Captured || f.Kind == KindPanic || f.Match.Def.Status() >= 500
+	return f.Captured || f.Failed()
 }
 
-// stack returns the failure's stack text, computing it once.
-func (f *Failure) stack() string {
+// takeStack computes the failure's stack text once, when it needs one. It
+// must be called directly by the exported entry points (Record, Span,
+// Exception), whose caller is frame 0 of Skip.
+func (f *Failure) takeStack() {
 	if f.Stack != "" || !f.NeedsStack() {
-		return f.Stack
+		return
 	}
 	if occ := f.Match.Occurrence; occ != nil && len(occ.Stack()) > 0 {
 		f.Stack = FormatStack(occ.Stack())
-		return f.Stack
+		return
 	}
 	var pcs [33]uintptr
 	n := 0
@@ -136,7 +182,6 @@ func (f *Failure) stack() string {
 	}
 	n += runtime.Callers(f.Skip+3, pcs[n:])
 	f.Stack = FormatStack(pcs[:n])
-	return f.Stack
 }
 
 // stackCache maps a hash of program counters to the formatted stack, so the
@@ -210,7 +255,7 @@ func (f *Failure) Fingerprint() string {
 	h := fnv.New64a()
 	h.Write([]byte(Type(f.Err)))
 	n := 0
-	for _, l := range strings.Split(f.stack(), "\n") {
+	for _, l := range strings.Split(f.Stack, "\n") {
 		if l == "" || strings.HasPrefix(l, "\t") || ownFrame(l) {
 			continue
 		}
@@ -257,99 +302,8 @@ func PanicStack() string {
 	return FormatStack(pcs[skip:n])
 }
 
-// Span records f on the span in ctx and labels otelhttp's request metrics.
-func Span(ctx context.Context, f *Failure) {
-	def := f.Match.Def
-	id := def.ID()
-	if l, ok := otelhttp.LabelerFromContext(ctx); ok && !f.Captured {
-		l.Add(semconv.ErrorTypeKey.String(id))
-	}
-	span := trace.SpanFromContext(ctx)
-	if !span.IsRecording() {
-		return
-	}
-	span.SetAttributes(semconv.ErrorTypeKey.String(id))
-	server := def.Status() >= 500 || f.Kind == KindPanic
-	if server {
-		span.SetStatus(codes.Error, id)
-	}
-	p := f.Mask
-	if p == nil {
-		p = mask.Default()
-	}
-	var attrs [5]attribute.KeyValue
-	kv := append(attrs[:0],
-		semconv.ExceptionType(f.typeName()),
-		semconv.ExceptionMessage(f.message(p)),
-		KeyErrorID.String(id),
-	)
-	if server || f.Captured {
-		kv = append(kv, semconv.ExceptionStacktrace(f.stack()))
-	}
-	span.AddEvent("exception", trace.WithAttributes(kv...))
-}
-
-// Log emits f as an "exception" log record through logger. extra are added
-// after the standard attributes; info, extras and extra are masked with p.
-func Log(ctx context.Context, logger otellog.Logger, p *mask.Policy, f *Failure, extra []attribute.KeyValue) {
-	var rec otellog.Record
-	rec.SetEventName("exception")
-	rec.SetSeverity(otellog.SeverityError)
-	rec.SetSeverityText("ERROR")
-	if !logger.Enabled(ctx, otellog.EnabledParameters{Severity: otellog.SeverityError, EventName: "exception"}) {
-		return
-	}
-	now := time.Now()
-	rec.SetTimestamp(now)
-	rec.SetObservedTimestamp(now)
-	msg := f.message(p)
-	rec.SetBody(attribute.StringValue(msg))
-	def := f.Match.Def
-	rec.AddAttributes(
-		semconv.ExceptionType(f.typeName()),
-		semconv.ExceptionMessage(msg),
-		KeyFingerprint.String(f.Fingerprint()),
-		KeyCaptureKind.String(f.Kind),
-	)
-	if st := f.stack(); st != "" {
-		rec.AddAttributes(semconv.ExceptionStacktrace(st))
-	}
-	if f.Kind == KindMessage {
-		// A message is not an error of the registry: no id, no status.
-		rec.AddAttributes(KeyErrorID.String(KindMessage))
-	} else {
-		rec.AddAttributes(KeyErrorID.String(def.ID()), semconv.HTTPResponseStatusCode(def.Status()))
-	}
-	if f.Kind == KindPanic {
-		rec.AddAttributes(attribute.Bool("exception.escaped", true))
-	}
-	if info, ok := reqctx.FromContext(ctx); ok {
-		if info.Route != "" {
-			rec.AddAttributes(semconv.HTTPRoute(info.Route))
-		}
-		if info.Method != "" {
-			rec.AddAttributes(semconv.HTTPRequestMethodKey.String(info.Method))
-		}
-		if info.UserID != "" {
-			rec.AddAttributes(semconv.UserID(info.UserID))
-		}
-	}
-	if occ := f.Match.Occurrence; occ != nil {
-		for _, fld := range occ.Info() {
-			rec.AddAttributes(InfoAttr(p, fld))
-		}
-	}
-	for _, kv := range reqctx.Extras(ctx) {
-		rec.AddAttributes(p.Attr(kv))
-	}
-	for _, kv := range extra {
-		rec.AddAttributes(p.Attr(kv))
-	}
-	logger.Emit(ctx, rec)
-}
-
 // InfoAttr converts one item of public info to an attribute under
-// "error.info.<key>", masked with p: a sensitive key masks the value, and
+// "otelkit.error.info.<key>", masked with p: a sensitive key masks the value, and
 // sensitive keys inside a map, slice or struct are masked in its JSON form.
 func InfoAttr(p *mask.Policy, f errorsx.Field) attribute.KeyValue {
 	key := KeyInfoPrefix + f.Key

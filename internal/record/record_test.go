@@ -64,7 +64,7 @@ func here() string {
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(tracetest.NewSpanRecorder()))
 	ctx, span := tp.Tracer("t").Start(context.Background(), "s")
 	defer span.End()
-	record.Span(ctx, &f)
+	record.Record(ctx, nil, nil, &f, nil)
 	return f.Stack
 }
 
@@ -73,21 +73,21 @@ func TestInfoAttr(t *testing.T) {
 		v    any
 		want attribute.KeyValue
 	}{
-		{"s", attribute.String("error.info.k", "s")},
-		{3, attribute.Int("error.info.k", 3)},
-		{int64(4), attribute.Int64("error.info.k", 4)},
-		{1.5, attribute.Float64("error.info.k", 1.5)},
-		{true, attribute.Bool("error.info.k", true)},
-		{time.Second, attribute.String("error.info.k", "1s")},
-		{[]int{1, 2}, attribute.String("error.info.k", "[1,2]")},
-		{map[string]string{"password": "hunter2", "user": "ada"}, attribute.String("error.info.k", `{"password":"**************","user":"ada"}`)},
+		{"s", attribute.String("otelkit.error.info.k", "s")},
+		{3, attribute.Int("otelkit.error.info.k", 3)},
+		{int64(4), attribute.Int64("otelkit.error.info.k", 4)},
+		{1.5, attribute.Float64("otelkit.error.info.k", 1.5)},
+		{true, attribute.Bool("otelkit.error.info.k", true)},
+		{time.Second, attribute.String("otelkit.error.info.k", "1s")},
+		{[]int{1, 2}, attribute.String("otelkit.error.info.k", "[1,2]")},
+		{map[string]string{"password": "hunter2", "user": "ada"}, attribute.String("otelkit.error.info.k", `{"password":"**************","user":"ada"}`)},
 	}
 	for _, tt := range tests {
 		t.Run(fmt.Sprint(tt.v), func(t *testing.T) {
 			assert.Equal(t, tt.want, record.InfoAttr(mask.Default(), errorsx.Field{Key: "k", Value: tt.v}))
 		})
 	}
-	assert.Equal(t, attribute.String("error.info.api_key", mask.Mask), record.InfoAttr(mask.Default(), errorsx.Field{Key: "api_key", Value: 7}))
+	assert.Equal(t, attribute.String("otelkit.error.info.api_key", mask.Mask), record.InfoAttr(mask.Default(), errorsx.Field{Key: "api_key", Value: 7}))
 }
 
 func TestFingerprint(t *testing.T) {
@@ -138,17 +138,17 @@ func TestLog(t *testing.T) {
 
 	require.Len(t, exp.recs, 1)
 	r := exp.recs[0]
-	assert.Equal(t, "exception", r.EventName())
+	assert.Equal(t, "exception", r.EventName(), "outside a request")
 	assert.Equal(t, otellog.SeverityError, r.Severity())
 	got := map[string]attribute.Value{}
 	r.WalkAttributes(func(kv attribute.KeyValue) bool { got[string(kv.Key)] = kv.Value; return true })
 	assert.Equal(t, "Upstream failed: refused", r.Body().AsString())
 	assert.Equal(t, "*errors.errorString", got["exception.type"].AsString())
-	assert.Equal(t, "log.upstream", got["error.id"].AsString())
-	assert.Equal(t, "log.upstream", got["error.fingerprint"].AsString())
-	assert.EqualValues(t, 502, got["http.response.status_code"].AsInt64())
-	assert.Equal(t, mask.Mask, got["error.info.token"].AsString())
-	assert.EqualValues(t, 1, got["error.info.n"].AsInt64())
+	assert.Equal(t, "log.upstream", got["otelkit.error.id"].AsString())
+	assert.Equal(t, "log.upstream", got["otelkit.error.fingerprint"].AsString())
+	assert.NotContains(t, got, "http.response.status_code", "no request, no response")
+	assert.Equal(t, mask.Mask, got["otelkit.error.info.token"].AsString())
+	assert.EqualValues(t, 1, got["otelkit.error.info.n"].AsInt64())
 	assert.Equal(t, "acme", got["tenant"].AsString())
 	assert.Equal(t, mask.Mask, got["session_cookie"].AsString())
 	assert.Equal(t, mask.Mask, got["password"].AsString())

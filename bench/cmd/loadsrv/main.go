@@ -151,8 +151,8 @@ func emitProfileViewed(r *http.Request, logger otellog.Logger, id int) {
 	rec.SetBody(attribute.StringValue("User '" + user + "' viewed the profile of user " + strconv.Itoa(id)))
 	rec.AddAttributes(
 		attribute.Int("profile_id", id),
-		attribute.String("audit.template", "User '{user}' viewed the profile of user {profile_id}"),
-		attribute.String("audit.record_id", bench.HandAuditPrefix+strconv.FormatUint(nextID(), 16)),
+		attribute.String("otelkit.audit.template", "User '{user}' viewed the profile of user {profile_id}"),
+		attribute.String("otelkit.audit.record_id", bench.HandAuditPrefix+strconv.FormatUint(nextID(), 16)),
 		attribute.String("http.route", "/users/{id}"),
 		attribute.String("http.request.method", r.Method),
 		attribute.String("client.address", r.RemoteAddr),

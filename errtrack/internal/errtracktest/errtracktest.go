@@ -20,8 +20,8 @@ type Exception struct {
 	Type        string    // exception.type, e.g. "*errors.errorString"
 	Message     string    // exception.message and Body
 	Stack       string    // exception.stacktrace
-	ID          string    // error.id
-	Fingerprint string    // error.fingerprint; "" leaves it out
+	ID          string    // otelkit.error.id
+	Fingerprint string    // otelkit.error.fingerprint; "" leaves it out
 	Status      int       // http.response.status_code; 0 leaves it out
 	Kind        string    // otelkit.capture.kind; "" means "error"
 	Route       string    // http.route
@@ -48,11 +48,11 @@ func Record(e Exception) log.Record {
 		attribute.String("exception.type", e.Type),
 		attribute.String("exception.message", e.Message),
 		attribute.String("exception.stacktrace", e.Stack),
-		attribute.String("error.id", e.ID),
+		attribute.String("otelkit.error.id", e.ID),
 		attribute.String("otelkit.capture.kind", kind),
 	}
 	if e.Fingerprint != "" {
-		attrs = append(attrs, attribute.String("error.fingerprint", e.Fingerprint))
+		attrs = append(attrs, attribute.String("otelkit.error.fingerprint", e.Fingerprint))
 	}
 	if e.Status != 0 {
 		attrs = append(attrs, attribute.Int("http.response.status_code", e.Status))

@@ -49,12 +49,16 @@ func init() {
 // default one, it maps sql.ErrNoRows to an error of its own.
 var adminRegistry = errorsx.NewRegistry(errorsx.WithParent(errorsx.Default()))
 
-// Audit events.
+// Audit events. Event types are dot-namespaced snake_case, as the
+// semantic conventions' naming rules ask; parameters that have a
+// conventional attribute are named by it ({user.name}, {user.id},
+// {client.address}), so the parameter is the conventional attribute, and
+// {user.id} and {client.address} come from the request when not given.
 var (
-	LoginFailed = auditx.Define("auth.login-failed", auditx.LevelWarn,
-		"User '{user}' failed to log in from {client_ip}")
-	ProfileViewed = auditx.Define("users.profile-viewed", auditx.LevelInfo,
-		"User '{user}' viewed the profile of user {profile_id}")
+	LoginFailed = auditx.Define("auth.login_failed", auditx.LevelWarn,
+		"User '{user.name}' failed to log in from {client.address} with password {password}")
+	ProfileViewed = auditx.Define("users.profile_viewed", auditx.LevelInfo,
+		"User '{user.id}' viewed the profile of user {profile_id}")
 	UserCreated = auditx.Define("users.created", auditx.LevelInfo,
-		"User '{user}' created user {name} <{email}>")
+		"User '{user.id}' created user {new_user.name} <{new_user.email}>")
 )

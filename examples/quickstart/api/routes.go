@@ -93,7 +93,7 @@ func createUser(w http.ResponseWriter, r *http.Request) error {
 	if len(problems) > 0 {
 		return ErrInvalidUser.Join(problems...)
 	}
-	UserCreated.Emit(r.Context(), attribute.String("name", u.Name), attribute.String("email", u.Email))
+	UserCreated.Emit(r.Context(), attribute.String("new_user.name", u.Name), attribute.String("new_user.email", u.Email))
 	return writeJSON(w, http.StatusCreated, u)
 }
 
@@ -117,11 +117,10 @@ func login(w http.ResponseWriter, r *http.Request) error {
 	if err := json.NewDecoder(r.Body).Decode(&c); err != nil {
 		return err
 	}
-	info, _ := httpx.RequestInfoFromContext(r.Context())
-	// The password attribute is masked in the record and its body.
+	// client.address comes from the request; the password parameter is
+	// masked in the record and its body.
 	LoginFailed.Emit(r.Context(),
-		attribute.String("user", c.User),
-		attribute.String("client_ip", info.ClientAddress),
+		attribute.String("user.name", c.User),
 		attribute.String("password", c.Password))
 	return ErrRateLimited.With("retry_after", 30)
 }
