@@ -38,6 +38,7 @@ type config struct {
 	meterProvider  metric.MeterProvider
 	errorHandler   func(error)
 	permanent      func(error) bool
+	chain          *chainConfig // nil: no hash chain (WithChain)
 
 	// Unexported, for tests: zero means the default.
 	reopenAfter time.Duration                       // defaultReopenSpoolAfter

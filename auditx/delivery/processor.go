@@ -9,6 +9,8 @@ import (
 	"time"
 
 	sdklog "go.opentelemetry.io/otel/sdk/log"
+
+	"github.com/otelkit/otelkit/internal/durable"
 )
 
 var _ sdklog.Processor = (*Processor)(nil)
@@ -19,6 +21,7 @@ type entry struct {
 	rec     sdklog.Record
 	frame   []byte // frame header space + payload, encoded by OnEmit; nil without a spool
 	spooled bool
+	waiter  *durable.Waiter // a required emit waiting for the fsync, or nil
 }
 
 // seqRange is a run of records that are only in the spool.
@@ -36,6 +39,7 @@ type Processor struct {
 	cfg config
 	exp sdklog.Exporter
 	sp  atomic.Pointer[spool] // nil while running without a spool
+	ch  *chainer              // nil without WithChain
 	dec *decoder
 	met *metrics
 	lim *limiter
@@ -140,6 +144,10 @@ func NewProcessor(exp sdklog.Exporter, opts ...Option) (*Processor, error) {
 		}
 	}
 
+	if cfg.chain != nil {
+		p.ch = newChainer(p, cfg.chain)
+	}
+
 	p.delivCtx, p.stopDeliv = context.WithCancel(context.Background())
 	// Decided before the loops start: afterwards p.ranges is theirs.
 	replay := len(p.ranges) > 0
@@ -176,17 +184,31 @@ func (p *Processor) Enabled(context.Context, sdklog.EnabledParameters) bool {
 // after Shutdown it drops r (counted with reason "shutdown"). Every drop is
 // reported through the error handler. It ignores ctx cancellation and never
 // returns an error.
-func (p *Processor) OnEmit(_ context.Context, r *sdklog.Record) error {
+func (p *Processor) OnEmit(ctx context.Context, r *sdklog.Record) error {
 	if r == nil {
 		return nil
 	}
+	if p.ch != nil {
+		p.ch.onEmit(ctx, r)
+		return nil
+	}
+	p.accept(ctx, r)
+	return nil
+}
+
+// accept takes a copy of r into the intake and reports whether it did (it
+// did not when r was dropped). The waiter of a required emit in ctx is
+// told the outcome (see durable.go).
+func (p *Processor) accept(ctx context.Context, r *sdklog.Record) bool {
+	w := p.claim(ctx)
 	p.met.emitted.Add(context.Background(), 1)
 	p.mu.Lock()
 	if p.stopping {
 		p.dropLocked(1)
 		p.mu.Unlock()
 		p.dropShutdown()
-		return nil
+		failWaiter(w, errShutdown)
+		return false
 	}
 	p.mu.Unlock()
 	rec := r.Clone()
@@ -209,7 +231,8 @@ func (p *Processor) OnEmit(_ context.Context, r *sdklog.Record) error {
 		p.dropLocked(1)
 		p.mu.Unlock()
 		p.dropShutdown()
-		return nil
+		failWaiter(w, errShutdown)
+		return false
 	}
 	var timer *time.Timer
 wait:
@@ -218,7 +241,8 @@ wait:
 			p.dropLocked(1)
 			p.mu.Unlock()
 			p.dropEmit()
-			return nil
+			failWaiter(w, errEmitTimeout)
+			return false
 		}
 		if timer == nil {
 			timer = time.NewTimer(p.cfg.emitTimeout)
@@ -237,23 +261,25 @@ wait:
 			p.dropLocked(1)
 			p.mu.Unlock()
 			p.dropEmit()
-			return nil
+			failWaiter(w, errEmitTimeout)
+			return false
 		}
 		if p.stopping {
 			p.dropLocked(1)
 			p.mu.Unlock()
 			p.dropShutdown()
-			return nil
+			failWaiter(w, errShutdown)
+			return false
 		}
 	}
 	if frame != nil {
 		setFrameSeq(frame, p.nextSeq)
 	}
-	p.intake = append(p.intake, entry{seq: p.nextSeq, rec: rec, frame: frame})
+	p.intake = append(p.intake, entry{seq: p.nextSeq, rec: rec, frame: frame, waiter: w})
 	p.nextSeq++
 	p.mu.Unlock()
 	signal(p.writeCh)
-	return nil
+	return true
 }
 
 func (p *Processor) dropLocked(n int) { p.dropped += n }
@@ -429,6 +455,7 @@ func (p *Processor) store(batch []entry) {
 	} else {
 		err = p.noSpoolErr
 	}
+	notifyDurable(batch, err)
 
 	drops := 0
 	p.mu.Lock()
@@ -714,6 +741,9 @@ func (p *Processor) Shutdown(ctx context.Context) error {
 	first := false
 	p.shutdownOnce.Do(func() {
 		first = true
+		if p.ch != nil {
+			p.ch.close(ctx)
+		}
 		p.shutdownErr = p.shutdown(ctx)
 	})
 	if !first {

@@ -1,0 +1,342 @@
+package delivery
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/log"
+	sdklog "go.opentelemetry.io/otel/sdk/log"
+
+	"github.com/otelkit/otelkit/auditx/chain"
+)
+
+// Defaults of the hash chain's checkpoints.
+const (
+	DefaultCheckpointEvery    = 1000
+	DefaultCheckpointInterval = time.Minute
+)
+
+// chainStateName is the file in the spool directory that names the last
+// checkpoint of the stream, for the next process's start checkpoint.
+const chainStateName = "chain.json"
+
+type chainConfig struct {
+	every    int
+	interval time.Duration
+	signer   *chain.Signer
+}
+
+// ChainOption configures the hash chain of [WithChain].
+type ChainOption interface{ applyChain(*chainConfig) }
+
+type chainOptionFunc func(*chainConfig)
+
+func (f chainOptionFunc) applyChain(c *chainConfig) { f(c) }
+
+// WithChain makes the Processor place every record it accepts in a
+// tamper-evident hash chain and emit checkpoints, as package
+// [github.com/otelkit/otelkit/auditx/chain] specifies: the chain attributes
+// are added to each record in OnEmit, in the order the records enter the
+// spool, and a checkpoint record follows every [WithCheckpointEvery]
+// records, every [WithCheckpointInterval] when records arrived since the
+// last one, and at Shutdown (a "final" checkpoint). Each process starts a
+// new stream; with a spool directory, the stream's first record is a
+// "start" checkpoint naming the previous process's last checkpoint, kept
+// in the file chain.json of the spool directory.
+//
+// A record the Processor drops in OnEmit does not take a place in the
+// chain; one it accepted and gave up later (see the guarantee in the
+// package documentation) leaves a gap, which a verifier reports.
+func WithChain(opts ...ChainOption) Option {
+	return optionFunc(func(c *config) {
+		cc := &chainConfig{every: DefaultCheckpointEvery, interval: DefaultCheckpointInterval}
+		for _, o := range opts {
+			if o != nil {
+				o.applyChain(cc)
+			}
+		}
+		c.chain = cc
+	})
+}
+
+// WithCheckpointEvery sets after how many records a checkpoint is emitted
+// (default [DefaultCheckpointEvery]); 0 or less means only on the timer
+// and at Shutdown.
+func WithCheckpointEvery(records int) ChainOption {
+	return chainOptionFunc(func(c *chainConfig) { c.every = records })
+}
+
+// WithCheckpointInterval sets how often a checkpoint is emitted when
+// records arrived since the last one (default
+// [DefaultCheckpointInterval]); 0 or less means only by count and at
+// Shutdown.
+func WithCheckpointInterval(d time.Duration) ChainOption {
+	return chainOptionFunc(func(c *chainConfig) { c.interval = d })
+}
+
+// WithSigner signs the checkpoints with s. Without it, or with a nil s,
+// checkpoints carry no signature and a verifier reports the trail as
+// unsigned. [chain.SignerFromEnv] and [chain.LoadSigner] load a key.
+func WithSigner(s *chain.Signer) ChainOption {
+	return chainOptionFunc(func(c *chainConfig) { c.signer = s })
+}
+
+// chainState is the content of chain.json.
+type chainState struct {
+	StreamID string `json:"stream_id"`
+	Seq      uint64 `json:"seq"`
+	Hash     string `json:"hash"`
+}
+
+// chainer computes the chain in OnEmit. Its lock is held while a record
+// is hashed and handed to Processor.accept, so that the chain order is the
+// intake order, which is the spool's and the export's order.
+type chainer struct {
+	cfg *chainConfig
+	p   *Processor
+
+	mu        sync.Mutex
+	stream    string
+	seq       uint64 // of the last record accepted
+	prev      string // its hash
+	since     int    // records since the last checkpoint
+	tmpl      *sdklog.Record
+	start     *chain.Checkpoint // emitted before the first record, once
+	closed    bool
+	attrs     []attribute.KeyValue
+	buf       []byte
+	collect   func(attribute.KeyValue) bool
+	dirty     bool // a checkpoint not yet in chain.json
+	state     chainState
+	statePath string
+
+	kick chan struct{}
+	stop chan struct{}
+	done chan struct{}
+}
+
+func newChainer(p *Processor, cfg *chainConfig) *chainer {
+	var id [16]byte
+	_, _ = rand.Read(id[:]) // never fails on supported platforms
+	c := &chainer{
+		cfg:    cfg,
+		p:      p,
+		stream: hex.EncodeToString(id[:]),
+		kick:   make(chan struct{}, 1),
+		stop:   make(chan struct{}),
+		done:   make(chan struct{}),
+	}
+	c.collect = func(kv attribute.KeyValue) bool {
+		c.attrs = append(c.attrs, kv)
+		return true
+	}
+	if p.sp.Load() != nil {
+		c.statePath = filepath.Join(p.cfg.dir, chainStateName)
+		if b, err := os.ReadFile(c.statePath); err == nil {
+			var st chainState
+			if json.Unmarshal(b, &st) == nil && st.StreamID != "" {
+				c.start = &chain.Checkpoint{PrevStreamID: st.StreamID, PrevSeq: st.Seq, PrevHash: st.Hash}
+			} else {
+				p.cfg.errorHandler(fmt.Errorf("delivery: %s unreadable, the new audit stream %s names no previous stream", c.statePath, c.stream))
+			}
+		}
+	}
+	go c.loop()
+	return c
+}
+
+// onEmit chains r and hands it to the Processor.
+func (c *chainer) onEmit(ctx context.Context, r *sdklog.Record) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		// Shutdown has begun: the final checkpoint is out, nothing may
+		// follow it.
+		c.p.met.emitted.Add(context.Background(), 1)
+		c.p.mu.Lock()
+		c.p.dropLocked(1)
+		c.p.mu.Unlock()
+		c.p.dropShutdown()
+		failWaiter(c.p.claim(ctx), errShutdown)
+		return
+	}
+	if c.tmpl == nil {
+		t := r.Clone()
+		t.SetAttributes()
+		t.SetBody(attribute.Value{})
+		t.SetTraceID([16]byte{})
+		t.SetSpanID([8]byte{})
+		t.SetTraceFlags(0)
+		c.tmpl = &t
+	}
+	if c.start != nil {
+		c.checkpointLocked(chain.KindStart)
+	}
+	c.chainLocked(ctx, r)
+	if c.cfg.every > 0 && c.since >= c.cfg.every {
+		c.checkpointLocked(chain.KindPeriodic)
+	}
+}
+
+// chainLocked adds the chain attributes to r and hands it to the
+// Processor; the chain advances when the Processor accepted it.
+func (c *chainer) chainLocked(ctx context.Context, r *sdklog.Record) bool {
+	if sanitize(r) { // before hashing: what is hashed is what is exported
+		c.p.reportSanitized()
+	}
+	seq := c.seq + 1
+	c.attrs = c.attrs[:0]
+	r.WalkAttributes(c.collect)
+	cr := chain.Record{
+		StreamID:     c.stream,
+		Seq:          seq,
+		PrevHash:     c.prev,
+		EventName:    r.EventName(),
+		TimeUnixNano: int64(unixNano(r.Timestamp())),
+		Severity:     int64(r.Severity()),
+		SeverityText: r.SeverityText(),
+		Body:         r.Body(),
+		TraceID:      r.TraceID(),
+		SpanID:       r.SpanID(),
+		Attributes:   c.attrs,
+	}
+	c.buf = cr.AppendCanonical(c.buf[:0])
+	sum := sha256.Sum256(c.buf)
+	h := hex.EncodeToString(sum[:])
+	clear(c.attrs)
+	r.AddAttributes(
+		attribute.String(chain.KeyStreamID, c.stream),
+		attribute.Int64(chain.KeySeq, int64(seq)),
+		attribute.String(chain.KeyPrevHash, c.prev),
+		attribute.String(chain.KeyHash, h),
+	)
+	if !c.p.accept(ctx, r) {
+		return false
+	}
+	c.seq, c.prev = seq, h
+	c.since++
+	return true
+}
+
+// checkpointLocked emits a checkpoint of kind covering the records so far.
+func (c *chainer) checkpointLocked(kind string) {
+	if c.tmpl == nil {
+		return // no record yet: nothing to cover, and no scope to emit in
+	}
+	cp := chain.Checkpoint{StreamID: c.stream, Kind: kind, Seq: c.seq, Hash: c.prev}
+	if kind == chain.KindStart && c.start != nil {
+		cp.PrevStreamID, cp.PrevSeq, cp.PrevHash = c.start.PrevStreamID, c.start.PrevSeq, c.start.PrevHash
+	}
+	c.start = nil
+	now := time.Now()
+	r := c.tmpl.Clone()
+	r.SetEventName(chain.CheckpointEvent)
+	r.SetTimestamp(now)
+	r.SetObservedTimestamp(now)
+	r.SetSeverity(log.SeverityInfo)
+	r.SetSeverityText("INFO")
+	r.SetBody(attribute.StringValue(fmt.Sprintf("audit checkpoint (%s): stream %s up to seq %d", kind, c.stream, c.seq)))
+	attrs := []attribute.KeyValue{
+		attribute.String(chain.KeyCheckpointKind, kind),
+		attribute.Int64(chain.KeyCheckpointSeq, int64(cp.Seq)),
+		attribute.String(chain.KeyCheckpointHash, cp.Hash),
+	}
+	if cp.PrevStreamID != "" {
+		attrs = append(attrs,
+			attribute.String(chain.KeyCheckpointPrevStream, cp.PrevStreamID),
+			attribute.Int64(chain.KeyCheckpointPrevSeq, int64(cp.PrevSeq)),
+			attribute.String(chain.KeyCheckpointPrevHash, cp.PrevHash))
+	}
+	if s := c.cfg.signer; s != nil {
+		attrs = append(attrs,
+			attribute.String(chain.KeyCheckpointKeyID, s.KeyID()),
+			attribute.String(chain.KeyCheckpointSignature, s.Sign(&cp)))
+	}
+	r.SetAttributes(attrs...)
+	if c.chainLocked(context.Background(), &r) {
+		c.since = 0
+		c.state = chainState{StreamID: c.stream, Seq: c.seq, Hash: c.prev}
+		c.dirty = true
+		signal(c.kick)
+	}
+}
+
+// loop emits the timed checkpoints and writes chain.json off the emit
+// path.
+func (c *chainer) loop() {
+	defer close(c.done)
+	var tick <-chan time.Time
+	if c.cfg.interval > 0 {
+		t := time.NewTicker(c.cfg.interval)
+		defer t.Stop()
+		tick = t.C
+	}
+	for {
+		select {
+		case <-tick:
+			c.mu.Lock()
+			if !c.closed && c.since > 0 {
+				c.checkpointLocked(chain.KindPeriodic)
+			}
+			c.mu.Unlock()
+		case <-c.kick:
+		case <-c.stop:
+			return
+		}
+		c.saveState()
+	}
+}
+
+// saveState writes the last checkpoint to chain.json (write, fsync,
+// rename) when it changed.
+func (c *chainer) saveState() {
+	c.mu.Lock()
+	st, dirty := c.state, c.dirty
+	c.dirty = false
+	c.mu.Unlock()
+	if !dirty || c.statePath == "" {
+		return
+	}
+	b, _ := json.Marshal(st)
+	tmp := c.statePath + ".tmp"
+	err := writeFileSync(tmp, b)
+	if err == nil {
+		err = os.Rename(tmp, c.statePath)
+	}
+	if err != nil {
+		c.p.lim.report("chain", fmt.Errorf("delivery: saving the audit chain state: %w", err))
+	}
+}
+
+// close emits the final checkpoint, stops the timer and saves the state.
+// Called by Shutdown before the Processor stops accepting records.
+func (c *chainer) close(ctx context.Context) {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return
+	}
+	if c.since > 0 || c.start != nil || c.seq > 0 {
+		if c.start != nil && c.tmpl != nil {
+			c.checkpointLocked(chain.KindStart)
+		}
+		c.checkpointLocked(chain.KindFinal)
+	}
+	c.closed = true
+	c.mu.Unlock()
+	close(c.stop)
+	select {
+	case <-c.done:
+	case <-ctx.Done():
+	}
+	c.saveState()
+}

@@ -1,0 +1,134 @@
+package delivery
+
+import (
+	"context"
+	"crypto/ed25519"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/otel/attribute"
+	sdklog "go.opentelemetry.io/otel/sdk/log"
+
+	"github.com/otelkit/otelkit/auditx/chain"
+)
+
+// memExporter keeps what it is given.
+type memExporter struct {
+	mu   sync.Mutex
+	recs []sdklog.Record
+}
+
+func (m *memExporter) Export(_ context.Context, recs []sdklog.Record) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, r := range recs {
+		m.recs = append(m.recs, r.Clone())
+	}
+	return nil
+}
+func (m *memExporter) Shutdown(context.Context) error   { return nil }
+func (m *memExporter) ForceFlush(context.Context) error { return nil }
+
+func (m *memExporter) records() []sdklog.Record {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return append([]sdklog.Record(nil), m.recs...)
+}
+
+// chainRecord is the chain's view of an exported record.
+func chainRecord(r *sdklog.Record) chain.Record {
+	cr := chain.Record{
+		EventName:    r.EventName(),
+		TimeUnixNano: int64(unixNano(r.Timestamp())),
+		Severity:     int64(r.Severity()),
+		SeverityText: r.SeverityText(),
+		Body:         r.Body(),
+		TraceID:      r.TraceID(),
+		SpanID:       r.SpanID(),
+	}
+	r.WalkAttributes(func(kv attribute.KeyValue) bool {
+		cr.Attributes = append(cr.Attributes, kv)
+		return true
+	})
+	return cr
+}
+
+func verify(recs []sdklog.Record, keys ...ed25519.PublicKey) *chain.Report {
+	v := chain.NewVerifier(keys...)
+	for i := range recs {
+		v.Add(chainRecord(&recs[i]), "", true)
+	}
+	return v.Report(false)
+}
+
+func testSigner(t testing.TB) *chain.Signer {
+	_, priv, err := ed25519.GenerateKey(nil)
+	require.NoError(t, err)
+	s, err := chain.NewSigner(priv)
+	require.NoError(t, err)
+	return s
+}
+
+// A chain continues across a restart on the same spool directory, through
+// the spool (the second process replays what the first left) and a start
+// checkpoint naming the first stream's final checkpoint.
+func TestChainAcrossRestart(t *testing.T) {
+	dir := t.TempDir()
+	signer := testSigner(t)
+	exp := &memExporter{}
+	ctx := context.Background()
+
+	p1, err := NewProcessor(exp, WithSpoolDir(dir), WithChain(WithSigner(signer), WithCheckpointEvery(3)))
+	require.NoError(t, err)
+	l1, _ := auditLogger(p1)
+	for _, id := range ids("a", 7) {
+		emitAudit(l1, id)
+	}
+	require.NoError(t, p1.Shutdown(ctx))
+
+	p2, err := NewProcessor(exp, WithSpoolDir(dir), WithChain(WithSigner(signer), WithCheckpointEvery(3)))
+	require.NoError(t, err)
+	l2, _ := auditLogger(p2)
+	for _, id := range ids("b", 2) {
+		emitAudit(l2, id)
+	}
+	require.NoError(t, p2.Shutdown(ctx))
+
+	recs := exp.records()
+	// 7 records + 2 periodic + 1 final; then start + 2 records + final.
+	require.Len(t, recs, 14)
+	rep := verify(recs, signer.Public())
+	require.True(t, rep.OK, "%+v", rep)
+	require.Len(t, rep.Streams, 2)
+	assert.True(t, rep.Signed)
+	s1, s2 := rep.Streams[0], rep.Streams[1]
+	assert.Equal(t, uint64(10), s1.LastSeq)
+	assert.True(t, s1.Final)
+	assert.Equal(t, s2.StreamID, s1.ContinuedBy)
+	assert.Equal(t, s1.StreamID, s2.PrevStreamID)
+	assert.Equal(t, 3, s1.Checkpoints)
+
+	// Without the key the signatures are unknown; with another key they
+	// are unknown too.
+	rep = verify(recs)
+	assert.False(t, rep.OK)
+	assert.NotEmpty(t, rep.Streams[0].UnknownKeys)
+}
+
+// Without a signer the chain still links and the verifier says unsigned.
+func TestChainUnsigned(t *testing.T) {
+	exp := &memExporter{}
+	p, err := NewProcessor(exp, WithChain())
+	require.NoError(t, err)
+	l, _ := auditLogger(p)
+	for _, id := range ids("u", 4) {
+		emitAudit(l, id)
+	}
+	require.NoError(t, p.Shutdown(context.Background()))
+	rep := verify(exp.records())
+	require.True(t, rep.OK, "%+v", rep)
+	assert.False(t, rep.Signed)
+	assert.Equal(t, 1, rep.Streams[0].Unsigned)
+}
