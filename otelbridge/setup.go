@@ -383,7 +383,7 @@ func newResource(ctx context.Context, cfg *setupConfig) (*resource.Resource, err
 
 // buildVersion returns the main module's version from the build info: its
 // module version when it has one, else the VCS revision the binary was
-// built from (with "-dirty" for uncommitted changes), else "".
+// built from (with "-dirty" for uncommitted changes), else Go's "(devel)".
 func buildVersion() string {
 	bi, ok := debug.ReadBuildInfo()
 	if !ok {
@@ -403,7 +403,9 @@ func buildVersion() string {
 		}
 	}
 	if rev == "" {
-		return ""
+		// No VCS stamp (go build -buildvcs=false, go run): Go's own
+		// "(devel)" still says the binary is a development build.
+		return bi.Main.Version
 	}
 	if len(rev) > 12 {
 		rev = rev[:12]
