@@ -89,6 +89,19 @@ func (r *Registry) emit(ctx context.Context, e *Event, attrs []attribute.KeyValu
 		src = append(src, j)
 	}
 
+	// Mask the values the caller gave: a value that is not sensitive by its
+	// parameter's name may still hold secrets (a map's inner keys, a
+	// password=… in a string).
+	var vbuf [stackParams]attribute.Value
+	vals := vbuf[:0]
+	for i, j := range src {
+		var v attribute.Value
+		if j >= 0 && !sens[i] {
+			v, _ = policy.AttrValue(attrs[j].Value)
+		}
+		vals = append(vals, v)
+	}
+
 	// Render the body and the record id into one buffer: one allocation.
 	var bbuf [stackBody]byte
 	b := bbuf[:0]
@@ -105,7 +118,7 @@ func (r *Registry) emit(ctx context.Context, e *Event, attrs []attribute.KeyValu
 		case sens[s.param]:
 			b = append(b, mask.Mask...)
 		case j >= 0:
-			b = appendValue(b, attrs[j].Value)
+			b = appendValue(b, vals[s.param])
 		case j == srcUser:
 			b = appendEscaped(b, rc.info.UserID)
 		default:
@@ -126,7 +139,7 @@ func (r *Registry) emit(ctx context.Context, e *Event, attrs []attribute.KeyValu
 		case sens[i]:
 			out = append(out, attribute.String(name, mask.Mask))
 		case j >= 0:
-			out = append(out, attrs[j]) // its key is name
+			out = append(out, attribute.KeyValue{Key: attrs[j].Key, Value: vals[i]}) // its key is name
 		default:
 			out = append(out, attribute.String(name, rc.info.UserID))
 		}

@@ -2,6 +2,7 @@ package auditx
 
 import (
 	"strconv"
+	"unicode"
 	"unicode/utf8"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -83,20 +84,17 @@ func appendEscaped(dst []byte, s string) []byte {
 
 // escapeRune reports whether a non-ASCII rune is escaped in bodies: C1
 // controls, NEL, the line and paragraph separators, the byte order mark and
-// the bidirectional formatting characters that can make text read in a
+// every character of Unicode's Bidi_Control class (ALM U+061C, LRM, RLM,
+// the embeddings, overrides and isolates), which can make text read in a
 // different order than it is stored.
 func escapeRune(r rune) bool {
 	switch {
 	case r >= 0x80 && r <= 0x9f: // C1 controls, including NEL (U+0085)
 		return true
-	case r == 0x200e, r == 0x200f: // LRM, RLM
-		return true
-	case r >= 0x2028 && r <= 0x202e: // LS, PS, LRE, RLE, PDF, LRO, RLO
-		return true
-	case r >= 0x2066 && r <= 0x2069: // LRI, RLI, FSI, PDI
+	case r == 0x2028 || r == 0x2029: // LS, PS
 		return true
 	case r == 0xfeff: // BOM / zero-width no-break space
 		return true
 	}
-	return false
+	return unicode.Is(unicode.Bidi_Control, r)
 }

@@ -247,9 +247,31 @@ func attrMap(kvs []attribute.KeyValue) map[string]any {
 	}
 	m := make(map[string]any, len(kvs))
 	for _, kv := range kvs {
-		m[string(kv.Key)] = kv.Value.AsInterface()
+		m[string(kv.Key)] = plainValue(kv.Value)
 	}
 	return m
+}
+
+// plainValue returns v as encoding/json should write it: maps as objects
+// and slices as arrays, at any depth.
+func plainValue(v attribute.Value) any {
+	switch v.Type() {
+	case attribute.MAP:
+		kvs := v.AsMap()
+		m := make(map[string]any, len(kvs))
+		for _, kv := range kvs {
+			m[string(kv.Key)] = plainValue(kv.Value)
+		}
+		return m
+	case attribute.SLICE:
+		vs := v.AsSlice()
+		out := make([]any, len(vs))
+		for i, inner := range vs {
+			out[i] = plainValue(inner)
+		}
+		return out
+	}
+	return v.AsInterface()
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

@@ -17,6 +17,7 @@ const (
 	MaxMessageBytes = 8 << 10  // message of an occurrence
 	MaxStackBytes   = 32 << 10 // stack of an occurrence
 	MaxValueBytes   = 1 << 10  // each attribute, info and extra value (as text)
+	MaxKeyBytes     = 256      // each attribute, info and extra key
 )
 
 // truncatedMarker starts the text appended to a truncated value.
@@ -45,13 +46,15 @@ func maskClip(p *mask.Policy, s string, n int) string {
 	return clip(p.Text(s), n)
 }
 
-// storeAttr returns kv as stored: masked, its value capped at
-// [MaxValueBytes].
+// storeAttr returns kv as stored: masked with p (structured values at any
+// depth, strings as free text), its key capped at [MaxKeyBytes] and its
+// value at [MaxValueBytes].
 func storeAttr(p *mask.Policy, kv attribute.KeyValue) attribute.KeyValue {
 	if kv.Value.Type() == attribute.STRING && len(kv.Value.AsString()) > 4*MaxValueBytes {
 		kv.Value = attribute.StringValue(clip(kv.Value.AsString(), 4*MaxValueBytes))
 	}
-	m := maskAttr(p, kv)
+	m := p.Attr(kv)
+	m.Key = attribute.Key(clip(string(m.Key), MaxKeyBytes))
 	m.Value = clipValue(m.Value)
 	return m
 }

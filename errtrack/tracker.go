@@ -281,7 +281,7 @@ func (t *Tracker) read(r source) occurrence {
 			o.kind = clip(kv.Value.String(), MaxValueBytes)
 		default:
 			m := storeAttr(p, kv)
-			if info, ok := strings.CutPrefix(k, infoPrefix); ok {
+			if info, ok := strings.CutPrefix(string(m.Key), infoPrefix); ok {
 				o.info = append(o.info, attribute.KeyValue{Key: attribute.Key(info), Value: m.Value})
 			} else {
 				o.extras = append(o.extras, m)

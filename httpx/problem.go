@@ -60,7 +60,7 @@ func (c *config) problem(ctx context.Context, r *http.Request, m errorsx.Match, 
 		return
 	}
 	p.Detail = occ.Detail()
-	p.Info = maskInfo(c.mask, occ.Info())
+	p.Info = c.maskInfo(occ.Info())
 	if entries := occ.Entries(); len(entries) > 0 {
 		p.Errors = make([]Entry, 0, len(entries))
 		for _, err := range entries {
@@ -70,7 +70,7 @@ func (c *config) problem(ctx context.Context, r *http.Request, m errorsx.Match, 
 			e := Entry{ID: ed.ID(), Title: et, Status: ed.Status()}
 			if em.Occurrence != nil && ed.Status() < 500 {
 				e.Detail = em.Occurrence.Detail()
-				e.Info = maskInfo(c.mask, em.Occurrence.Info())
+				e.Info = c.maskInfo(em.Occurrence.Info())
 			}
 			p.Errors = append(p.Errors, e)
 		}
@@ -92,17 +92,21 @@ func (c *config) typeOf(def *errorsx.Def) string {
 	return t
 }
 
-// maskInfo returns info with sensitive values masked, at any depth; info
-// itself is left alone (an occurrence may be shared) and returned as is when
-// nothing is sensitive.
-func maskInfo(p *mask.Policy, info []errorsx.Field) []errorsx.Field {
+// maskInfo returns info with sensitive values masked, at any depth, and the
+// errors it holds (at any depth) replaced by their ids; info itself is left
+// alone (an occurrence may be shared) and returned as is when nothing
+// changes.
+func (c *config) maskInfo(info []errorsx.Field) []errorsx.Field {
 	var out []errorsx.Field
 	for i, f := range info {
-		v, changed := f.Value, false
-		if p.Sensitive(f.Key) {
-			v, changed = mask.Mask, true
+		var v any
+		changed := true
+		if c.mask.Sensitive(f.Key) {
+			v = mask.Mask
+		} else if err, ok := f.Value.(error); ok {
+			v = c.errorID(err)
 		} else {
-			v, changed = p.Value(f.Value)
+			v, changed = c.mask.ValueFunc(f.Value, c.errorIDValue)
 		}
 		if !changed {
 			continue
@@ -117,3 +121,9 @@ func maskInfo(p *mask.Policy, info []errorsx.Field) []errorsx.Field {
 	}
 	return out
 }
+
+// errorID returns the id err resolves to: an error's text is internal, only
+// its id is public.
+func (c *config) errorID(err error) string { return c.registry.Match(err).Def.ID() }
+
+func (c *config) errorIDValue(err error) any { return c.errorID(err) }

@@ -2,7 +2,6 @@ package httpx
 
 import (
 	"encoding/json"
-	"fmt"
 	"math"
 	"net/http"
 	"strconv"
@@ -258,7 +257,10 @@ func appendValue(b []byte, v any) []byte {
 	}
 	j, err := json.Marshal(v)
 	if err != nil {
-		return appendString(b, fmt.Sprintf("%v", v))
+		// Info is masked (and made encodable) before it is rendered; a value
+		// that still cannot be encoded is never printed with %v, which would
+		// show what the masking hid.
+		return appendString(b, "[unencodable]")
 	}
 	return append(b, j...)
 }

@@ -11,33 +11,93 @@ import (
 const Mask = "**************"
 
 // DefaultKeys are the words that make a key sensitive under [Default].
+//
+// The list covers Sentry's default scrub list: sentry-python's
+// DEFAULT_DENYLIST (sentry_sdk/scrubber.py, "stolen from relay": password,
+// passwd, secret, api_key, apikey, auth, credentials, mysql_pwd,
+// privatekey, private_key, token, ip_address, session, csrftoken,
+// sessionid, remote_addr, x_csrftoken, x_forwarded_for, set_cookie, cookie,
+// authorization, x_api_key, x_real_ip, aiohttp_session, connect.sid,
+// csrf_token, csrf, _csrf, _csrf_token, PHPSESSID, _session, symfony,
+// user_session, _xsrf, XSRF-TOKEN). Because a key is sensitive when it
+// contains a word, the shorter words below cover the longer entries
+// ("session" covers sessionid and aiohttp_session, "csrf" covers csrftoken,
+// "pwd" covers mysql_pwd, "auth" covers authorization).
 func DefaultKeys() []string {
-	return []string{"password", "secret", "token", "authorization", "cookie", "api_key"}
+	return []string{
+		"password", "passwd", "pwd", "secret", "token", "api_key", "apikey",
+		"auth", "credential", "private_key", "privatekey", "session", "sessid",
+		"cookie", "csrf", "xsrf", "connect.sid", "symfony", "signature",
+		"ip_address", "remote_addr", "x_forwarded_for", "x_real_ip",
+	}
 }
 
-// Policy decides which keys are sensitive. The zero value and a nil *Policy
-// mask nothing. A Policy is immutable and safe for concurrent use.
+// Policy decides which keys are sensitive and which values in free text are
+// secrets. The zero value and a nil *Policy mask nothing. A Policy is
+// immutable and safe for concurrent use.
 type Policy struct {
-	words []string // lower-case ASCII
+	words    []string  // lower-case ASCII, '-' written as '_'
+	first    [4]uint64 // bit c: some word starts with byte c
+	patterns Pattern
 }
 
 // New returns a policy that treats a key as sensitive when it contains one of
 // words, ignoring ASCII case and treating '-' and '_' alike (so "api_key"
-// matches the header "X-Api-Key"). Empty words are ignored.
+// matches the header "X-Api-Key"). Empty words are ignored. The policy also
+// looks for every value pattern ([AllPatterns]) in free text; change that
+// with [Policy.With] and [WithPatterns].
 func New(words ...string) *Policy {
-	p := &Policy{}
+	p := &Policy{patterns: AllPatterns}
+	p.addWords(words)
+	return p
+}
+
+func (p *Policy) addWords(words []string) {
 	for _, w := range words {
 		if w = strings.TrimSpace(w); w != "" {
-			p.words = append(p.words, strings.ReplaceAll(strings.ToLower(w), "-", "_"))
+			w = strings.ReplaceAll(strings.ToLower(w), "-", "_")
+			p.words = append(p.words, w)
+			p.first[w[0]>>6] |= 1 << (w[0] & 63)
 		}
 	}
-	return p
+}
+
+// Option changes a policy made by [Policy.With].
+type Option func(*Policy)
+
+// WithKeys adds words to the words that make a key sensitive.
+func WithKeys(words ...string) Option {
+	return func(p *Policy) { p.addWords(words) }
+}
+
+// WithPatterns sets the value patterns that [Policy.Text] masks wherever
+// they appear in free text; [AllPatterns] by default, 0 for none.
+func WithPatterns(ps Pattern) Option {
+	return func(p *Policy) { p.patterns = ps & AllPatterns }
+}
+
+// With returns a copy of p changed by opts; p itself is left as it is.
+//
+//	p := mask.Default().With(mask.WithKeys("ssn"), mask.WithPatterns(mask.AllPatterns&^mask.CardNumbers))
+func (p *Policy) With(opts ...Option) *Policy {
+	q := &Policy{}
+	if p != nil {
+		q.words = append([]string(nil), p.words...)
+		q.first = p.first
+		q.patterns = p.patterns
+	}
+	for _, o := range opts {
+		if o != nil {
+			o(q)
+		}
+	}
+	return q
 }
 
 var defaultPolicy atomic.Pointer[Policy]
 
-// Default returns the process-wide policy: [DefaultKeys] unless [SetDefault]
-// replaced it.
+// Default returns the process-wide policy: [DefaultKeys] and [AllPatterns]
+// unless [SetDefault] replaced it.
 func Default() *Policy {
 	if p := defaultPolicy.Load(); p != nil {
 		return p
@@ -63,18 +123,57 @@ func (p *Policy) Words() []string {
 	return append([]string(nil), p.words...)
 }
 
+// Patterns returns the value patterns that [Policy.Text] masks.
+func (p *Policy) Patterns() Pattern {
+	if p == nil {
+		return 0
+	}
+	return p.patterns
+}
+
 // Sensitive reports whether values under key must be masked. It does not
 // allocate.
 func (p *Policy) Sensitive(key string) bool {
-	if p == nil {
+	if p == nil || len(p.words) == 0 {
 		return false
 	}
-	for _, w := range p.words {
-		if containsFold(key, w) {
-			return true
+	for i := 0; i < len(key); i++ {
+		c := fold(key[i])
+		if p.first[c>>6]&(1<<(c&63)) == 0 {
+			continue
+		}
+		for _, w := range p.words {
+			if w[0] == c && hasPrefixFold(key[i:], w) {
+				return true
+			}
 		}
 	}
 	return false
+}
+
+// fold lower-cases an ASCII letter and writes '-' as '_'.
+func fold(c byte) byte {
+	if 'A' <= c && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	if c == '-' {
+		return '_'
+	}
+	return c
+}
+
+// hasPrefixFold reports whether s starts with lower (folded already),
+// comparing s folded.
+func hasPrefixFold(s, lower string) bool {
+	if len(s) < len(lower) {
+		return false
+	}
+	for j := 0; j < len(lower); j++ {
+		if fold(s[j]) != lower[j] {
+			return false
+		}
+	}
+	return true
 }
 
 // String returns s, or [Mask] when key is sensitive.
@@ -85,47 +184,106 @@ func (p *Policy) String(key, s string) string {
 	return s
 }
 
-// Attr returns kv, with its value replaced by [Mask] when its key is
-// sensitive.
+// Attr returns kv masked: its whole value is [Mask] when its key is
+// sensitive; otherwise strings (alone or in a string slice) go through
+// [Policy.Text], and maps and slices (attribute.Map, attribute.Slice) are
+// masked the same way at any depth, by their inner keys. kv is returned as
+// it is, without allocating, when nothing is masked.
 func (p *Policy) Attr(kv attribute.KeyValue) attribute.KeyValue {
+	if p == nil {
+		return kv
+	}
 	if p.Sensitive(string(kv.Key)) {
 		return attribute.String(string(kv.Key), Mask)
+	}
+	if v, changed := p.AttrValue(kv.Value); changed {
+		kv.Value = v
 	}
 	return kv
 }
 
-// Attrs masks the sensitive values of kvs in place and returns kvs.
+// AttrValue returns v masked as [Policy.Attr] masks the value of a key that
+// is not sensitive, and whether anything was masked.
+func (p *Policy) AttrValue(v attribute.Value) (attribute.Value, bool) {
+	return p.attrValue(v, 0)
+}
+
+// maxDepth bounds the recursion into nested values; deeper values are
+// replaced by [Mask].
+const maxDepth = 32
+
+func (p *Policy) attrValue(v attribute.Value, depth int) (attribute.Value, bool) {
+	if p == nil {
+		return v, false
+	}
+	switch v.Type() {
+	case attribute.STRING:
+		s := v.AsString()
+		if m := p.Text(s); m != s {
+			return attribute.StringValue(m), true
+		}
+	case attribute.STRINGSLICE:
+		ss := v.AsStringSlice()
+		var out []string
+		for i, s := range ss {
+			if m := p.Text(s); m != s {
+				if out == nil {
+					out = append([]string(nil), ss...)
+				}
+				out[i] = m
+			}
+		}
+		if out != nil {
+			return attribute.StringSliceValue(out), true
+		}
+	case attribute.SLICE:
+		if depth >= maxDepth {
+			return attribute.StringValue(Mask), true
+		}
+		vs := v.AsSlice()
+		var out []attribute.Value
+		for i, inner := range vs {
+			if m, c := p.attrValue(inner, depth+1); c {
+				if out == nil {
+					out = append([]attribute.Value(nil), vs...)
+				}
+				out[i] = m
+			}
+		}
+		if out != nil {
+			return attribute.SliceValue(out...), true
+		}
+	case attribute.MAP:
+		if depth >= maxDepth {
+			return attribute.StringValue(Mask), true
+		}
+		kvs := v.AsMap()
+		var out []attribute.KeyValue
+		for i, inner := range kvs {
+			m := inner
+			if p.Sensitive(string(inner.Key)) {
+				m.Value = attribute.StringValue(Mask)
+			} else if mv, c := p.attrValue(inner.Value, depth+1); c {
+				m.Value = mv
+			} else {
+				continue
+			}
+			if out == nil {
+				out = append([]attribute.KeyValue(nil), kvs...)
+			}
+			out[i] = m
+		}
+		if out != nil {
+			return attribute.MapValue(out...), true
+		}
+	}
+	return v, false
+}
+
+// Attrs masks kvs in place with [Policy.Attr] and returns kvs.
 func (p *Policy) Attrs(kvs []attribute.KeyValue) []attribute.KeyValue {
 	for i := range kvs {
 		kvs[i] = p.Attr(kvs[i])
 	}
 	return kvs
-}
-
-// containsFold reports whether s contains lower (already lower-case ASCII,
-// '-' written as '_'), ignoring ASCII case and '-'/'_', without allocating.
-func containsFold(s, lower string) bool {
-	n := len(lower)
-	if n == 0 {
-		return true
-	}
-	for i := 0; i+n <= len(s); i++ {
-		j := 0
-		for j < n {
-			c := s[i+j]
-			if 'A' <= c && c <= 'Z' {
-				c += 'a' - 'A'
-			} else if c == '-' {
-				c = '_'
-			}
-			if c != lower[j] {
-				break
-			}
-			j++
-		}
-		if j == n {
-			return true
-		}
-	}
-	return false
 }

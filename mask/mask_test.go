@@ -107,5 +107,6 @@ func TestHyphenAndUnderscoreAlike(t *testing.T) {
 		assert.True(t, p.Sensitive(k), k)
 	}
 	assert.True(t, mask.New("session-id").Sensitive("SESSION_ID"))
-	assert.False(t, p.Sensitive("apikeys")) // "api_key" needs its separator
+	assert.True(t, p.Sensitive("apikeys")) // Sentry's list has apikey as well as api_key
+	assert.False(t, p.Sensitive("api"))
 }

@@ -2,19 +2,30 @@ package mask
 
 import "strings"
 
-// Text masks the values that follow sensitive keys in free text, such as
-// "password=hunter2", "token: abc", `"api_key":"abc"` or
-// "Authorization: Bearer abc". otelkit applies it to the error text it
-// writes into exception records and span events, where a cause may have
-// quoted a secret. Text without such keys is returned as it is, without
-// allocating.
+// Text masks the secrets in free text such as an error message, a captured
+// message or an audit value:
+//
+//   - the value after a sensitive key in the shapes "key=value",
+//     "key: value", `"key":"value"`, `\"key\":\"value\"` (a %q-quoted
+//     JSON), "key[]=value", "key%5D=value" (form-encoded), whatever blanks
+//     (tabs, newlines) follow the separator; a value that opens with [ or {
+//     (a JSON array or object, Go's map[k:[v]]) is masked whole; the value of
+//     an Authorization or Cookie header ("Authorization: Digest …",
+//     "Cookie: a=1; b=2") up to the end of its line; and a value that starts
+//     with an auth scheme ("Bearer x", "Token x") with its credentials;
+//   - the value patterns of the policy ([WithPatterns]), wherever they are.
+//
+// Text that holds nothing to mask is returned as it is, without allocating.
 func (p *Policy) Text(s string) string {
 	if p == nil || s == "" {
 		return s
 	}
-	s = maskUserinfo(s)
-	var b strings.Builder
-	last := 0
+	if p.patterns&URLSecrets != 0 {
+		s = maskUserinfo(s)
+		s = maskDSN(s)
+	}
+	var m masker
+	m.s = s
 	i := 0
 	for i < len(s) {
 		if !isKeyByte(s[i]) {
@@ -25,69 +36,221 @@ func (p *Policy) Text(s string) string {
 		for j < len(s) && isKeyByte(s[j]) {
 			j++
 		}
-		key := s[i:j]
-		k := j
-		if k < len(s) && (s[k] == '"' || s[k] == '\'') {
-			k++
-		}
-		for k < len(s) && s[k] == ' ' {
-			k++
-		}
-		if k >= len(s) || (s[k] != '=' && s[k] != ':') || !p.Sensitive(key) {
-			i = j
+		if start, end, ok := p.keyValue(s, i, j); ok {
+			if end > start && s[start:end] != Mask {
+				m.mask(start, end)
+			}
+			i = max(end, j)
 			continue
 		}
-		k++
-		for k < len(s) && s[k] == ' ' {
-			k++
+		if p.patterns != 0 {
+			if start, end := p.pattern(s, i, j); end > start {
+				if s[start:end] != Mask {
+					m.mask(start, end)
+				}
+				i = max(end, j)
+				continue
+			}
 		}
-		start, end := valueSpan(s, k)
-		if end > start && s[start:end] != Mask {
-			b.WriteString(s[last:start])
-			b.WriteString(Mask)
-			last = end
-		}
-		if end <= j {
-			end = j
-		}
-		i = end
+		i = j
 	}
-	if last == 0 {
-		return s
-	}
-	b.WriteString(s[last:])
-	return b.String()
+	return m.String()
 }
 
+// masker builds the masked copy of s only when something is masked.
+type masker struct {
+	s    string
+	b    strings.Builder
+	last int
+	any  bool
+}
+
+func (m *masker) mask(start, end int) {
+	if start < m.last {
+		start = m.last
+	}
+	if end <= start {
+		return
+	}
+	if !m.any {
+		m.b.Grow(len(m.s))
+		m.any = true
+	}
+	m.b.WriteString(m.s[m.last:start])
+	m.b.WriteString(Mask)
+	m.last = end
+}
+
+func (m *masker) String() string {
+	if !m.any {
+		return m.s
+	}
+	m.b.WriteString(m.s[m.last:])
+	return m.b.String()
+}
+
+// keyValue reports whether s[i:j] is a sensitive key followed by a
+// separator, and returns the bounds of its value.
+func (p *Policy) keyValue(s string, i, j int) (start, end int, ok bool) {
+	key := s[i:j]
+	k := j
+	// Closers between a key and its separator: quotes (escaped or not) and
+	// the end of a form field name ("user[password]", "user%5Bpassword%5D").
+	for k < len(s) {
+		switch c := s[k]; {
+		case c == '"' || c == '\'' || c == '`' || c == '\\' || c == ']':
+			k++
+			continue
+		case c == '%' && k+2 < len(s) && s[k+1] == '5' && (s[k+2] == 'D' || s[k+2] == 'd'):
+			k += 3
+			continue
+		}
+		break
+	}
+	for k < len(s) && (s[k] == ' ' || s[k] == '\t') {
+		k++
+	}
+	if k >= len(s) || (s[k] != '=' && s[k] != ':') {
+		return 0, 0, false
+	}
+	sep := s[k]
+	sensitive := p.Sensitive(key)
+	if !sensitive {
+		// A query parameter that names a signature ("?sig=", Azure SAS).
+		if sep != '=' || p.patterns&URLSecrets == 0 || !strings.EqualFold(key, "sig") || i == 0 || (s[i-1] != '?' && s[i-1] != '&') {
+			return 0, 0, false
+		}
+	}
+	k++
+	if k < len(s) && (s[k] == '=' || s[k] == '>') { // ":=", "=>", "=="
+		k++
+	}
+	for k < len(s) && isBlank(s[k]) {
+		k++
+	}
+	if k >= len(s) {
+		return k, k, true
+	}
+	if strings.HasPrefix(s[k:], Mask) { // masked already
+		return k, k + len(Mask), true
+	}
+	if sep == ':' && headerLike(key) && s[k] != '"' && s[k] != '\'' && s[k] != '[' && s[k] != '{' && s[k] != '\\' {
+		return k, lineEnd(s, k), true
+	}
+	start, end = valueSpan(s, k)
+	return start, end, true
+}
+
+// headerLike reports whether key names an HTTP header whose value has parts
+// of its own (an auth scheme and its parameters, several cookies), so that
+// its whole line is masked.
+func headerLike(key string) bool {
+	return hasSuffixFold(key, "authorization") || hasSuffixFold(key, "cookie") || hasSuffixFold(key, "authenticate")
+}
+
+func hasSuffixFold(s, suffix string) bool {
+	return len(s) >= len(suffix) && strings.EqualFold(s[len(s)-len(suffix):], suffix)
+}
+
+func lineEnd(s string, k int) int {
+	for k < len(s) && s[k] != '\n' && s[k] != '\r' {
+		k++
+	}
+	return k
+}
+
+func isBlank(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
+
 // valueSpan returns the bounds of the value that starts at k: a quoted
-// string, or a run up to a separator; an HTTP auth scheme ("Bearer x")
+// string (its quote possibly escaped by backslashes), a bracketed structure,
+// or a run up to a separator; a run that is an HTTP auth scheme ("Bearer x")
 // includes its credentials.
 func valueSpan(s string, k int) (start, end int) {
-	if k < len(s) && (s[k] == '"' || s[k] == '\'') {
-		q := s[k]
+	c := s[k]
+	switch {
+	case c == '\\':
+		// An escaped quote (`\"`, `\\\"`): the value ends at the same
+		// sequence.
+		n := k
+		for n < len(s) && s[n] == '\\' {
+			n++
+		}
+		if n < len(s) && (s[n] == '"' || s[n] == '\'') {
+			open := s[k : n+1]
+			start = n + 1
+			if e := strings.Index(s[start:], open); e >= 0 {
+				return start, start + e
+			}
+			return start, len(s)
+		}
+		return k, scanValue(s, k)
+	case c == '"' || c == '\'' || c == '`':
 		start = k + 1
 		end = start
-		for end < len(s) && s[end] != q {
+		for end < len(s) && s[end] != c {
 			if s[end] == '\\' && end+1 < len(s) {
 				end++
 			}
 			end++
 		}
-		return start, end
+		return start, min(end, len(s))
+	case c == '[' || c == '{':
+		return k, balancedEnd(s, k)
 	}
 	start = k
 	end = scanValue(s, k)
-	word := s[start:end]
-	if (strings.EqualFold(word, "bearer") || strings.EqualFold(word, "basic")) && end < len(s) && s[end] == ' ' {
+	if isAuthScheme(s[start:end]) && end+1 < len(s) && s[end] == ' ' && !isBlank(s[end+1]) {
 		end = scanValue(s, end+1)
 	}
 	return start, end
 }
 
+// balancedEnd returns the end of the bracketed structure that opens at k,
+// skipping quoted text; an unclosed structure runs to the end of s.
+func balancedEnd(s string, k int) int {
+	depth := 0
+	for i := k; i < len(s); i++ {
+		switch s[i] {
+		case '[', '{', '(':
+			depth++
+		case ']', '}', ')':
+			depth--
+			if depth == 0 {
+				return i + 1
+			}
+		case '"':
+			for i++; i < len(s) && s[i] != '"'; i++ {
+				if s[i] == '\\' {
+					i++
+				}
+			}
+		}
+	}
+	return len(s)
+}
+
+// authSchemes are the HTTP authentication schemes of IANA's registry (and
+// AWS's signature scheme) whose credentials follow after a space.
+var authSchemes = [...]string{"bearer", "basic", "token", "digest", "negotiate", "ntlm",
+	"hoba", "mutual", "vapid", "scram-sha-1", "scram-sha-256", "privatetoken", "dpop",
+	"gnap", "apikey", "aws4-hmac-sha256", "oauth"}
+
+func isAuthScheme(w string) bool {
+	if len(w) < 4 || len(w) > 16 {
+		return false
+	}
+	for _, a := range authSchemes {
+		if len(a) == len(w) && fold(w[0]) == a[0] && strings.EqualFold(w, a) {
+			return true
+		}
+	}
+	return false
+}
+
 func scanValue(s string, k int) int {
 	for k < len(s) {
 		switch s[k] {
-		case ' ', '\t', '\r', '\n', ',', ';', '&', '}', ')', ']', '"', '\'':
+		case ' ', '\t', '\r', '\n', ',', ';', '&', '}', ')', ']', '"', '\'', '`':
 			return k
 		}
 		k++
@@ -100,40 +263,68 @@ func isKeyByte(c byte) bool {
 		('a' <= c && c <= 'z') || ('A' <= c && c <= 'Z') || ('0' <= c && c <= '9')
 }
 
-// maskUserinfo masks the password of URLs in s ("postgres://app:hunter2@db"
-// becomes "postgres://app:**************@db"). Text without "://" is
-// returned as it is, without allocating.
+// maskUserinfo masks the password of URLs in s: "postgres://app:hunter2@db"
+// becomes "postgres://app:**************@db", and so does a password that
+// holds '@' or '/' (everything up to the last '@' of the URL). Text without
+// "://" is returned as it is, without allocating.
 func maskUserinfo(s string) string {
 	if !strings.Contains(s, "://") {
 		return s
 	}
-	var b strings.Builder
-	last := 0
-	for i := 0; i+3 <= len(s); {
+	var m masker
+	m.s = s
+	for i := 0; i < len(s); {
 		k := strings.Index(s[i:], "://")
 		if k < 0 {
 			break
 		}
 		start := i + k + 3
 		end := start
-		for end < len(s) && s[end] != '/' && s[end] != '@' && s[end] != ' ' && s[end] != '"' && s[end] != '\n' {
+		for end < len(s) && !isBlank(s[end]) && s[end] != '"' && s[end] != '\'' && s[end] != '<' && s[end] != '>' {
 			end++
 		}
-		if end < len(s) && s[end] == '@' {
-			if c := strings.IndexByte(s[start:end], ':'); c >= 0 && start+c+1 < end && s[start+c+1:end] != Mask {
-				b.WriteString(s[last : start+c+1])
-				b.WriteString(Mask)
-				last = end
-			}
+		url := s[start:end]
+		at := strings.LastIndexByte(url, '@')
+		colon := strings.IndexByte(url, ':')
+		slash := strings.IndexByte(url, '/')
+		if at > 0 && colon >= 0 && colon < at && (slash < 0 || colon < slash) && url[colon+1:at] != Mask {
+			m.mask(start+colon+1, start+at)
 		}
-		i = end
-		if i == start {
-			i++
-		}
+		i = max(end, start)
 	}
-	if last == 0 {
+	return m.String()
+}
+
+// maskDSN masks the password of Go MySQL data source names
+// ("app:hunter2@tcp(db:3306)/shop", "app:pw@unix(/tmp/sock)/shop").
+func maskDSN(s string) string {
+	if !strings.Contains(s, "@") || !strings.Contains(s, "(") {
 		return s
 	}
-	b.WriteString(s[last:])
-	return b.String()
+	var m masker
+	m.s = s
+	for i := 0; i < len(s); i++ {
+		if s[i] != '@' {
+			continue
+		}
+		// "@proto(": proto is a run of letters and digits.
+		j := i + 1
+		for j < len(s) && (('a' <= s[j] && s[j] <= 'z') || ('0' <= s[j] && s[j] <= '9')) {
+			j++
+		}
+		if j == i+1 || j >= len(s) || s[j] != '(' {
+			continue
+		}
+		// The DSN starts after the last blank or quote before '@'; the
+		// password follows its first ':'. It may hold '@': the last
+		// "@proto(" of the DSN ends it.
+		b := i
+		for b > 0 && !isBlank(s[b-1]) && s[b-1] != '"' && s[b-1] != '\'' && s[b-1] != '=' {
+			b--
+		}
+		if c := strings.IndexByte(s[b:i], ':'); c >= 0 && s[b+c+1:i] != Mask {
+			m.mask(b+c+1, i)
+		}
+	}
+	return m.String()
 }

@@ -54,7 +54,7 @@ func Capture(ctx context.Context, err error, attrs ...attribute.KeyValue) {
 func CaptureMessage(ctx context.Context, msg string, attrs ...attribute.KeyValue) {
 	f := record.Failure{Err: errors.New(msg), Match: errorsx.Match{Def: errorsx.Internal}, Kind: record.KindMessage, Skip: 1, Captured: true}
 	if span := trace.SpanFromContext(ctx); span.IsRecording() {
-		span.AddEvent(KeyMessage, trace.WithAttributes(attribute.String(KeyMessage, msg)))
+		span.AddEvent(KeyMessage, trace.WithAttributes(attribute.String(KeyMessage, mask.Default().Text(msg))))
 	}
 	record.Record(ctx, logger(), mask.Default(), &f, attrs)
 }
@@ -109,6 +109,7 @@ func Track(ctx context.Context, name string, fn func(context.Context) error, opt
 		o.apply(&cfg)
 	}
 	attrs := append([]attribute.KeyValue{KeyJob.String(name)}, cfg.attrs...)
+	mask.Default().Attrs(attrs[1:]) // the span gets them as they are
 	ctx, span := otel.Tracer(record.ScopeName).Start(ctx, name, trace.WithAttributes(attrs...))
 	defer span.End()
 	defer func() {

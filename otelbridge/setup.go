@@ -99,7 +99,7 @@ func WithMetricReader(r sdkmetric.Reader) Option {
 
 // WithoutSlog leaves log/slog's default logger alone. By default Setup
 // makes slog.Default() write OpenTelemetry log records through the otelslog
-// bridge.
+// bridge, masked first with the masking policy (mask.NewHandler).
 func WithoutSlog() Option {
 	return setupOptionFunc(func(c *setupConfig) { c.slog = false })
 }
@@ -341,7 +341,9 @@ func Setup(ctx context.Context, opts ...Option) (shutdown func(context.Context) 
 		// and fatal ones, and log.Fatal exits before any export could
 		// show them.
 		prev, logOut, logFlags := slog.Default(), log.Writer(), log.Flags()
-		slog.SetDefault(otelslog.NewLogger(serviceScope(res), otelslog.WithLoggerProvider(lp)))
+		// Records pass the masking policy before the bridge sees them.
+		bridge := otelslog.NewHandler(serviceScope(res), otelslog.WithLoggerProvider(lp))
+		slog.SetDefault(slog.New(mask.NewHandler(bridge, nil)))
 		log.SetOutput(logOut)
 		log.SetFlags(logFlags)
 		shutdowns = append([]func(context.Context) error{func(context.Context) error {

@@ -22,8 +22,10 @@ package record
 
 import (
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"hash/fnv"
+	"math"
 	"reflect"
 	"runtime"
 	"slices"
@@ -318,18 +320,41 @@ func InfoAttr(p *mask.Policy, f errorsx.Field) attribute.KeyValue {
 	case int64:
 		return attribute.Int64(key, v)
 	case float64:
-		return attribute.Float64(key, v)
+		if !math.IsInf(v, 0) && !math.IsNaN(v) {
+			return attribute.Float64(key, v)
+		}
 	case bool:
 		return attribute.Bool(key, v)
-	case fmt.Stringer:
-		return attribute.String(key, v.String())
 	case nil:
 		return attribute.String(key, "")
+	case error:
+		// An error in info is written as its masked text, never encoded
+		// field by field.
+		return attribute.String(key, safeText(p, v.Error))
+	case fmt.Stringer:
+		return attribute.String(key, safeText(p, v.String))
 	}
-	if b, err := p.JSON(f.Value); err == nil {
+	// Mask by structure first: the masked form always encodes, and nothing
+	// is ever printed unmasked.
+	m, _ := p.Value(f.Value)
+	if s, ok := m.(string); ok {
+		return attribute.String(key, s)
+	}
+	if b, err := json.Marshal(m); err == nil {
 		return attribute.String(key, string(b))
 	}
-	return attribute.String(key, fmt.Sprint(f.Value))
+	return attribute.String(key, "[unencodable]")
+}
+
+// safeText returns the text of a value's Error or String method masked with
+// p, or a marker when the method panics.
+func safeText(p *mask.Policy, text func() string) (s string) {
+	defer func() {
+		if recover() != nil {
+			s = "[panicked]"
+		}
+	}()
+	return p.Text(text())
 }
 
 // PanicError is the error a recovered panic becomes.
