@@ -80,6 +80,32 @@
 // given to [Emit], is emitted at LevelWarn with otelkit.audit.unregistered=true and
 // the body `type key="value" ...`, and reported as an [*UnregisteredError].
 //
+// # Required events
+//
+// Most audits must never fail or slow the request they record. Some actions
+// must not happen unless their audit is stored: declare those events
+// [Required] (or a whole registry with [WithRequired]). Their Emit waits
+// until the record is written and fsynced to the audit delivery spool
+// (package auditx/delivery, which claims the wait through the context it
+// is given) and returns an error resolving to [ErrUnavailable], a 503
+// "audit.unavailable", when that did not happen within the registry's
+// required timeout ([WithRequiredTimeout]) or the pipeline reported that it
+// cannot (no spool, unwritable directory, full disk, size cap, shutdown),
+// or when no processor of the logger provider can store durably at all.
+// Emit the required audit before committing the action and return its
+// error:
+//
+//	var AccountDeleted = auditx.Define("account.deleted", auditx.LevelWarn,
+//		"Account {account} deleted", auditx.Required())
+//
+//	if err := AccountDeleted.Emit(ctx, attribute.String("account", id)); err != nil {
+//		return err // 503 problem body, recorded as a failure
+//	}
+//	deleteAccount(id)
+//
+// An error means the record may not be stored (it may still arrive later);
+// nil means it is in the spool. Other events' Emit always returns nil.
+//
 // # Registries and providers
 //
 // The package-level functions use [Default], which emits through the global

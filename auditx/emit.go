@@ -10,6 +10,7 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/log"
 
+	"github.com/otelkit/otelkit/internal/durable"
 	"github.com/otelkit/otelkit/internal/reqctx"
 	"github.com/otelkit/otelkit/mask"
 )
@@ -50,7 +51,7 @@ const (
 )
 
 // emit renders and emits one record of e through r.
-func (r *Registry) emit(ctx context.Context, e *Event, attrs []attribute.KeyValue) {
+func (r *Registry) emit(ctx context.Context, e *Event, attrs []attribute.KeyValue) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
@@ -174,22 +175,32 @@ func (r *Registry) emit(ctx context.Context, e *Event, attrs []attribute.KeyValu
 	rec.SetSeverityText(e.level.String())
 	rec.SetBody(attribute.StringValue(text[:bodyLen]))
 	rec.AddAttributes(out...)
+	if e.required || r.required {
+		rctx, w := requiredContext(ctx)
+		logger.Emit(rctx, rec)
+		if missing != nil {
+			r.handle(&MissingParamsError{Type: e.typ, Params: missing})
+		}
+		return r.await(e.typ, w)
+	}
 	logger.Emit(ctx, rec)
 
 	if missing != nil {
 		r.handle(&MissingParamsError{Type: e.typ, Params: missing})
 	}
+	return nil
 }
 
 // emitUnregistered emits a record for a type that is not defined: at
 // LevelWarn, marked otelkit.audit.unregistered=true, with the body
 // `<type> key=value ...` (values quoted as Go strings when they are text).
-func (r *Registry) emitUnregistered(ctx context.Context, typ string, attrs []attribute.KeyValue) {
+func (r *Registry) emitUnregistered(ctx context.Context, typ string, attrs []attribute.KeyValue) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
 	logger := r.loggerFor()
 	const level = LevelWarn
+	var err error
 	if logger.Enabled(ctx, log.EnabledParameters{Severity: level.Severity(), EventName: typ}) {
 		policy := r.maskPolicy()
 		var rc requestContext
@@ -228,9 +239,18 @@ func (r *Registry) emitUnregistered(ctx context.Context, typ string, attrs []att
 		rec.SetSeverityText(level.String())
 		rec.SetBody(attribute.StringValue(text[:bodyLen]))
 		rec.AddAttributes(out...)
-		logger.Emit(ctx, rec)
+		if r.required {
+			rctx, w := requiredContext(ctx)
+			logger.Emit(rctx, rec)
+			err = r.await(typ, w)
+		} else {
+			logger.Emit(ctx, rec)
+		}
+	} else if r.required {
+		err = r.await(typ, durable.NewWaiter()) // nobody took it
 	}
 	r.handle(&UnregisteredError{Type: typ})
+	return err
 }
 
 // requestContext is what a context tells about the request it belongs to.

@@ -17,6 +17,8 @@ type Event struct {
 	tmpl  *template
 	reg   *Registry
 	sens  atomic.Pointer[sensitivity]
+
+	required bool
 }
 
 // sensitivity caches which parameters a policy masks.
@@ -48,8 +50,13 @@ func (e *Event) Registry() *Registry { return e.reg }
 // request information and extras carried by ctx. A record is emitted even
 // when parameters are missing; see the package documentation for the
 // record's fields.
-func (e *Event) Emit(ctx context.Context, attrs ...attribute.KeyValue) {
-	e.reg.emit(ctx, e, attrs)
+//
+// Emit returns nil, without waiting, unless the event is [Required]: then
+// it waits until the record is durably stored and returns an error
+// resolving to [ErrUnavailable] (and wrapping [ErrNotStored])
+// when it was not within the registry's required timeout.
+func (e *Event) Emit(ctx context.Context, attrs ...attribute.KeyValue) error {
+	return e.reg.emit(ctx, e, attrs)
 }
 
 // sensitivity returns which parameters p masks. The answer for the

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
@@ -33,6 +34,9 @@ type Registry struct {
 	// the global logger provider (the default registry).
 	logger log.Logger
 	bound  atomic.Pointer[boundLogger] // cache for the global provider
+
+	required        bool          // WithRequired
+	requiredTimeout time.Duration // WithRequiredTimeout; 0: DefaultRequiredTimeout
 
 	policy *mask.Policy    // nil: mask.Default() at emit time
 	handle func(err error) // otel.Handle unless WithErrorHandler
@@ -125,7 +129,7 @@ func (r *Registry) Parent() *Registry { return r.parent }
 // placeholder name outside [A-Za-z_][A-Za-z0-9_.-]* or one of the audit.*
 // keys). Call it from package-level var
 // declarations so that a bad definition stops the program at start-up.
-func (r *Registry) Define(typ string, level Level, tmpl string) *Event {
+func (r *Registry) Define(typ string, level Level, tmpl string, opts ...DefineOption) *Event {
 	if !validType(typ) {
 		panic(fmt.Sprintf("auditx: Define(%q): type must be non-empty and use only [a-z0-9._-]", typ))
 	}
@@ -140,6 +144,11 @@ func (r *Registry) Define(typ string, level Level, tmpl string) *Event {
 		panic(fmt.Sprintf("auditx: Define(%q): %v", typ, err))
 	}
 	e := &Event{typ: typ, level: level, tmpl: t, reg: r}
+	for _, o := range opts {
+		if o != nil {
+			o.applyEvent(e)
+		}
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for p := r; p != nil; p = p.parent {
@@ -182,12 +191,14 @@ func (r *Registry) Events() []*Event {
 // emitted, marked otelkit.audit.unregistered=true, at LevelWarn, with a body made of
 // the type and the attributes, and the problem is reported as an
 // [*UnregisteredError].
-func (r *Registry) Emit(ctx context.Context, typ string, attrs ...attribute.KeyValue) {
+//
+// It returns an error only for a required event (see [Required] and
+// [WithRequired]) whose record was not durably stored.
+func (r *Registry) Emit(ctx context.Context, typ string, attrs ...attribute.KeyValue) error {
 	if e, ok := r.Lookup(typ); ok {
-		r.emit(ctx, e, attrs)
-		return
+		return r.emit(ctx, e, attrs)
 	}
-	r.emitUnregistered(ctx, typ, attrs)
+	return r.emitUnregistered(ctx, typ, attrs)
 }
 
 // loggerFor returns the logger records are emitted through.
@@ -213,8 +224,8 @@ func (r *Registry) maskPolicy() *mask.Policy {
 }
 
 // Define registers an event in the default registry; see [Registry.Define].
-func Define(typ string, level Level, tmpl string) *Event {
-	return defaultRegistry.Define(typ, level, tmpl)
+func Define(typ string, level Level, tmpl string, opts ...DefineOption) *Event {
+	return defaultRegistry.Define(typ, level, tmpl, opts...)
 }
 
 // Lookup returns the event of type typ in the default registry.
@@ -222,6 +233,6 @@ func Lookup(typ string) (*Event, bool) { return defaultRegistry.Lookup(typ) }
 
 // Emit emits a record of the event of type typ defined in the default
 // registry; see [Registry.Emit].
-func Emit(ctx context.Context, typ string, attrs ...attribute.KeyValue) {
-	defaultRegistry.Emit(ctx, typ, attrs...)
+func Emit(ctx context.Context, typ string, attrs ...attribute.KeyValue) error {
+	return defaultRegistry.Emit(ctx, typ, attrs...)
 }
