@@ -18,6 +18,8 @@ import (
 // recorded like any 5xx.
 var ErrUnavailable = errorsx.Define(503, "audit.unavailable",
 	"The action could not be recorded in the audit trail and was not performed; try again later",
+	errorsx.Translate("de", "Die Aktion konnte nicht im Audit-Protokoll festgehalten werden und wurde nicht ausgeführt; bitte später erneut versuchen"),
+	errorsx.Translate("fr", "L'action n'a pas pu être consignée dans le journal d'audit et n'a pas été effectuée ; réessayez plus tard"),
 	errorsx.Describe("A required audit record (auditx.Required) could not be durably stored in time (audit spool unusable, disk full, or storage not answering), so the action was refused. Retry later; operators see the cause in the error's telemetry."))
 
 // DefaultRequiredTimeout bounds how long the Emit of a required event waits
