@@ -466,3 +466,69 @@ func TestDuplicateAndConflictingKeys(t *testing.T) {
 		assert.Equal(t, mask.Mask, attrs(t, r)["user.id"].AsString(), "request attributes follow the policy too")
 	})
 }
+
+// TestSemconvParameterPrecedence pins the one precedence for a template
+// parameter named by a semantic-conventions key that otelkit also adds from
+// the context ({client.address}, {user.id}, {http.route},
+// {http.request.method}): the attribute given to Emit, else the request's
+// value, else an extra of that name (otelbridge.WithExtras), else missing.
+// The record carries the key once, with the value the body shows.
+func TestSemconvParameterPrecedence(t *testing.T) {
+	const tmpl = "{user.id} {user.name} from {client.address} on {http.route}"
+	req := reqctx.Info{Route: "/login", Method: "POST", ClientAddress: "192.0.2.1", UserID: "u-42"}
+	extras := []attribute.KeyValue{attribute.String("client.address", "198.51.100.9"), attribute.String("user.name", "from-extra")}
+	tests := []struct {
+		name     string
+		inReq    bool
+		extras   bool
+		attrs    []attribute.KeyValue
+		wantBody string
+		want     map[string]string // key -> value on the record ("" = absent)
+	}{
+		{"request values", true, false, []attribute.KeyValue{attribute.String("user.name", "alice")},
+			"u-42 alice from 192.0.2.1 on /login",
+			map[string]string{"user.id": "u-42", "user.name": "alice", "client.address": "192.0.2.1", "http.route": "/login"}},
+		{"Emit attribute over request", true, false, []attribute.KeyValue{attribute.String("user.name", "alice"), attribute.String("client.address", "203.0.113.5"), attribute.String("user.id", "u-7")},
+			"u-7 alice from 203.0.113.5 on /login",
+			map[string]string{"user.id": "u-7", "client.address": "203.0.113.5"}},
+		{"request over extra", true, true, nil,
+			"u-42 from-extra from 192.0.2.1 on /login",
+			map[string]string{"client.address": "192.0.2.1", "user.name": "from-extra"}},
+		{"extra outside a request", false, true, []attribute.KeyValue{attribute.String("user.id", "u-1")},
+			"u-1 from-extra from 198.51.100.9 on <missing http.route>",
+			map[string]string{"client.address": "198.51.100.9", "user.id": "u-1", "http.route": ""}},
+		{"Emit attribute over extra", false, true, []attribute.KeyValue{attribute.String("user.id", "u-1"), attribute.String("user.name", "bob")},
+			"u-1 bob from 198.51.100.9 on <missing http.route>",
+			map[string]string{"user.name": "bob"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			reg, exp, _ := newRegistry(t)
+			ctx := context.Background()
+			if tt.inReq {
+				ctx = inRequest(req)
+			}
+			if tt.extras {
+				ctx = reqctx.WithExtras(ctx, extras...)
+			}
+			reg.Define("auth.login_failed", auditx.LevelWarn, tmpl).Emit(ctx, tt.attrs...)
+			r := exp.only(t)
+			assert.Equal(t, tt.wantBody, r.Body().AsString())
+			a := attrs(t, r)
+			for k, v := range tt.want {
+				if v == "" {
+					assert.NotContains(t, a, k)
+					continue
+				}
+				assert.Equal(t, v, a[k].AsString(), k)
+			}
+			seen := map[string]int{}
+			for _, k := range keys(r) {
+				seen[k]++
+			}
+			for k, n := range seen {
+				assert.Equal(t, 1, n, "%s once on the record", k)
+			}
+		})
+	}
+}

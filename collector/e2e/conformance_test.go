@@ -3,6 +3,7 @@ package e2e_test
 import (
 	"context"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -77,6 +78,7 @@ func TestConformance(t *testing.T) {
 			require.NoError(t, runQuickstart(ctx, t, exe, root, col, "OTEL_SEMCONV_EXCEPTION_SIGNAL_OPT_IN="+mode.Value))
 			tel := waitTelemetry(t, col.ExportDir)
 			report, problems := checkConformance(tel, reg, mode.Events, mode.Logs)
+			problems = append(problems, undocumented(tel, documentedKeys(t, root))...)
 			t.Logf("semconv %s, signal %q: %d spans, %d log records, %d audits, %d metric points\n%s",
 				reg.Version, mode.Value, len(tel.spans), len(tel.logs), len(tel.audits), len(tel.points), report)
 			for _, p := range problems {
@@ -255,10 +257,14 @@ func checkConformance(tel telemetry, reg *registry, events, logs bool) (string, 
 	var problems []string
 	bad := map[string]map[string]int{} // verdict+key -> where -> count
 	optSeen := map[string]int{}
-	keysSeen := map[string]bool{}
+	keysSeen := map[string]map[string]bool{} // key -> kinds of item
 	check := func(where string, m pcommon.Map, allowed func(string) bool) {
+		kind, _, _ := strings.Cut(where, " ")
 		for k := range m.All() {
-			keysSeen[k] = true
+			if keysSeen[k] == nil {
+				keysSeen[k] = map[string]bool{}
+			}
+			keysSeen[k][kind] = true
 			if strings.HasPrefix(k, "otelkit.") || (allowed != nil && allowed(k)) {
 				continue
 			}
@@ -269,7 +275,7 @@ func checkConformance(tel telemetry, reg *registry, events, logs bool) (string, 
 				}
 				bad[id][where]++
 			}
-			if kind, _, _ := strings.Cut(where, " "); optIn[kind][k] {
+			if optIn[kind][k] {
 				optSeen[where+" "+k]++
 			}
 		}
@@ -297,7 +303,7 @@ func checkConformance(tel telemetry, reg *registry, events, logs bool) (string, 
 		check("span "+s.scope, s.Attributes(), nil)
 		var excEvents []ptrace.SpanEvent
 		for _, ev := range s.Events().All() {
-			check("span event "+ev.Name(), ev.Attributes(), nil)
+			check("event "+ev.Name(), ev.Attributes(), nil)
 			if isException(ev.Name()) {
 				excEvents = append(excEvents, ev)
 			}
@@ -416,7 +422,13 @@ func checkConformance(tel telemetry, reg *registry, events, logs bool) (string, 
 		slices.Sort(wheres)
 		problems = append(problems, fmt.Sprintf("attribute %s (on %s)", id, strings.Join(wheres, ", ")))
 	}
-	fmt.Fprintf(&b, "%d distinct attribute keys seen; %d not conformant\n", len(keysSeen), len(ids))
+	fmt.Fprintf(&b, "%d distinct attribute keys seen; %d not conformant:\n", len(keysSeen), len(ids))
+	seen := make([]string, 0, len(keysSeen))
+	for k, kinds := range keysSeen {
+		seen = append(seen, fmt.Sprintf("%s (%s)", k, strings.Join(slices.Sorted(maps.Keys(kinds)), ", ")))
+	}
+	slices.Sort(seen)
+	fmt.Fprintf(&b, "  %s\n", strings.Join(seen, "\n  "))
 	if len(optSeen) > 0 {
 		var opts []string
 		for k, n := range optSeen {
@@ -426,4 +438,83 @@ func checkConformance(tel telemetry, reg *registry, events, logs bool) (string, 
 		fmt.Fprintf(&b, "Opt-In attributes otelhttp emits by default (reported, not failed):\n  %s\n", strings.Join(opts, "\n  "))
 	}
 	return b.String(), problems
+}
+
+// documentedKeys returns the keys the first column of the tables in
+// docs/telemetry.md names in backquotes; a key ending in ".*" or ".<key>"
+// stands for its prefix.
+func documentedKeys(t *testing.T, root string) map[string]bool {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(root, "docs", "telemetry.md"))
+	require.NoError(t, err)
+	keys := map[string]bool{}
+	code := regexp.MustCompile("`([^`]+)`")
+	for _, line := range strings.Split(string(b), "\n") {
+		if !strings.HasPrefix(line, "| `") {
+			continue
+		}
+		first := strings.SplitN(line[1:], "|", 2)[0]
+		for _, m := range code.FindAllStringSubmatch(first, -1) {
+			keys[m[1]] = true
+		}
+	}
+	require.NotEmpty(t, keys, "docs/telemetry.md lists keys")
+	return keys
+}
+
+// isDocumented reports whether key is in docs, directly or by a prefix row.
+func isDocumented(docs map[string]bool, key string) bool {
+	if docs[key] {
+		return true
+	}
+	for d := range docs {
+		for _, suffix := range []string{".*", ".<key>"} {
+			if p, ok := strings.CutSuffix(d, suffix); ok && strings.HasPrefix(key, p+".") {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// undocumented lists the keys tel carries that docs/telemetry.md does not
+// name (audit template parameters are the service's own and exempt).
+func undocumented(tel telemetry, docs map[string]bool) []string {
+	missing := map[string]bool{}
+	note := func(m pcommon.Map, exempt map[string]bool) {
+		for k := range m.All() {
+			if !exempt[k] && !isDocumented(docs, k) {
+				missing[k] = true
+			}
+		}
+	}
+	for _, r := range tel.resources {
+		note(r, nil)
+	}
+	for _, s := range tel.spans {
+		note(s.Attributes(), nil)
+		for _, ev := range s.Events().All() {
+			note(ev.Attributes(), nil)
+		}
+	}
+	for _, lr := range tel.logs {
+		note(lr.Attributes(), nil)
+	}
+	for _, lr := range tel.audits {
+		declared := map[string]bool{}
+		if tmpl, ok := lr.Attributes().Get("otelkit.audit.template"); ok {
+			for _, m := range placeholder.FindAllStringSubmatch(tmpl.Str(), -1) {
+				declared[m[1]] = true
+			}
+		}
+		note(lr.Attributes(), declared)
+	}
+	for _, p := range tel.points {
+		note(p.attrs, nil)
+	}
+	var out []string
+	for _, k := range slices.Sorted(maps.Keys(missing)) {
+		out = append(out, "key "+k+" is not in docs/telemetry.md's table")
+	}
+	return out
 }
