@@ -9,10 +9,15 @@
 // with a panic that names it:
 //
 //	var LoginFailed = auditx.Define("auth.login_failed", auditx.LevelWarn,
-//		"User '{user}' failed to log in from {client_ip}")
+//		"User '{user.name}' failed to log in from {client.address}")
 //
-// Types use [a-z0-9._-]. A placeholder is {name}, the name starting with an
+// Types use [a-z0-9._-]; name them in dot-namespaced snake_case
+// (auth.login_failed), as the semantic conventions' naming rules ask ('-'
+// is still accepted). A placeholder is {name}, the name starting with an
 // ASCII letter or '_' and continuing with letters, digits, '_', '.' or '-';
+// a parameter that has a conventional attribute should be named by its key
+// ({user.name}, {user.id}, {client.address}), so that the parameter is the
+// conventional attribute;
 // "{{" and "}}" stand for literal braces. The template is parsed once, by
 // Define.
 //
@@ -21,8 +26,8 @@
 // [Event.Emit] takes the values as OpenTelemetry attributes, the type the
 // log API itself takes; [Emit] finds the event by its type:
 //
-//	LoginFailed.Emit(ctx, attribute.String("client_ip", ip))
-//	auditx.Emit(ctx, "auth.login_failed", attribute.String("client_ip", ip))
+//	LoginFailed.Emit(ctx, attribute.String("client.address", ip))
+//	auditx.Emit(ctx, "auth.login_failed", attribute.String("client.address", ip))
 //
 // Emitting does no reflection and no formatting through fmt; the body is
 // rendered into a stack buffer and the record is built by value, so a
@@ -48,11 +53,17 @@
 //     http.request.method, client.address, user.id, and the extras set with
 //     otelbridge.WithExtras.
 //
-// A {user} placeholder without a "user" attribute is filled from the
-// request's user id; any other placeholder without an attribute is filled
-// from the request attributes and extras of the same name. Attributes given
-// to Emit win over the request's; the audit.* keys above are set by auditx
-// only.
+// A parameter takes its value, in this order of precedence, from
+//
+//  1. the attribute of its name given to Emit (the last one);
+//  2. the request's value when it names one that otelkit adds from the
+//     context: http.route, http.request.method, client.address, user.id;
+//  3. an extra of its name (otelbridge.WithExtras);
+//
+// and is missing otherwise. The record carries each key once, with the
+// value the body shows. A legacy {user} placeholder without a "user"
+// attribute is filled from the request's user id; prefer {user.id}. The
+// otelkit.audit.* keys are set by auditx only.
 //
 // # Values are data
 //

@@ -47,20 +47,20 @@ func printProvider() *sdklog.LoggerProvider {
 
 // Events are package-level variables, defined once.
 var LoginFailed = auditx.Define("auth.login_failed", auditx.LevelWarn,
-	"User '{user}' failed to log in from {client_ip}")
+	"User '{user.name}' failed to log in from {client.address}")
 
 func Example() {
 	// otelbridge.Setup installs the global logger provider; here it prints.
 	otel.SetLoggerProvider(printProvider())
 	ctx := context.Background()
 
-	LoginFailed.Emit(ctx, attribute.String("user", "alice"), attribute.String("client_ip", "203.0.113.9"))
+	LoginFailed.Emit(ctx, attribute.String("user.name", "alice"), attribute.String("client.address", "203.0.113.9"))
 	// Output:
 	// auth.login_failed WARN(13) scope=github.com/otelkit/otelkit/auditx
 	//   body: User 'alice' failed to log in from 203.0.113.9
-	//   user = "alice"
-	//   client_ip = "203.0.113.9"
-	//   otelkit.audit.template = "User '{user}' failed to log in from {client_ip}"
+	//   user.name = "alice"
+	//   client.address = "203.0.113.9"
+	//   otelkit.audit.template = "User '{user.name}' failed to log in from {client.address}"
 	//   otelkit.audit.record_id = <id>
 }
 
@@ -69,93 +69,93 @@ func ExampleEmit() {
 	ctx := context.Background()
 
 	// By type, for code that only knows the name.
-	auditx.Emit(ctx, "auth.login_failed", attribute.String("user", "bob"), attribute.String("client_ip", "::1"))
+	auditx.Emit(ctx, "auth.login_failed", attribute.String("user.name", "bob"), attribute.String("client.address", "::1"))
 	// Output:
 	// auth.login_failed WARN(13) scope=github.com/otelkit/otelkit/auditx
 	//   body: User 'bob' failed to log in from ::1
-	//   user = "bob"
-	//   client_ip = "::1"
-	//   otelkit.audit.template = "User '{user}' failed to log in from {client_ip}"
+	//   user.name = "bob"
+	//   client.address = "::1"
+	//   otelkit.audit.template = "User '{user.name}' failed to log in from {client.address}"
 	//   otelkit.audit.record_id = <id>
 }
 
 func ExampleNewRegistry() {
 	reg := auditx.NewRegistry(auditx.WithLoggerProvider(printProvider()))
-	export := reg.Define("report.exported", auditx.LevelInfo, "{user} exported {rows} rows as {{csv}}")
+	export := reg.Define("report.exported", auditx.LevelInfo, "{user.name} exported {rows} rows as {{csv}}")
 
 	export.Emit(context.Background(),
-		attribute.String("user", "alice"), attribute.Int("rows", 1200), attribute.String("tenant", "acme"))
+		attribute.String("user.name", "alice"), attribute.Int("rows", 1200), attribute.String("tenant", "acme"))
 	// Output:
 	// report.exported INFO(9) scope=github.com/otelkit/otelkit/auditx
 	//   body: alice exported 1200 rows as {csv}
-	//   user = "alice"
+	//   user.name = "alice"
 	//   rows = 1200
 	//   tenant = "acme"
-	//   otelkit.audit.template = "{user} exported {rows} rows as {{csv}}"
+	//   otelkit.audit.template = "{user.name} exported {rows} rows as {{csv}}"
 	//   otelkit.audit.record_id = <id>
 }
 
 func ExampleEvent_Emit_missing() {
 	reg := auditx.NewRegistry(auditx.WithLoggerProvider(printProvider()),
 		auditx.WithErrorHandler(otel.ErrorHandlerFunc(func(err error) { fmt.Println("handled:", err) })))
-	loginFailed := reg.Define("auth.login_failed", auditx.LevelWarn, "User '{user}' failed to log in from {client_ip}")
+	loginFailed := reg.Define("auth.login_failed", auditx.LevelWarn, "User '{user.name}' failed to log in from {client.address}")
 
 	// The caller forgot client_ip: the audit is emitted anyway.
-	loginFailed.Emit(context.Background(), attribute.String("user", "alice"))
+	loginFailed.Emit(context.Background(), attribute.String("user.name", "alice"))
 	// Output:
 	// auth.login_failed WARN(13) scope=github.com/otelkit/otelkit/auditx
-	//   body: User 'alice' failed to log in from <missing client_ip>
-	//   user = "alice"
-	//   otelkit.audit.template = "User '{user}' failed to log in from {client_ip}"
+	//   body: User 'alice' failed to log in from <missing client.address>
+	//   user.name = "alice"
+	//   otelkit.audit.template = "User '{user.name}' failed to log in from {client.address}"
 	//   otelkit.audit.record_id = <id>
-	//   otelkit.audit.missing = ["client_ip"]
-	// handled: auditx: "auth.login_failed" emitted without client_ip
+	//   otelkit.audit.missing = ["client.address"]
+	// handled: auditx: "auth.login_failed" emitted without client.address
 }
 
 func ExampleEvent_Emit_masking() {
 	reg := auditx.NewRegistry(auditx.WithLoggerProvider(printProvider()))
-	issued := reg.Define("auth.token-issued", auditx.LevelInfo, "Issued {api_token} to {user}")
+	issued := reg.Define("auth.token_issued", auditx.LevelInfo, "Issued {api_token} to {user.name}")
 
 	issued.Emit(context.Background(),
-		attribute.String("api_token", "tok-7f3a"), attribute.String("user", "alice"), attribute.String("session_cookie", "s=1"))
+		attribute.String("api_token", "tok-7f3a"), attribute.String("user.name", "alice"), attribute.String("session_cookie", "s=1"))
 	// Output:
-	// auth.token-issued INFO(9) scope=github.com/otelkit/otelkit/auditx
+	// auth.token_issued INFO(9) scope=github.com/otelkit/otelkit/auditx
 	//   body: Issued ************** to alice
 	//   api_token = "**************"
-	//   user = "alice"
+	//   user.name = "alice"
 	//   session_cookie = "**************"
-	//   otelkit.audit.template = "Issued {api_token} to {user}"
+	//   otelkit.audit.template = "Issued {api_token} to {user.name}"
 	//   otelkit.audit.record_id = <id>
 }
 
 func ExampleWithMask() {
 	reg := auditx.NewRegistry(auditx.WithLoggerProvider(printProvider()),
 		auditx.WithMask(mask.New(append(mask.DefaultKeys(), "email")...)))
-	invited := reg.Define("user.invited", auditx.LevelInfo, "{user} invited {email}")
+	invited := reg.Define("user.invited", auditx.LevelInfo, "{user.name} invited {email}")
 
-	invited.Emit(context.Background(), attribute.String("user", "alice"), attribute.String("email", "bob@example.com"))
+	invited.Emit(context.Background(), attribute.String("user.name", "alice"), attribute.String("email", "bob@example.com"))
 	// Output:
 	// user.invited INFO(9) scope=github.com/otelkit/otelkit/auditx
 	//   body: alice invited **************
-	//   user = "alice"
+	//   user.name = "alice"
 	//   email = "**************"
-	//   otelkit.audit.template = "{user} invited {email}"
+	//   otelkit.audit.template = "{user.name} invited {email}"
 	//   otelkit.audit.record_id = <id>
 }
 
 func ExampleEvent_Emit_valuesAreData() {
 	reg := auditx.NewRegistry(auditx.WithLoggerProvider(printProvider()))
-	renamed := reg.Define("project.renamed", auditx.LevelInfo, "{user} renamed the project to '{name}'")
+	renamed := reg.Define("project.renamed", auditx.LevelInfo, "{user.name} renamed the project to '{name}'")
 
 	// A value is never a template and never a second line.
 	renamed.Emit(context.Background(),
-		attribute.String("user", "{name}"), attribute.String("name", "x'\nCRITICAL admin deleted everything"))
+		attribute.String("user.name", "{name}"), attribute.String("name", "x'\nCRITICAL admin deleted everything"))
 	// Output:
 	// project.renamed INFO(9) scope=github.com/otelkit/otelkit/auditx
 	//   body: {name} renamed the project to 'x'\nCRITICAL admin deleted everything'
-	//   user = "{name}"
+	//   user.name = "{name}"
 	//   name = "x'\nCRITICAL admin deleted everything"
-	//   otelkit.audit.template = "{user} renamed the project to '{name}'"
+	//   otelkit.audit.template = "{user.name} renamed the project to '{name}'"
 	//   otelkit.audit.record_id = <id>
 }
 

@@ -1,18 +1,29 @@
 // Package errtrack is otelkit's error tracker without a vendor: it reads the
-// "exception" log records that otelbridge.Capture, otelbridge.Track and httpx
-// emit, groups them by fingerprint, notifies people, and shows them on a
+// exception records that otelbridge.Capture, otelbridge.Track and httpx
+// write, groups them by fingerprint, notifies people, and shows them on a
 // /dev/errors page.
 //
 // # Tracking
 //
 // A [Tracker] is an OpenTelemetry SDK log processor
-// (go.opentelemetry.io/otel/sdk/log.Processor). Register it with the
-// LoggerProvider that receives otelkit's records (otelbridge.Setup does this
-// with otelbridge.WithLogProcessor). It ignores every record whose event name
-// is not [EventName] and groups the others by their otelkit.error.fingerprint
+// (go.opentelemetry.io/otel/sdk/log.Processor) and span processor
+// (go.opentelemetry.io/otel/sdk/trace.SpanProcessor), because otelkit writes
+// exception records where OTEL_SEMCONV_EXCEPTION_SIGNAL_OPT_IN says: as span
+// events by default, as log records with "logs", as both with "logs/dup".
+// Register it with both providers (otelbridge.Setup does this with
+// otelbridge.WithLogProcessor), and it sees every failure whatever the
+// signal: exception log records as they are emitted, exception span events
+// when their span ends (with the span's http.route, http.request.method and
+// http.response.status_code). A "logs/dup" pair (same span, timestamp and
+// fingerprint) is counted once; the pairing remembers the last 4096 log
+// records that belong to a span.
+//
+// It reads records whose event name is an exception's ([IsException]:
+// "exception", http.server.request.exception, rpc.server.call.exception...)
+// and ignores the others. It groups them by their otelkit.error.fingerprint
 // attribute (the registered error id, or for unregistered errors a hash of
-// the innermost cause's type and top stack frames), falling back to otelkit.error.id,
-// then exception.type.
+// the innermost cause's type and top stack frames), falling back to
+// otelkit.error.id, then exception.type.
 //
 // Per fingerprint it keeps the error id, HTTP status, count, first and last
 // seen, the latest message, info, extras and trace id, and a ring of recent

@@ -47,8 +47,10 @@ const (
 
 // Tracker groups captured errors by fingerprint and keeps a bounded,
 // in-memory view of them for the /dev/errors page ([Tracker.Handler]) and
-// for notifiers. It is an [sdklog.Processor]: register it with the
-// LoggerProvider that receives otelkit's exception records.
+// for notifiers. It is an [sdklog.Processor] and a span processor (sdktrace.SpanProcessor):
+// register it with the LoggerProvider and the TracerProvider that receive
+// otelkit's exception records, so that it sees them as log records and as
+// span events alike.
 //
 // A Tracker is safe for concurrent use. Its methods never block on
 // notifiers: delivery runs on one worker goroutine, started with the first

@@ -36,11 +36,22 @@
 //
 // # What telemetry records
 //
-// On the request's span (the otelhttp server span): error.type = id; status
-// Error with the id for 5xx (Unset for 4xx, per the server-span
-// conventions); an "exception" event with exception.type (the innermost
-// cause's Go type), exception.message, otelkit.error.id and, for 5xx,
-// exception.stacktrace; http.route from the matched ServeMux pattern.
+// httpx follows the OpenTelemetry semantic conventions v1.43.0. On the
+// request's span (the otelhttp server span), for a failure (5xx, an
+// unregistered error, a panic): status Error with the id as description,
+// error.type = id, and an exception record named
+// http.server.request.exception with exception.type (the innermost cause's
+// Go type), exception.message, exception.stacktrace, otelkit.error.id and
+// otelkit.error.fingerprint. For a 4xx: status Unset, no error.type and no
+// exception record (a client's mistake is not an exception of the server);
+// the id is otelkit.error.id. http.route comes from the matched ServeMux
+// pattern. errors.Join of a 4xx and a 5xx is a failure.
+//
+// The exception record is a span event, a log record or both, as
+// OTEL_SEMCONV_EXCEPTION_SIGNAL_OPT_IN says (unset: span events; "logs";
+// "logs/dup"), or [WithExceptionSignal]; log records go through
+// [WithLoggerProvider]'s provider at severity ERROR. [WithClientErrorLogs]
+// adds a WARN log record for 4xx.
 // Routers that route on a copy of the request (chi) show their pattern to
 // httpx only in the request handed to [WriteError] (as [HandlerFunc] does),
 // so with chi http.route is set for rendered errors but not for successful
@@ -53,9 +64,9 @@
 // otelbridge.ErrorStatusProcessor, which puts the id back as the
 // description of the exported span (wrap your own tracer provider's
 // processors likewise).
-// otelhttp's http.server.request.duration gets error.type through its
-// labeler. 5xx errors and panics are also emitted as "exception" log
-// records, which otelbridge and errtrack consume.
+// otelhttp's request metrics get error.type (failures) or otelkit.error.id
+// (4xx) through its labeler: a bounded label, since ids come from the
+// registry and every unregistered error is "internal".
 //
 // # Nesting
 //

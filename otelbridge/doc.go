@@ -24,9 +24,14 @@
 // # Recording and capturing errors
 //
 // [RecordError] records an error on the current span and metrics exactly as
-// httpx does for a rendered error. [Capture] and [CaptureMessage] also emit
-// an "exception" log record, so errors outside requests reach a logs
-// backend and errtrack's /dev/errors page. [WithExtras] attaches
+// httpx does for a rendered error: a failure (5xx, unregistered) gets status
+// Error, error.type and an exception record; a 4xx gets otelkit.error.id
+// only. [Capture] reports an error on purpose (a 4xx as a log record at
+// WARN), [CaptureMessage] a message, so that they reach errtrack's
+// /dev/errors page and a backend. Exception records are span events, log
+// records or both, as OTEL_SEMCONV_EXCEPTION_SIGNAL_OPT_IN or
+// [WithExceptionSignal] says, named exception (http.server.request.exception
+// inside an HTTP request). [WithExtras] attaches
 // attributes to everything captured or audited under a context, and
 // [Track] runs a job and captures its error or panic.
 //
