@@ -112,13 +112,14 @@ type realRow struct {
 	extras  []string
 }
 
-// realRows are the groups causeErrors makes, newest first.
+// realRows are the groups causeErrors makes, newest first. Jobs and
+// captures outside a request have no HTTP status.
 var realRows = []realRow{
-	{message: "panic: runtime error: invalid memory address or nil pointer dereference", id: "internal", status: "500", count: "1",
+	{message: "panic: runtime error: invalid memory address or nil pointer dereference", id: "internal", status: "", count: "1",
 		extras: []string{"otelkit.job = ledger.close", "tenant = acme", "api_key = **************"}},
-	{message: "billing sync: upstream answered 502", id: "internal", status: "500", count: "1",
+	{message: "billing sync: upstream answered 502", id: "internal", status: "", count: "1",
 		extras: []string{"otelkit.job = billing.sync", "tenant = acme", "api_key = **************"}},
-	{message: "ledger: reconcile mismatch on acct-1042", id: "internal", status: "500", count: fmt.Sprint(realCaptureCount),
+	{message: "ledger: reconcile mismatch on acct-1042", id: "internal", status: "", count: fmt.Sprint(realCaptureCount),
 		extras: []string{"ledger.batch = b-88", "tenant = acme", "api_key = **************"}},
 	{message: "panic: runtime error: index out of range [4] with length 3", id: "internal", status: "500", count: "1", route: "GET /cart/{id}"},
 	{message: "The inventory service is unavailable: inventory: dial tcp", id: "shop.inventory_unavailable", status: "503",

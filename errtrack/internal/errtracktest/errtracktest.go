@@ -26,7 +26,6 @@ type Exception struct {
 	Kind        string    // otelkit.capture.kind; "" means "error"
 	Route       string    // http.route
 	Method      string    // http.request.method
-	Escaped     bool      // exception.escaped
 	Attrs       []attribute.KeyValue
 }
 
@@ -62,9 +61,6 @@ func Record(e Exception) log.Record {
 	}
 	if e.Method != "" {
 		attrs = append(attrs, attribute.String("http.request.method", e.Method))
-	}
-	if e.Escaped {
-		attrs = append(attrs, attribute.Bool("exception.escaped", true))
 	}
 	r.AddAttributes(append(attrs, e.Attrs...)...)
 	return r
