@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"os"
 	"reflect"
 	"runtime"
 	"strconv"
@@ -31,12 +32,14 @@ type HandProblem struct {
 }
 
 // HandError is what a team writes without otelkit to answer an error and
-// record it the way otelkit does: the problem+json body through
-// encoding/json; on the span error.type, status Error for 5xx and an
-// "exception" event with exception.type, exception.message, otelkit.error.id (and
-// exception.stacktrace for 5xx); error.type on otelhttp's metrics through
-// the labeler; and for 5xx an "exception" log record with the attributes of
-// otelkit's contract. stack is the stack text of a 5xx ("" for 4xx).
+// record it the way otelkit does (semantic conventions v1.43.0): the
+// problem+json body through encoding/json; for a 4xx otelkit.error.id on the
+// span and on otelhttp's metrics through the labeler, nothing else; for a
+// 5xx error.type on both, status Error and an http.server.request.exception
+// record with exception.type, exception.message, exception.stacktrace and
+// otelkit's keys, as a span event and/or a log record as
+// OTEL_SEMCONV_EXCEPTION_SIGNAL_OPT_IN says. stack is the stack text of a
+// 5xx ("" for 4xx).
 func HandError(w http.ResponseWriter, r *http.Request, logger otellog.Logger,
 	status int, id, title string, info map[string]any, err error, stack string,
 ) {
@@ -63,34 +66,50 @@ func HandError(w http.ResponseWriter, r *http.Request, logger otellog.Logger,
 }
 
 // HandRecord is the recording half of [HandError]: the span, the labeler
-// and, for 5xx, the exception log record.
+// and, for 5xx, the exception record.
 func HandRecord(r *http.Request, logger otellog.Logger, status int, id string, err error, stack string) {
 	ctx := r.Context()
+	span := trace.SpanFromContext(ctx)
+	if status < 500 {
+		kv := attribute.String("otelkit.error.id", id)
+		if l, ok := otelhttp.LabelerFromContext(ctx); ok {
+			l.Add(kv)
+		}
+		if span.IsRecording() {
+			span.SetAttributes(kv)
+		}
+		return
+	}
 	if l, ok := otelhttp.LabelerFromContext(ctx); ok {
 		l.Add(semconv.ErrorTypeKey.String(id))
 	}
-	span := trace.SpanFromContext(ctx)
 	msg := err.Error()
 	typ := reflect.TypeOf(innermost(err)).String()
+	now := time.Now()
+	signal := os.Getenv("OTEL_SEMCONV_EXCEPTION_SIGNAL_OPT_IN")
+	logs := signal == "logs" || signal == "logs/dup"
+	events := signal != "logs"
 	if span.IsRecording() {
 		span.SetAttributes(semconv.ErrorTypeKey.String(id))
-		attrs := []attribute.KeyValue{
-			semconv.ExceptionType(typ),
-			semconv.ExceptionMessage(msg),
-			attribute.String("otelkit.error.id", id),
+		span.SetStatus(codes.Error, id)
+		if events {
+			span.AddEvent("http.server.request.exception", trace.WithTimestamp(now), trace.WithAttributes(
+				semconv.ExceptionType(typ),
+				semconv.ExceptionMessage(msg),
+				semconv.ExceptionStacktrace(stack),
+				attribute.String("otelkit.error.id", id),
+				attribute.String("otelkit.error.fingerprint", id),
+				attribute.String("otelkit.capture.kind", "error"),
+			))
 		}
-		if status >= 500 {
-			span.SetStatus(codes.Error, id)
-			attrs = append(attrs, semconv.ExceptionStacktrace(stack))
-		}
-		span.AddEvent("exception", trace.WithAttributes(attrs...))
+	} else {
+		logs = true
 	}
-	if status < 500 {
+	if !logs {
 		return
 	}
 	var rec otellog.Record
-	now := time.Now()
-	rec.SetEventName("exception")
+	rec.SetEventName("http.server.request.exception")
 	rec.SetTimestamp(now)
 	rec.SetObservedTimestamp(now)
 	rec.SetSeverity(otellog.SeverityError)
@@ -102,8 +121,8 @@ func HandRecord(r *http.Request, logger otellog.Logger, status int, id string, e
 		semconv.ExceptionStacktrace(stack),
 		attribute.String("otelkit.error.id", id),
 		attribute.String("otelkit.error.fingerprint", id),
-		semconv.HTTPResponseStatusCode(status),
 		attribute.String("otelkit.capture.kind", "error"),
+		semconv.HTTPResponseStatusCode(status),
 		semconv.HTTPRoute(routeOf(r.Pattern)),
 		semconv.HTTPRequestMethodKey.String(r.Method),
 	)
