@@ -25,6 +25,7 @@ import (
 	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
 
 	"github.com/otelkit/otelkit/auditx"
+	"github.com/otelkit/otelkit/auditx/chain"
 	"github.com/otelkit/otelkit/auditx/delivery"
 	"github.com/otelkit/otelkit/internal/record"
 	"github.com/otelkit/otelkit/mask"
@@ -307,7 +308,19 @@ func Setup(ctx context.Context, opts ...Option) (shutdown func(context.Context) 
 		if dir == "" {
 			dir = os.Getenv("OTELKIT_AUDIT_SPOOL_DIR")
 		}
+		// Exported audits are hash-chained, with checkpoints signed by the
+		// key in OTELKIT_AUDIT_SIGNING_KEY(_FILE) when one is set (package
+		// auditx/chain); WithAuditDelivery(delivery.WithoutChain()) turns it
+		// off. On the local console (no endpoint, no key) there is nothing
+		// to verify and the chain attributes would only clutter the lines.
+		signer, err := chain.SignerFromEnv()
+		if err != nil {
+			return fail(fmt.Errorf("otelbridge: audit signing key: %w", err))
+		}
 		opts := []delivery.Option{delivery.WithMeterProvider(mp)}
+		if !local || signer != nil {
+			opts = append(opts, delivery.WithChain(delivery.WithSigner(signer)))
+		}
 		if dir != "" {
 			opts = append(opts, delivery.WithSpoolDir(dir))
 		}

@@ -60,8 +60,9 @@
 // A checkpoint is a record of the stream itself, with the event name
 // [CheckpointEvent] and the attributes otelkit.audit.checkpoint.kind
 // ("start", "periodic" or "final"), .seq and .hash (the last record it
-// covers: the one before it), and, when a key is configured, .key_id and
-// .signature. A "start" checkpoint is the first record of a stream whose
+// covers: the one before it; a start checkpoint covers nothing, its .seq is
+// 0 and it has no .hash, as backends drop empty values), and, when a key is
+// configured, .key_id and .signature. A "start" checkpoint is the first record of a stream whose
 // process found the state of an earlier stream in its spool directory; it
 // names that stream in .prev_stream_id, .prev_seq and .prev_hash (the
 // earlier stream's last checkpoint). A "final" checkpoint is the last

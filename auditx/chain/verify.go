@@ -269,8 +269,10 @@ func (v *Verifier) check(s *stream, next *Checkpoint, nextID string, allowOpen b
 				continue
 			}
 			p := good[q-1]
+			// Without a genuine record before it (deleted, or reported as
+			// modified or inserted) the link cannot be checked.
 			links := q == 1 && e.rec.PrevHash == "" ||
-				q > 1 && (p == nil && len(s.recs[q-1]) == 0 || p != nil && e.rec.PrevHash == p.hash)
+				q > 1 && (p == nil || e.rec.PrevHash == p.hash)
 			if links {
 				cands = append(cands, e)
 				continue

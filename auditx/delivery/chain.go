@@ -68,6 +68,11 @@ func WithChain(opts ...ChainOption) Option {
 	})
 }
 
+// WithoutChain turns chaining off (undoing an earlier [WithChain]).
+func WithoutChain() Option {
+	return optionFunc(func(c *config) { c.chain = nil })
+}
+
 // WithCheckpointEvery sets after how many records a checkpoint is emitted
 // (default [DefaultCheckpointEvery]); 0 or less means only on the timer
 // and at Shutdown.
@@ -248,7 +253,9 @@ func (c *chainer) checkpointLocked(kind string) {
 	attrs := []attribute.KeyValue{
 		attribute.String(chain.KeyCheckpointKind, kind),
 		attribute.Int64(chain.KeyCheckpointSeq, int64(cp.Seq)),
-		attribute.String(chain.KeyCheckpointHash, cp.Hash),
+	}
+	if cp.Hash != "" { // empty at the start: backends drop empty values
+		attrs = append(attrs, attribute.String(chain.KeyCheckpointHash, cp.Hash))
 	}
 	if cp.PrevStreamID != "" {
 		attrs = append(attrs,

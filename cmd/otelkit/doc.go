@@ -40,4 +40,40 @@
 //	go run github.com/otelkit/otelkit/cmd/otelkit catalog -o ERRORS.md ./...
 //	go run github.com/otelkit/otelkit/cmd/otelkit catalog -format openapi -base-url https://api.example.com/errors/ -o errors.openapi.json ./api
 //	go run github.com/otelkit/otelkit/cmd/otelkit catalog -check-translations ./...
+//
+// # audit verify
+//
+// The audit verify command checks an audit trail made by auditx with the
+// hash chain of package auditx/chain (otelbridge.Setup turns it on for
+// exported audits):
+//
+//	otelkit audit verify [-key pub.pem ...] [-json] [-allow-open] [-url URL [-query LogsQL]] [files or directories]
+//
+// It reads the collector's JSONL archive (the file exporter's OTLP JSON
+// lines; a directory is read oldest file first, rotated backups before the
+// live file, gzip found by its magic bytes; files of other signals are
+// skipped) and VictoriaLogs LogsQL exports (JSON lines of
+// /select/logsql/query, as files, or queried with -url), groups the records
+// by stream and reports per stream: records, first and last sequence
+// number, gaps (deleted records), records whose content does not match
+// their hash (modified), records relabelled from another stream, records
+// that do not link to the one before or take a sequence number twice
+// (inserted or forged), records stored out of order (reordered; checked in
+// archives, whose order is the storage order), checkpoints whose signature
+// does not verify or whose key is not given with -key (give every key in
+// use: rotation), and records after the last checkpoint of a stream that
+// has no final checkpoint and no successor (possibly cut off; -allow-open
+// accepts that for processes still running). Repeats of a record (same
+// record id and hash: at-least-once delivery) are counted as duplicates,
+// not as tampering. Without any signed checkpoint the report says the trail
+// is unsigned. The exit code is 0 only for a whole, valid trail, 1 when
+// anything was found, 2 for usage or read errors.
+//
+// # audit keygen
+//
+//	otelkit audit keygen -o key.pem [-pub pub.pem]
+//
+// writes a new Ed25519 signing key (PKCS#8 PEM, mode 0600; give it to the
+// service in OTELKIT_AUDIT_SIGNING_KEY_FILE) and its public key (PKIX PEM,
+// for verify -key; standard output without -pub).
 package main

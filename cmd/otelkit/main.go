@@ -14,10 +14,12 @@ const usage = `otelkit is the command line of the otelkit kit.
 Usage:
 
 	otelkit catalog [flags] [packages]
+	otelkit audit verify [flags] [files or directories]
 
 Commands:
 
 	catalog   print the error catalog of a service's packages
+	audit     verify the audit trail's hash chain and signed checkpoints
 
 Run "otelkit catalog -h" for the flags of catalog.
 `
@@ -39,6 +41,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	switch args[0] {
 	case "catalog":
 		return runCatalog(ctx, args[1:], stdout, stderr)
+	case "audit":
+		return runAudit(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0
