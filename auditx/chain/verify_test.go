@@ -256,5 +256,3 @@ func checkpoint(r chain.Record) chain.Checkpoint {
 		Hash:     get(&r, chain.KeyCheckpointHash).AsString(),
 	}
 }
-
-
