@@ -67,17 +67,27 @@
 // application/json, as JSON. Importing the package registers nothing; the
 // service mounts the page where it wants it:
 //
-//	mux.Handle("/dev/errors/", tracker.Handler())
+//	mux.Handle("/dev/errors/", tracker.Handler(errtrack.AllowLoopback()))
 //
-// A Tracker is also an http.Handler serving the page with the default
-// options, so mux.Handle("/dev/errors/", tracker) works too.
+// # Who may read the page
 //
-// By default only requests from loopback addresses are served ([LoopbackOnly]),
-// and only when they were not forwarded: a request with a Forwarded,
-// X-Forwarded-For or X-Real-Ip header is refused whatever the header says,
-// because behind a reverse proxy on the same host every request comes from
-// loopback. [WithGuard] replaces that rule (for example to serve the page
-// through a proxy that authenticates), and others get 403. [WithPrefix] moves
-// the page (flask-error-tracker's APP_ERROR_URL_PREFIX); only the prefix
-// itself and paths below it ("/dev/errors/...") are served.
+// The page shows messages, stacks and request data, so it is refused (403)
+// until the service chooses an access rule:
+//
+//   - [WithToken]: clients that present a token (a Bearer header, or once
+//     ?token= in a browser, kept in an HttpOnly cookie); the rule to use
+//     wherever the page can be reached through a proxy or a network.
+//   - [AllowLoopback]: requests [LoopbackOnly] accepts: from a loopback
+//     address, for a loopback Host (localhost, 127.0.0.1, [::1]: a page in
+//     the developer's browser that rebinds its own DNS name to 127.0.0.1 is
+//     refused), with no Forwarded, X-Forwarded-For or X-Real-Ip header. This
+//     guarantees only that the connection comes from this host: a reverse
+//     proxy on the same host that adds no forwarding header relays remote
+//     clients from loopback. Choose it on a developer's machine, never
+//     behind such a proxy.
+//   - [WithGuard]: a rule of your own (an authenticating proxy's header).
+//
+// Refusals are RFC 9457 problem details. [WithPrefix] moves the page
+// (flask-error-tracker's APP_ERROR_URL_PREFIX); only the prefix itself and
+// paths below it ("/dev/errors/...") are served.
 package errtrack

@@ -65,10 +65,12 @@ func ExampleTracker_Handler() {
 		exception("order.failed", 500, "charging the card failed", time.Now()))
 
 	mux := http.NewServeMux()
-	mux.Handle("/dev/errors/", tracker.Handler()) // loopback only
+	// A developer's machine: loopback clients, for a loopback Host, not
+	// forwarded. Behind a proxy or on a shared host use errtrack.WithToken.
+	mux.Handle("/dev/errors/", tracker.Handler(errtrack.AllowLoopback()))
 
 	for _, remote := range []string{"127.0.0.1:50000", "10.0.0.1:50000"} {
-		req := httptest.NewRequest(http.MethodGet, "/dev/errors/", nil)
+		req := httptest.NewRequest(http.MethodGet, "http://localhost:8080/dev/errors/", nil)
 		req.RemoteAddr = remote
 		req.Header.Set("Accept", "application/json")
 		rec := httptest.NewRecorder()

@@ -1,6 +1,7 @@
 package errtrack
 
 import (
+	"crypto/subtle"
 	"encoding/json"
 	"net"
 	"net/http"
@@ -17,8 +18,10 @@ import (
 const DefaultPrefix = "/dev/errors"
 
 type handlerConfig struct {
-	prefix string
-	guard  func(*http.Request) bool
+	prefix   string
+	guard    func(*http.Request) bool // WithGuard: the whole rule
+	token    string                   // WithToken
+	loopback bool                     // AllowLoopback
 }
 
 // HandlerOption configures the handler returned by [Tracker.Handler].
@@ -34,7 +37,8 @@ func WithPrefix(prefix string) HandlerOption {
 }
 
 // WithGuard replaces the access rule: the page is served when guard returns
-// true and answers 403 otherwise. The default is [LoopbackOnly].
+// true and answers 403 otherwise; [WithToken] and [AllowLoopback] no longer
+// apply.
 func WithGuard(guard func(*http.Request) bool) HandlerOption {
 	return func(c *handlerConfig) {
 		if guard != nil {
@@ -43,21 +47,46 @@ func WithGuard(guard func(*http.Request) bool) HandlerOption {
 	}
 }
 
+// WithToken serves the page to any client that presents token: as
+// "Authorization: Bearer <token>", or once as ?token=<token> in a browser,
+// which sets an HttpOnly, SameSite=Strict cookie scoped to the page and
+// redirects to the same URL without the token. An empty token adds no rule.
+// Use a long random token, and HTTPS where the page crosses a network.
+func WithToken(token string) HandlerOption {
+	return func(c *handlerConfig) { c.token = token }
+}
+
+// AllowLoopback serves the page to the requests [LoopbackOnly] accepts,
+// without a token. It is an explicit choice because a loopback peer proves
+// only that the connection comes from this host, not that a local user
+// made it: a reverse proxy on the same host that adds no forwarding header
+// (nginx's default proxy_pass, httputil.ReverseProxy with Rewrite) relays
+// remote clients from loopback, and they would be served. Choose it only
+// where no such proxy forwards to the service (a developer's machine).
+func AllowLoopback() HandlerOption {
+	return func(c *handlerConfig) { c.loopback = true }
+}
+
 // forwardingHeaders are the headers a reverse proxy adds to say whom it
 // forwards for.
 var forwardingHeaders = [...]string{"Forwarded", "X-Forwarded-For", "X-Real-Ip"}
 
 // LoopbackOnly reports whether r comes from a loopback address (127.0.0.0/8
-// or ::1), judged by r.RemoteAddr, and was not forwarded: a request that
-// carries a Forwarded, X-Forwarded-For or X-Real-Ip header is refused
-// whatever those headers say (their values are not trusted), because behind
-// a reverse proxy on the same host every request comes from loopback. Use
-// [WithGuard] to serve the page through a proxy.
+// or ::1, judged by r.RemoteAddr), names a loopback host in its Host header
+// (localhost, *.localhost or a loopback address, any port: a page on
+// another site that rebinds its DNS name to 127.0.0.1 sends its own name),
+// and was not forwarded: a request that carries a Forwarded,
+// X-Forwarded-For or X-Real-Ip header is refused whatever those headers say.
+// What it cannot tell is whether a reverse proxy on the same host relayed
+// the request without saying so; see [AllowLoopback].
 func LoopbackOnly(r *http.Request) bool {
 	for _, k := range forwardingHeaders {
 		if _, ok := r.Header[k]; ok {
 			return false
 		}
+	}
+	if !loopbackHost(r.Host) {
+		return false
 	}
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
@@ -70,15 +99,89 @@ func LoopbackOnly(r *http.Request) bool {
 	return err == nil && a.Unmap().IsLoopback()
 }
 
+// loopbackHost reports whether the Host header value h names this host's
+// loopback interface.
+func loopbackHost(h string) bool {
+	if host, _, err := net.SplitHostPort(h); err == nil {
+		h = host
+	}
+	h = strings.TrimSuffix(strings.TrimPrefix(h, "["), "]")
+	if h == "" {
+		return false
+	}
+	h = strings.ToLower(strings.TrimSuffix(h, "."))
+	if h == "localhost" || strings.HasSuffix(h, ".localhost") {
+		return true
+	}
+	if i := strings.IndexByte(h, '%'); i >= 0 {
+		h = h[:i]
+	}
+	a, err := netip.ParseAddr(h)
+	return err == nil && a.Unmap().IsLoopback()
+}
+
+// tokenCookie carries a token given once in the query.
+const tokenCookie = "otelkit_errors_token"
+
+// allowed applies the access rule to r.
+func (c *handlerConfig) allowed(r *http.Request) bool {
+	if c.guard != nil {
+		return c.guard(r)
+	}
+	if c.token != "" {
+		if t, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok && sameToken(t, c.token) {
+			return true
+		}
+		if ck, err := r.Cookie(tokenCookie); err == nil && sameToken(ck.Value, c.token) {
+			return true
+		}
+	}
+	return c.loopback && LoopbackOnly(r)
+}
+
+func sameToken(got, want string) bool {
+	return subtle.ConstantTimeCompare([]byte(got), []byte(want)) == 1
+}
+
+// acceptQueryToken handles ?token=: a valid token becomes a cookie and the
+// browser is sent to the URL without it. It reports whether it answered.
+func (c *handlerConfig) acceptQueryToken(w http.ResponseWriter, r *http.Request) bool {
+	if c.guard != nil || c.token == "" || (r.Method != http.MethodGet && r.Method != http.MethodHead) {
+		return false
+	}
+	q := r.URL.Query()
+	t := q.Get("token")
+	if t == "" || !sameToken(t, c.token) {
+		return false
+	}
+	path := c.prefix
+	if path == "" {
+		path = "/"
+	}
+	http.SetCookie(w, &http.Cookie{Name: tokenCookie, Value: c.token, Path: path, HttpOnly: true,
+		SameSite: http.SameSiteStrictMode, Secure: r.TLS != nil})
+	q.Del("token")
+	u := *r.URL
+	u.RawQuery = q.Encode()
+	http.Redirect(w, r, u.RequestURI(), http.StatusSeeOther)
+	return true
+}
+
 // Handler returns the /dev/errors page: the groups newest first, and a detail
 // view per fingerprint with its recent occurrences and stacks. It serves
 // HTML, or the same data as JSON when the request accepts
 // application/json. Only GET and HEAD are served. Nothing is registered on
-// any mux: mount it yourself, for example
+// any mux: mount it yourself, with the access rule you choose, for example
 //
-//	mux.Handle("/dev/errors/", tracker.Handler())
+//	mux.Handle("/dev/errors/", tracker.Handler(errtrack.WithToken(os.Getenv("ERRORS_TOKEN"))))
+//	mux.Handle("/dev/errors/", tracker.Handler(errtrack.AllowLoopback())) // a developer's machine
+//
+// Without [WithToken], [AllowLoopback] or [WithGuard] every request gets 403:
+// the page shows error messages, stacks and request data, and nothing about
+// a request proves that a local user sent it. Refusals and other errors are
+// RFC 9457 problem details (application/problem+json).
 func (t *Tracker) Handler(opts ...HandlerOption) http.Handler {
-	cfg := handlerConfig{prefix: DefaultPrefix, guard: LoopbackOnly}
+	cfg := handlerConfig{prefix: DefaultPrefix}
 	for _, o := range opts {
 		if o != nil {
 			o(&cfg)
@@ -93,11 +196,8 @@ func (t *Tracker) Handler(opts ...HandlerOption) http.Handler {
 var _ http.Handler = (*Tracker)(nil)
 
 // ServeHTTP serves the page with the default options: prefix [DefaultPrefix]
-// and [LoopbackOnly] access. It makes a Tracker mountable as is:
-//
-//	mux.Handle("/dev/errors/", tracker)
-//
-// Use [Tracker.Handler] for other options.
+// and no access rule, so every request gets 403 until the service mounts
+// [Tracker.Handler] with [WithToken], [AllowLoopback] or [WithGuard].
 func (t *Tracker) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	t.defaultPage.ServeHTTP(w, r)
 }
@@ -112,14 +212,20 @@ func (p *page) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Vary", "Accept")
-	if !p.cfg.guard(r) {
-		writeJSON(w, http.StatusForbidden, errorJSON{Error: "forbidden",
-			Message: "the error page is only served to allowed clients (loopback by default)"})
+	if p.cfg.acceptQueryToken(w, r) {
+		return
+	}
+	if !p.cfg.allowed(r) {
+		detail := "the error page is only served to allowed clients"
+		if p.cfg.guard == nil && p.cfg.token == "" && !p.cfg.loopback {
+			detail = "the error page is off until the service chooses who may read it: errtrack.WithToken, errtrack.AllowLoopback or errtrack.WithGuard"
+		}
+		writeProblem(w, r, http.StatusForbidden, detail)
 		return
 	}
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		h.Set("Allow", "GET, HEAD")
-		writeJSON(w, http.StatusMethodNotAllowed, errorJSON{Error: "method_not_allowed", Message: "use GET"})
+		writeProblem(w, r, http.StatusMethodNotAllowed, "the error page answers GET and HEAD only")
 		return
 	}
 	rest, ok := strings.CutPrefix(r.URL.Path, p.cfg.prefix)
@@ -167,7 +273,7 @@ func (p *page) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 func (p *page) notFound(w http.ResponseWriter, r *http.Request) {
 	if wantsJSON(r) {
-		writeJSON(w, http.StatusNotFound, errorJSON{Error: "not_found", Message: "no errors with this fingerprint are held"})
+		writeProblem(w, r, http.StatusNotFound, "no errors with this fingerprint are held")
 		return
 	}
 	p.html(w, http.StatusNotFound, "notfound", listJSON{Prefix: p.cfg.prefix})
@@ -195,9 +301,23 @@ func wantsJSON(r *http.Request) bool {
 	return false
 }
 
-type errorJSON struct {
-	Error   string `json:"error"`
-	Message string `json:"message"`
+// problemJSON is an RFC 9457 problem details body without a specific type
+// ("about:blank": the title is the status's phrase).
+type problemJSON struct {
+	Type     string `json:"type"`
+	Title    string `json:"title"`
+	Status   int    `json:"status"`
+	Detail   string `json:"detail"`
+	Instance string `json:"instance"`
+}
+
+func writeProblem(w http.ResponseWriter, r *http.Request, status int, detail string) {
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(problemJSON{Type: "about:blank", Title: http.StatusText(status), Status: status,
+		Detail: detail, Instance: r.URL.EscapedPath()})
 }
 
 type listJSON struct {

@@ -6,6 +6,8 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -29,6 +31,7 @@ func get(t *testing.T, h http.Handler, target, remote, accept string) response {
 	t.Helper()
 	req := httptest.NewRequest(http.MethodGet, target, nil)
 	req.RemoteAddr = remote
+	req.Host = "localhost:8080"
 	if accept != "" {
 		req.Header.Set("Accept", accept)
 	}
@@ -56,7 +59,7 @@ func seeded(t *testing.T, opts ...errtrack.Option) (*errtrack.Tracker, string) {
 
 func TestHandlerJSON(t *testing.T) {
 	tr, traceID := seeded(t)
-	h := tr.Handler()
+	h := tr.Handler(errtrack.AllowLoopback())
 
 	res := get(t, h, "/dev/errors", "127.0.0.1:5000", "application/json")
 	require.Equal(t, http.StatusOK, res.status, res.body)
@@ -110,7 +113,8 @@ func TestHandlerJSON(t *testing.T) {
 
 	res = get(t, h, "/dev/errors/nope", "127.0.0.1:5000", "application/json")
 	assert.Equal(t, http.StatusNotFound, res.status)
-	assert.JSONEq(t, `{"error":"not_found","message":"no errors with this fingerprint are held"}`, res.body)
+	assert.Equal(t, "application/problem+json", res.header.Get("Content-Type"))
+	assert.JSONEq(t, `{"type":"about:blank","title":"Not Found","status":404,"detail":"no errors with this fingerprint are held","instance":"/dev/errors/nope"}`, res.body)
 
 	res = get(t, h, "/dev/errors/?format=json", "127.0.0.1:5000", "")
 	assert.Equal(t, "application/json; charset=utf-8", res.header.Get("Content-Type"))
@@ -118,7 +122,7 @@ func TestHandlerJSON(t *testing.T) {
 
 func TestHandlerHTML(t *testing.T) {
 	tr, traceID := seeded(t)
-	h := tr.Handler()
+	h := tr.Handler(errtrack.AllowLoopback())
 	browserAccept := "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
 
 	res := get(t, h, "/dev/errors/", "127.0.0.1:5000", browserAccept)
@@ -147,7 +151,7 @@ func TestHandlerHTML(t *testing.T) {
 }
 
 func TestHandlerEmpty(t *testing.T) {
-	h := errtrack.New().Handler()
+	h := errtrack.New().Handler(errtrack.AllowLoopback())
 	res := get(t, h, "/dev/errors", "127.0.0.1:5000", "")
 	assert.Contains(t, res.body, "No errors captured yet.")
 	res = get(t, h, "/dev/errors", "127.0.0.1:5000", "application/json")
@@ -156,41 +160,61 @@ func TestHandlerEmpty(t *testing.T) {
 
 func TestHandlerAccess(t *testing.T) {
 	tr, _ := seeded(t)
+	loopback := []errtrack.HandlerOption{errtrack.AllowLoopback()}
+	token := []errtrack.HandlerOption{errtrack.WithToken("t0k3n-abcdef")}
+	const off = "the error page is off until the service chooses who may read it: errtrack.WithToken, errtrack.AllowLoopback or errtrack.WithGuard"
+	const refused = "the error page is only served to allowed clients"
 	tests := []struct {
 		name   string
 		opts   []errtrack.HandlerOption
 		remote string
+		host   string
 		header http.Header
 		want   int
+		detail string
 	}{
-		{"IPv4 loopback", nil, "127.0.0.1:5000", nil, http.StatusOK},
-		{"other 127/8 address", nil, "127.10.0.3:5000", nil, http.StatusOK},
-		{"IPv6 loopback", nil, "[::1]:5000", nil, http.StatusOK},
-		{"IPv4-mapped loopback", nil, "[::ffff:127.0.0.1]:5000", nil, http.StatusOK},
-		{"private address", nil, "10.0.0.1:5000", nil, http.StatusForbidden},
-		{"public IPv6", nil, "[2001:db8::1]:5000", nil, http.StatusForbidden},
-		{"garbage", nil, "nonsense", nil, http.StatusForbidden},
-		{"guard allows", []errtrack.HandlerOption{errtrack.WithGuard(func(*http.Request) bool { return true })}, "10.0.0.1:5000", nil, http.StatusOK},
-		{"guard denies loopback", []errtrack.HandlerOption{errtrack.WithGuard(func(*http.Request) bool { return false })}, "127.0.0.1:5000", nil, http.StatusForbidden},
-		// Behind a reverse proxy on the same host every request is loopback:
-		// a forwarded request is refused, whatever the header claims.
-		{"proxied: X-Forwarded-For", nil, "127.0.0.1:5000", http.Header{"X-Forwarded-For": {"203.0.113.7"}}, http.StatusForbidden},
-		{"proxied: X-Forwarded-For claims loopback", nil, "127.0.0.1:5000", http.Header{"X-Forwarded-For": {"127.0.0.1"}}, http.StatusForbidden},
-		{"proxied: Forwarded", nil, "127.0.0.1:5000", http.Header{"Forwarded": {"for=127.0.0.1;proto=http"}}, http.StatusForbidden},
-		{"proxied: X-Real-Ip", nil, "[::1]:5000", http.Header{"X-Real-Ip": {"::1"}}, http.StatusForbidden},
-		{"proxied: empty X-Forwarded-For", nil, "127.0.0.1:5000", http.Header{"X-Forwarded-For": {""}}, http.StatusForbidden},
-		{"other headers are fine", nil, "127.0.0.1:5000", http.Header{"X-Request-Id": {"r-1"}, "Via": {"1.1 cache"}}, http.StatusOK},
-		{"guard may accept proxied requests", []errtrack.HandlerOption{errtrack.WithGuard(func(r *http.Request) bool { return r.Header.Get("X-Forwarded-For") == "198.51.100.2" })}, "127.0.0.1:5000", http.Header{"X-Forwarded-For": {"198.51.100.2"}}, http.StatusOK},
+		// Issue 18 item 13: no rule chosen, nobody is served, loopback
+		// included (a same-host proxy without forwarding headers relays
+		// remote clients from loopback).
+		{"default: loopback refused", nil, "127.0.0.1:5000", "localhost:8080", nil, http.StatusForbidden, off},
+		{"default: remote refused", nil, "10.0.0.1:5000", "localhost:8080", nil, http.StatusForbidden, off},
+		{"IPv4 loopback", loopback, "127.0.0.1:5000", "localhost:8080", nil, http.StatusOK, ""},
+		{"other 127/8 address", loopback, "127.10.0.3:5000", "127.0.0.1:8080", nil, http.StatusOK, ""},
+		{"IPv6 loopback", loopback, "[::1]:5000", "[::1]:8080", nil, http.StatusOK, ""},
+		{"IPv4-mapped loopback", loopback, "[::ffff:127.0.0.1]:5000", "app.localhost", nil, http.StatusOK, ""},
+		{"private address", loopback, "10.0.0.1:5000", "localhost:8080", nil, http.StatusForbidden, refused},
+		{"public IPv6", loopback, "[2001:db8::1]:5000", "localhost:8080", nil, http.StatusForbidden, refused},
+		{"garbage", loopback, "nonsense", "localhost:8080", nil, http.StatusForbidden, refused},
+		// Issue 18 item 14: DNS rebinding: the page's own name in Host.
+		{"rebinding: foreign Host", loopback, "127.0.0.1:5000", "attacker.example", nil, http.StatusForbidden, refused},
+		{"rebinding: foreign Host with port", loopback, "127.0.0.1:5000", "attacker.example:8080", nil, http.StatusForbidden, refused},
+		{"rebinding: localhost lookalike", loopback, "127.0.0.1:5000", "localhost.attacker.example", nil, http.StatusForbidden, refused},
+		{"empty Host", loopback, "127.0.0.1:5000", "", nil, http.StatusForbidden, refused},
+		{"guard allows", []errtrack.HandlerOption{errtrack.WithGuard(func(*http.Request) bool { return true })}, "10.0.0.1:5000", "errors.example", nil, http.StatusOK, ""},
+		{"guard denies loopback", []errtrack.HandlerOption{errtrack.WithGuard(func(*http.Request) bool { return false })}, "127.0.0.1:5000", "localhost", nil, http.StatusForbidden, refused},
+		{"proxied: X-Forwarded-For", loopback, "127.0.0.1:5000", "localhost", http.Header{"X-Forwarded-For": {"203.0.113.7"}}, http.StatusForbidden, refused},
+		{"proxied: X-Forwarded-For claims loopback", loopback, "127.0.0.1:5000", "localhost", http.Header{"X-Forwarded-For": {"127.0.0.1"}}, http.StatusForbidden, refused},
+		{"proxied: Forwarded", loopback, "127.0.0.1:5000", "localhost", http.Header{"Forwarded": {"for=127.0.0.1;proto=http"}}, http.StatusForbidden, refused},
+		{"proxied: X-Real-Ip", loopback, "[::1]:5000", "localhost", http.Header{"X-Real-Ip": {"::1"}}, http.StatusForbidden, refused},
+		{"proxied: empty X-Forwarded-For", loopback, "127.0.0.1:5000", "localhost", http.Header{"X-Forwarded-For": {""}}, http.StatusForbidden, refused},
+		{"other headers are fine", loopback, "127.0.0.1:5000", "localhost", http.Header{"X-Request-Id": {"r-1"}, "Via": {"1.1 cache"}}, http.StatusOK, ""},
+		{"guard may accept proxied requests", []errtrack.HandlerOption{errtrack.WithGuard(func(r *http.Request) bool { return r.Header.Get("X-Forwarded-For") == "198.51.100.2" })}, "127.0.0.1:5000", "localhost", http.Header{"X-Forwarded-For": {"198.51.100.2"}}, http.StatusOK, ""},
+		{"token: bearer from anywhere", token, "203.0.113.9:5000", "errors.example", http.Header{"Authorization": {"Bearer t0k3n-abcdef"}}, http.StatusOK, ""},
+		{"token: cookie", token, "203.0.113.9:5000", "errors.example", http.Header{"Cookie": {"otelkit_errors_token=t0k3n-abcdef"}}, http.StatusOK, ""},
+		{"token: wrong", token, "203.0.113.9:5000", "errors.example", http.Header{"Authorization": {"Bearer nope"}}, http.StatusForbidden, refused},
+		{"token: loopback alone is not enough", token, "127.0.0.1:5000", "localhost", nil, http.StatusForbidden, refused},
+		{"token or loopback", append(token, errtrack.AllowLoopback()), "127.0.0.1:5000", "localhost", nil, http.StatusOK, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			req := httptest.NewRequest(http.MethodGet, "/dev/errors", nil)
 			req.RemoteAddr = tt.remote
+			req.Host = tt.host
 			for k, v := range tt.header {
 				req.Header[k] = v
 			}
 			req.Header.Set("Accept", "text/html")
-			if tt.opts == nil {
+			if len(tt.opts) == 1 && &tt.opts[0] == &loopback[0] {
 				assert.Equal(t, tt.want == http.StatusOK, errtrack.LoopbackOnly(req))
 			}
 			rec := httptest.NewRecorder()
@@ -198,26 +222,98 @@ func TestHandlerAccess(t *testing.T) {
 			res := response{rec.Code, rec.Header(), rec.Body.String()}
 			require.Equal(t, tt.want, res.status)
 			if tt.want == http.StatusForbidden {
-				assert.Equal(t, "application/json; charset=utf-8", res.header.Get("Content-Type"))
-				assert.JSONEq(t, `{"error":"forbidden","message":"the error page is only served to allowed clients (loopback by default)"}`, res.body)
+				// Issue 19 item 7: problem details, not {"error","message"}.
+				assert.Equal(t, "application/problem+json", res.header.Get("Content-Type"))
+				assert.JSONEq(t, `{"type":"about:blank","title":"Forbidden","status":403,"detail":"`+tt.detail+`","instance":"/dev/errors"}`, res.body)
 			}
 		})
 	}
 }
 
+// Issue 18 item 13: a same-host reverse proxy that adds no forwarding
+// header (httputil.ReverseProxy with Rewrite, as nginx's default
+// proxy_pass) relays a remote client from loopback; by default it is not
+// served, and with a token only the token's holder is.
+func TestHandlerBehindSameHostProxyItem13(t *testing.T) {
+	tr, _ := seeded(t)
+	for _, tt := range []struct {
+		name string
+		opts []errtrack.HandlerOption
+		auth string
+		want int
+	}{
+		{"default", nil, "", http.StatusForbidden},
+		{"token, none given", []errtrack.HandlerOption{errtrack.WithToken("t0k3n-abcdef")}, "", http.StatusForbidden},
+		{"token given", []errtrack.HandlerOption{errtrack.WithToken("t0k3n-abcdef")}, "Bearer t0k3n-abcdef", http.StatusOK},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			mux := http.NewServeMux()
+			mux.Handle("/dev/errors/", tr.Handler(tt.opts...))
+			backend := httptest.NewServer(mux)
+			t.Cleanup(backend.Close)
+			target, err := url.Parse(backend.URL)
+			require.NoError(t, err)
+			proxy := httptest.NewServer(&httputil.ReverseProxy{Rewrite: func(r *httputil.ProxyRequest) {
+				r.SetURL(target) // no SetXForwarded: the backend sees a loopback peer and its own Host
+			}})
+			t.Cleanup(proxy.Close)
+
+			req, err := http.NewRequestWithContext(context.Background(), http.MethodGet, proxy.URL+"/dev/errors/", nil)
+			require.NoError(t, err)
+			req.Header.Set("Accept", "application/json")
+			if tt.auth != "" {
+				req.Header.Set("Authorization", tt.auth)
+			}
+			resp, err := proxy.Client().Do(req)
+			require.NoError(t, err)
+			defer resp.Body.Close()
+			assert.Equal(t, tt.want, resp.StatusCode)
+		})
+	}
+}
+
+// A token given once in the query becomes a cookie, and the browser is sent
+// to the URL without it.
+func TestHandlerQueryToken(t *testing.T) {
+	tr, _ := seeded(t)
+	h := tr.Handler(errtrack.WithToken("t0k3n-abcdef"))
+	req := httptest.NewRequest(http.MethodGet, "/dev/errors/order.failed?token=t0k3n-abcdef&format=json", nil)
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	require.Equal(t, http.StatusSeeOther, rec.Code)
+	assert.Equal(t, "/dev/errors/order.failed?format=json", rec.Header().Get("Location"))
+	ck := rec.Result().Cookies()
+	require.Len(t, ck, 1)
+	assert.True(t, ck[0].HttpOnly)
+	assert.Equal(t, http.SameSiteStrictMode, ck[0].SameSite)
+	assert.Equal(t, "/dev/errors", ck[0].Path)
+
+	req = httptest.NewRequest(http.MethodGet, "/dev/errors/order.failed?format=json", nil)
+	req.AddCookie(ck[0])
+	rec = httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	assert.Equal(t, http.StatusOK, rec.Code)
+
+	req = httptest.NewRequest(http.MethodGet, "/dev/errors/?token=wrong", nil)
+	rec = httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	assert.Equal(t, http.StatusForbidden, rec.Code)
+	assert.Empty(t, rec.Result().Cookies())
+}
+
 func TestHandlerPrefixAndMethods(t *testing.T) {
 	tr, _ := seeded(t)
-	h := tr.Handler(errtrack.WithPrefix("/_internal/errors/"))
+	h := tr.Handler(errtrack.AllowLoopback(), errtrack.WithPrefix("/_internal/errors/"))
 	res := get(t, h, "/_internal/errors/order.failed", "127.0.0.1:1", "application/json")
 	require.Equal(t, http.StatusOK, res.status)
 	res = get(t, h, "/_internal/errors", "127.0.0.1:1", "text/html")
 	assert.Contains(t, res.body, `href="/_internal/errors/order.failed"`)
 
-	// The Tracker itself is the page with the default options.
+	// The Tracker itself is the page with the default options: no access
+	// rule, so nobody reads it.
 	res = get(t, tr, "/dev/errors/order.failed", "127.0.0.1:1", "application/json")
-	require.Equal(t, http.StatusOK, res.status)
-	res = get(t, tr, "/dev/errors/", "10.0.0.1:1", "application/json")
 	require.Equal(t, http.StatusForbidden, res.status)
+	lb := tr.Handler(errtrack.AllowLoopback())
 
 	// The prefix ends at a path boundary: "/dev/errorsorder.failed" is not
 	// the detail view of order.failed.
@@ -225,8 +321,8 @@ func TestHandlerPrefixAndMethods(t *testing.T) {
 		h    http.Handler
 		path string
 	}{
-		{tr, "/dev/errorsorder.failed"},
-		{tr, "/dev/errors.order.failed"},
+		{lb, "/dev/errorsorder.failed"},
+		{lb, "/dev/errors.order.failed"},
 		{h, "/_internal/errorsorder.failed"},
 	} {
 		for _, accept := range []string{"application/json", "text/html"} {
@@ -235,28 +331,32 @@ func TestHandlerPrefixAndMethods(t *testing.T) {
 			assert.NotContains(t, res.body, "charging the card failed", "%s %s", tt.path, accept)
 		}
 	}
-	res = get(t, tr, "/dev/errors", "127.0.0.1:1", "application/json")
+	res = get(t, lb, "/dev/errors", "127.0.0.1:1", "application/json")
 	assert.Equal(t, http.StatusOK, res.status, "the prefix itself is the list")
 
 	// Behind http.StripPrefix the path no longer carries the prefix.
 	mux := http.NewServeMux()
-	mux.Handle("/ops/errors/", http.StripPrefix("/ops/errors", tr.Handler(errtrack.WithPrefix("/ops/errors"))))
+	mux.Handle("/ops/errors/", http.StripPrefix("/ops/errors", tr.Handler(errtrack.AllowLoopback(), errtrack.WithPrefix("/ops/errors"))))
 	res = get(t, mux, "/ops/errors/order.failed", "127.0.0.1:1", "application/json")
 	require.Equal(t, http.StatusOK, res.status)
 
 	req := httptest.NewRequest(http.MethodPost, "/dev/errors", nil)
 	req.RemoteAddr = "127.0.0.1:1"
+	req.Host = "127.0.0.1:8080"
 	rec := httptest.NewRecorder()
-	tr.Handler().ServeHTTP(rec, req)
+	lb.ServeHTTP(rec, req)
 	assert.Equal(t, http.StatusMethodNotAllowed, rec.Code)
 	assert.Equal(t, "GET, HEAD", rec.Header().Get("Allow"))
+	// Issue 19 item 7: refusals are problem details.
+	assert.Equal(t, "application/problem+json", rec.Header().Get("Content-Type"))
+	assert.JSONEq(t, `{"type":"about:blank","title":"Method Not Allowed","status":405,"detail":"the error page answers GET and HEAD only","instance":"/dev/errors"}`, rec.Body.String())
 }
 
 // TestHandlerOverLoopback serves the page on a real listener on 127.0.0.1.
 func TestHandlerOverLoopback(t *testing.T) {
 	tr, _ := seeded(t)
 	mux := http.NewServeMux()
-	mux.Handle("/dev/errors/", tr.Handler())
+	mux.Handle("/dev/errors/", tr.Handler(errtrack.AllowLoopback()))
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
 
