@@ -362,11 +362,25 @@ type PanicError struct {
 	Value any
 }
 
+// Error returns "panic: " and the value's text. A value whose Error or
+// String method itself panics (a hostile panic value) is described by its
+// type instead, so that recovery always completes.
 func (e *PanicError) Error() string {
-	if err, ok := e.Value.(error); ok {
-		return "panic: " + err.Error()
+	return "panic: " + Text(e.Value)
+}
+
+// Text returns the text of v: its Error() for an error, else fmt's %v. When
+// that panics, it returns v's type and a note instead: it never panics.
+func Text(v any) (s string) {
+	defer func() {
+		if recover() != nil {
+			s = fmt.Sprintf("%T (its text panicked)", v)
+		}
+	}()
+	if err, ok := v.(error); ok {
+		return err.Error()
 	}
-	return fmt.Sprintf("panic: %v", e.Value)
+	return fmt.Sprintf("%v", v)
 }
 
 // Unwrap returns the panic value when it is an error.
@@ -378,7 +392,7 @@ func (e *PanicError) Unwrap() error {
 // message returns the masked error text, computed once per policy.
 func (f *Failure) message(p *mask.Policy) string {
 	if f.msgPolicy != p || f.msg == "" {
-		f.msg, f.msgPolicy = p.Text(f.Err.Error()), p
+		f.msg, f.msgPolicy = p.Text(Text(f.Err)), p
 	}
 	return f.msg
 }
