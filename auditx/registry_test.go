@@ -124,11 +124,17 @@ func TestEventsOrder(t *testing.T) {
 
 // The default registry follows the global logger provider, also when it is
 // replaced after events were defined.
+// defaultRegistryEvent is defined in the process-wide registry once, so
+// that TestDefaultRegistry runs again under -count=N (issue 18 item 18).
+var defaultRegistryEvent = sync.OnceValue(func() *auditx.Event {
+	return auditx.Define("default.registry-test", auditx.LevelInfo, "hello {who}")
+})
+
 func TestDefaultRegistry(t *testing.T) {
 	prev := otel.GetLoggerProvider()
 	t.Cleanup(func() { otel.SetLoggerProvider(prev) })
 
-	ev := auditx.Define("default.registry-test", auditx.LevelInfo, "hello {who}")
+	ev := defaultRegistryEvent()
 	got, ok := auditx.Lookup("default.registry-test")
 	require.True(t, ok)
 	assert.Same(t, ev, got)

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -32,15 +33,23 @@ func TestCapturedClientErrorCarriesAStack(t *testing.T) {
 // TestCaptureInARequest: inside an httpx request a capture resolves with
 // that Handler's registry, and it does not put error.type on the request
 // duration metric of a request that succeeded.
+// requestGroup is a child of errorsx.Default() made once: Default's tree
+// keeps its children, so a second definition of the same id would panic
+// under -count=N (issue 18 item 18).
+var requestGroup = sync.OnceValue(func() *errorsx.Registry {
+	group := errorsx.NewRegistry(errorsx.WithParent(errorsx.Default()))
+	errGroupMissing := group.Define(http.StatusNotFound, "otelbridge-test.group-missing", "Missing in the group")
+	group.Map(sql.ErrNoRows, errGroupMissing)
+	return group
+})
+
 func TestCaptureInARequest(t *testing.T) {
 	_, sink := installProviders(t)
 	reader := sdkmetric.NewManualReader()
 	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
 	defer mp.Shutdown(context.Background())
 
-	group := errorsx.NewRegistry(errorsx.WithParent(errorsx.Default()))
-	errGroupMissing := group.Define(http.StatusNotFound, "otelbridge-test.group-missing", "Missing in the group")
-	group.Map(sql.ErrNoRows, errGroupMissing)
+	group := requestGroup()
 
 	h := httpx.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		otelbridge.Capture(r.Context(), fmt.Errorf("cache refresh: %w", sql.ErrNoRows))
