@@ -110,3 +110,17 @@ func TestHyphenAndUnderscoreAlike(t *testing.T) {
 	assert.True(t, p.Sensitive("apikeys")) // Sentry's list has apikey as well as api_key
 	assert.False(t, p.Sensitive("api"))
 }
+
+func ExamplePolicy_With() {
+	p := mask.Default().With(mask.WithKeys("ssn"), mask.WithPatterns(mask.AllPatterns&^mask.CardNumbers))
+	fmt.Println(p.Text("ssn=123-45-6789 card 4111 1111 1111 1111 key AKIAIOSFODNN7EXAMPLE"))
+	// Output:
+	// ssn=************** card 4111 1111 1111 1111 key **************
+}
+
+func ExamplePolicy_Text() {
+	p := mask.Default()
+	fmt.Println(p.Text(`dial postgres://app:hunter2@db/shop: {"password":"x"} Authorization: Bearer eyJ.a.b`))
+	// Output:
+	// dial postgres://app:**************@db/shop: {"password":"**************"} Authorization: **************
+}
