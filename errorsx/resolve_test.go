@@ -330,3 +330,36 @@ func TestIsMethodResolutionIsCached(t *testing.T) {
 	r.Map(fs.ErrNotExist, d)
 	assert.Equal(t, d, r.Resolve(&fs.PathError{Op: "open", Path: "/x", Err: syscall.ENOENT}))
 }
+
+// TestResolveJoinedFailure: of joined errors the first that resolves wins,
+// unless another resolves to a 5xx: a request with any failure failed
+// (issue 18, item 15). Unregistered branches do not make a 4xx a failure.
+func TestResolveJoinedFailure(t *testing.T) {
+	reg := errorsx.NewRegistry()
+	bad := reg.Define(http.StatusBadRequest, "jf.bad", "Bad")
+	gone := reg.Define(http.StatusGone, "jf.gone", "Gone")
+	down := reg.Define(http.StatusServiceUnavailable, "jf.down", "Down")
+	broken := reg.Define(http.StatusBadGateway, "jf.broken", "Broken")
+	sentinel := errors.New("jf sentinel")
+	reg.Map(sentinel, down)
+	tests := []struct {
+		name string
+		err  error
+		want *errorsx.Def
+	}{
+		{"4xx then 5xx", errors.Join(bad, down), down},
+		{"5xx then 4xx", errors.Join(down, bad), down},
+		{"two 4xx: the first", errors.Join(gone, bad), gone},
+		{"two 5xx: the first", errors.Join(broken, down), broken},
+		{"4xx and a mapped 5xx deeper", errors.Join(bad, fmt.Errorf("db: %w", sentinel)), down},
+		{"4xx with an unregistered cause stays 4xx", fmt.Errorf("%w: %w", bad, strconv.ErrSyntax), bad},
+		{"nested join", errors.Join(gone, errors.Join(bad, broken)), broken},
+		{"occurrences", errors.Join(bad.With("field", "x"), down.Wrap(errors.New("refused"))), down},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m := reg.Match(tt.err)
+			assert.Same(t, tt.want, m.Def)
+		})
+	}
+}
