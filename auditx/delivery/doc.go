@@ -27,7 +27,7 @@
 // directory exports it). Only a crash escapes this accounting, and only for
 // the loss window below. (When Shutdown ends with [ErrSpoolStuck], the
 // records being written take one of the three states when the disk answers.) A record is given up only for one of these reasons,
-// the counter's "reason" attribute (see the Reason* constants): the spool
+// the counter's error.type attribute (see the Reason* constants): the spool
 // cannot take it (no spool, unwritable directory, full disk, size cap, frame
 // limit) while memory is full too; OnEmit waited longer than the emit
 // timeout; OnEmit was called during or after Shutdown; it was in memory only
@@ -164,5 +164,5 @@
 // Counters (unit {record}, meter [ScopeName]): otelkit.audit.emitted
 // (records given to OnEmit), otelkit.audit.spooled (written and fsynced),
 // otelkit.audit.delivered (accepted by the exporter, including replays) and
-// otelkit.audit.dropped (given up, attribute "reason").
+// otelkit.audit.dropped (given up, attribute error.type = the reason).
 package delivery

@@ -221,7 +221,7 @@ func (m *metricsReader) sum(t testing.TB, name, reason string) int64 {
 			}
 			for _, dp := range s.DataPoints {
 				if reason != "" {
-					v, _ := dp.Attributes.Value("reason")
+					v, _ := dp.Attributes.Value("error.type")
 					if v.AsString() != reason {
 						continue
 					}

@@ -13,7 +13,9 @@ import (
 // ScopeName is the instrumentation scope of the Processor's own metrics.
 const ScopeName = "github.com/otelkit/otelkit/auditx/delivery"
 
-// Reasons carried by the otelkit.audit.dropped counter's "reason" attribute.
+// Reasons carried by the otelkit.audit.dropped counter's error.type
+// attribute (the semantic conventions' key for the class of error an
+// operation ended with).
 const (
 	ReasonEmitTimeout     = "emit_timeout"     // the spool writer stayed a full batch behind for the emit timeout
 	ReasonSpoolFull       = "spool_full"       // the spool size cap was reached and memory was full
@@ -67,7 +69,7 @@ func (m *metrics) drop(n int, reason string) {
 	m.mu.Lock()
 	opt, ok := m.reasons[reason]
 	if !ok {
-		opt = metric.WithAttributeSet(attribute.NewSet(attribute.String("reason", reason)))
+		opt = metric.WithAttributeSet(attribute.NewSet(attribute.String("error.type", reason)))
 		m.reasons[reason] = opt
 	}
 	m.mu.Unlock()
@@ -83,7 +85,7 @@ func (m *metrics) drop(n int, reason string) {
 type DroppedError struct {
 	// Count is the number of records given up.
 	Count int
-	// Reason is the "reason" attribute they were counted with.
+	// Reason is the error.type attribute they were counted with.
 	Reason string
 	// Err says why (for reason "corrupt" it wraps [ErrCorruptSpool]).
 	Err error
