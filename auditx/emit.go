@@ -55,7 +55,7 @@ func (r *Registry) emit(ctx context.Context, e *Event, attrs []attribute.KeyValu
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	logger := r.loggerFor()
+	logger := r.loggerFor(ctx)
 	sev := e.level.Severity()
 	// No logger.Enabled pre-check: audits are meant to be always on, so it
 	// would cost every record (about 5%) to save work only in a
@@ -198,7 +198,7 @@ func (r *Registry) emitUnregistered(ctx context.Context, typ string, attrs []att
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	logger := r.loggerFor()
+	logger := r.loggerFor(ctx)
 	const level = LevelWarn
 	var err error
 	if logger.Enabled(ctx, log.EnabledParameters{Severity: level.Severity(), EventName: typ}) {

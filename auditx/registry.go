@@ -13,6 +13,7 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/log"
 
+	"github.com/otelkit/otelkit/internal/telctx"
 	"github.com/otelkit/otelkit/mask"
 )
 
@@ -201,8 +202,13 @@ func (r *Registry) Emit(ctx context.Context, typ string, attrs ...attribute.KeyV
 	return r.emitUnregistered(ctx, typ, attrs)
 }
 
-// loggerFor returns the logger records are emitted through.
-func (r *Registry) loggerFor() log.Logger {
+// loggerFor returns the logger records are emitted through: the one of
+// the provider ctx carries (a test's, see package otelkittest), else the
+// registry's.
+func (r *Registry) loggerFor(ctx context.Context) log.Logger {
+	if p := telctx.FromContext(ctx); p != nil && p.Logger != nil {
+		return telctx.Logger(ctx, ScopeName, nil)
+	}
 	if r.logger != nil {
 		return r.logger
 	}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/otelkit/otelkit/errorsx"
 	"github.com/otelkit/otelkit/internal/record"
+	"github.com/otelkit/otelkit/internal/telctx"
 )
 
 // Handler returns middleware around next that renders errors from the
@@ -176,7 +177,7 @@ func (c *config) fail(ex *exchange, w http.ResponseWriter, r *http.Request, f *r
 	if f.Signal == record.SignalDefault {
 		f.Signal = c.signal
 	}
-	record.Record(ctx, c.logger, c.mask, f, nil)
+	record.Record(ctx, telctx.Logger(ctx, record.ScopeName, c.logger), c.mask, f, nil)
 	if ex != nil && ex.rw.started() {
 		return
 	}

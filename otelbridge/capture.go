@@ -11,6 +11,7 @@ import (
 
 	"github.com/otelkit/otelkit/errorsx"
 	"github.com/otelkit/otelkit/internal/record"
+	"github.com/otelkit/otelkit/internal/telctx"
 	"github.com/otelkit/otelkit/internal/reqctx"
 	"github.com/otelkit/otelkit/mask"
 )
@@ -28,7 +29,7 @@ func RecordError(ctx context.Context, err error) {
 		return
 	}
 	f := record.Failure{Err: err, Match: registry(ctx).Match(err), Kind: record.KindError, Skip: 1}
-	record.Record(ctx, logger(), mask.Default(), &f, nil)
+	record.Record(ctx, logger(ctx), mask.Default(), &f, nil)
 }
 
 // Capture reports err on purpose, with a stack, attrs and the context's
@@ -44,7 +45,7 @@ func Capture(ctx context.Context, err error, attrs ...attribute.KeyValue) {
 		return
 	}
 	f := record.Failure{Err: err, Match: registry(ctx).Match(err), Kind: record.KindError, Skip: 1, Captured: true}
-	record.Record(ctx, logger(), mask.Default(), &f, attrs)
+	record.Record(ctx, logger(ctx), mask.Default(), &f, attrs)
 }
 
 // CaptureMessage emits msg as a log record of kind "message", named like
@@ -56,7 +57,7 @@ func CaptureMessage(ctx context.Context, msg string, attrs ...attribute.KeyValue
 	if span := trace.SpanFromContext(ctx); span.IsRecording() {
 		span.AddEvent(KeyMessage, trace.WithAttributes(attribute.String(KeyMessage, mask.Default().Text(msg))))
 	}
-	record.Record(ctx, logger(), mask.Default(), &f, attrs)
+	record.Record(ctx, logger(ctx), mask.Default(), &f, attrs)
 }
 
 // KeyMessage names the span event of [CaptureMessage] and its attribute.
@@ -110,13 +111,13 @@ func Track(ctx context.Context, name string, fn func(context.Context) error, opt
 	}
 	attrs := append([]attribute.KeyValue{KeyJob.String(name)}, cfg.attrs...)
 	mask.Default().Attrs(attrs[1:]) // the span gets them as they are
-	ctx, span := otel.Tracer(record.ScopeName).Start(ctx, name, trace.WithAttributes(attrs...))
+	ctx, span := telctx.Tracer(ctx, record.ScopeName).Start(ctx, name, trace.WithAttributes(attrs...))
 	defer span.End()
 	defer func() {
 		if v := recover(); v != nil {
 			perr := &PanicError{Value: v}
 			f := record.Failure{Err: perr, Match: errorsx.Match{Def: errorsx.Internal}, Kind: record.KindPanic, Stack: record.PanicStack(), Captured: true}
-			record.Record(ctx, logger(), mask.Default(), &f, attrs)
+			record.Record(ctx, logger(ctx), mask.Default(), &f, attrs)
 			err = perr
 		}
 		if cfg.silent {
@@ -126,7 +127,7 @@ func Track(ctx context.Context, name string, fn func(context.Context) error, opt
 	if err = fn(ctx); err != nil {
 		// A job has no client: any error is the job's failure (Fail).
 		f := record.Failure{Err: err, Match: registry(ctx).Match(err), Kind: record.KindError, Captured: true, Fail: true}
-		record.Record(ctx, logger(), mask.Default(), &f, attrs)
+		record.Record(ctx, logger(ctx), mask.Default(), &f, attrs)
 	}
 	return err
 }
@@ -148,4 +149,11 @@ func registry(ctx context.Context) *errorsx.Registry {
 	return errorsx.Default()
 }
 
-func logger() otellog.Logger { return otel.GetLoggerProvider().Logger(record.ScopeName) }
+// logger returns the logger of exception records: the one of the provider
+// ctx carries (a test's, see package otelkittest), else the global one.
+func logger(ctx context.Context) otellog.Logger {
+	if p := telctx.FromContext(ctx); p != nil && p.Logger != nil {
+		return telctx.Logger(ctx, record.ScopeName, nil)
+	}
+	return otel.GetLoggerProvider().Logger(record.ScopeName)
+}
