@@ -586,7 +586,9 @@ func spanNames(spans []sdktrace.ReadOnlySpan) string {
 // diff collects the differences one assertion found.
 type diff struct{ lines []string }
 
-func (d *diff) add(format string, args ...any) { d.lines = append(d.lines, fmt.Sprintf(format, args...)) }
+func (d *diff) add(format string, args ...any) {
+	d.lines = append(d.lines, fmt.Sprintf(format, args...))
+}
 
 // field adds a line when got and want differ.
 func (d *diff) field(name string, got, want any) {
