@@ -11,7 +11,7 @@
 # phases of this shared machine hit all modes alike; the summary gives the
 # median requests per second of the rounds and the peak RSS (VmHWM) seen.
 #
-# The collector is /work/main/bin/otelkit-otelcol (collector/build.sh) run
+# The collector is bin/otelkit-otelcol of the checkout (collector/build.sh) run
 # with bench/load/collector.yaml; without it an in-process-style OTLP sink
 # (cmd/otlpsink) stands in, and the script says so. wrk is installed from
 # Debian's packages when missing. Everything (wrk, server, collector) shares

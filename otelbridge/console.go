@@ -196,7 +196,7 @@ func (c consoleLogs) Export(_ context.Context, recs []sdklog.Record) error {
 			b = append(b, n...)
 		}
 		b = append(b, ' ')
-		b = appendValue(b, r.Body().Emit())
+		b = appendValue(b, r.Body().String())
 		if r.TraceID().IsValid() {
 			b = append(b, " trace="...)
 			b = append(b, r.TraceID().String()...)
@@ -373,7 +373,7 @@ func appendAttrs(b []byte, kvs []attribute.KeyValue, skip map[attribute.Key]bool
 		b = append(b, ' ')
 		b = append(b, kv.Key...)
 		b = append(b, '=')
-		b = appendValue(b, kv.Value.Emit())
+		b = appendValue(b, kv.Value.String())
 	}
 	return b
 }

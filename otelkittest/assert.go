@@ -289,10 +289,10 @@ func (k *Kit) AssertRequestSpan(r *Response, def *errorsx.Def) bool {
 	case def == nil:
 		d.field("status", s.Status().Code, codes.Unset)
 		if hasType {
-			d.add("error.type: got %s, want none for a success", errType.Emit())
+			d.add("error.type: got %s, want none for a success", errType.String())
 		}
 		if hasID {
-			d.add("%s: got %s, want none for a success", KeyErrorID, id.Emit())
+			d.add("%s: got %s, want none for a success", KeyErrorID, id.String())
 		}
 		if len(exceptions) > 0 {
 			d.add("exception records: got %s, want none", strings.Join(exceptions, ", "))
@@ -300,16 +300,16 @@ func (k *Kit) AssertRequestSpan(r *Response, def *errorsx.Def) bool {
 	case def.Status() >= 500:
 		d.field("status", s.Status().Code, codes.Error)
 		d.field("status description", s.Status().Description, def.ID())
-		d.field("error.type", errType.Emit(), def.ID())
+		d.field("error.type", errType.String(), def.ID())
 		if len(exceptions) == 0 {
 			d.add("exception record: none, want a span event or a log record named exception or <operation>.exception")
 		}
 	default:
 		d.field("status", s.Status().Code, codes.Unset)
 		if hasType {
-			d.add("error.type: got %s, want none for a %d (the client's error)", errType.Emit(), def.Status())
+			d.add("error.type: got %s, want none for a %d (the client's error)", errType.String(), def.Status())
 		}
-		d.field(string(KeyErrorID), id.Emit(), def.ID())
+		d.field(string(KeyErrorID), id.String(), def.ID())
 		if len(exceptions) > 0 {
 			d.add("exception records: got %s, want none for a %d", strings.Join(exceptions, ", "), def.Status())
 		}
@@ -464,7 +464,7 @@ func (k *Kit) AssertNoSecret(secret string) bool {
 	}
 	inAttrs := func(where string, kvs []attribute.KeyValue) {
 		for _, kv := range kvs {
-			in(where+" attribute "+string(kv.Key), string(kv.Key)+"="+kv.Value.Emit())
+			in(where+" attribute "+string(kv.Key), string(kv.Key)+"="+kv.Value.String())
 		}
 	}
 	for _, s := range k.Spans() {
@@ -479,7 +479,7 @@ func (k *Kit) AssertNoSecret(secret string) bool {
 	}
 	for i, r := range k.Logs() {
 		where := fmt.Sprintf("log record #%d %s (%s)", i+1, r.EventName(), r.InstrumentationScope().Name)
-		in(where+" body", r.Body().Emit())
+		in(where+" body", r.Body().String())
 		inAttrs(where, recordAttrs(r))
 	}
 	for _, sm := range k.Metrics().ScopeMetrics {
@@ -562,7 +562,7 @@ func formatValue(v attribute.Value) string {
 	if v.Type() == attribute.STRING {
 		return fmt.Sprintf("%q", v.AsString())
 	}
-	return v.Emit()
+	return v.String()
 }
 
 func orNothing(s string) string {

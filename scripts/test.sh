@@ -43,6 +43,22 @@ if [ -n "$unformatted" ]; then
 fi
 go vet ./...
 
+# staticcheck, pinned and cached in bin/tools (its analysis cache lives in
+# the user cache directory, so a second run is fast).
+staticcheck_version=v0.8.2
+staticcheck="bin/tools/staticcheck-$staticcheck_version"
+if [ ! -x "$staticcheck" ]; then
+  step "installing staticcheck $staticcheck_version into bin/tools"
+  tmp=$(mktemp -d)
+  GOBIN="$tmp" go install "honnef.co/go/tools/cmd/staticcheck@$staticcheck_version"
+  mkdir -p bin/tools && mv "$tmp/staticcheck" "$staticcheck" && rm -rf "$tmp"
+fi
+step "root module: staticcheck"
+"$staticcheck" ./...
+
+step "root module: API compatibility (scripts/api.sh; scripts/api.sh update records an intended change)"
+scripts/api.sh check
+
 step "root module: go test -race"
 go test -race -count=1 ./...
 
