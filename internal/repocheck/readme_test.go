@@ -32,7 +32,10 @@ type snippet struct {
 
 var snippets = []snippet{
 	{name: "main.go", source: "otelbridge/example_setup_test.go", transform: exampleToMain},
+	{name: "api_test.go", source: "examples/quickstart/api/api_test.go", transform: asIs},
 }
+
+func asIs(_ *testing.T, src string) string { return src }
 
 // exampleToMain turns the ExampleSetup file into the main.go of a service:
 // package main, and ExampleSetup (without its doc comment) named main.
