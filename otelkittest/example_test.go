@@ -108,13 +108,9 @@ func ExampleKit_Context() {
 	_ = otelbridge.Track(ctx, "nightly.export", func(context.Context) error {
 		return errors.New("partner answered 502")
 	})
-	for _, r := range kit.Exceptions() {
-		fmt.Println(r.EventName(), r.Body().AsString())
-	}
 	for _, s := range kit.Spans() {
-		fmt.Println(s.Name(), s.Status().Code)
+		fmt.Println(s.Name(), s.Status().Code, s.Status().Description)
 	}
 	// Output:
-	// exception partner answered 502
-	// nightly.export Error
+	// nightly.export Error internal
 }

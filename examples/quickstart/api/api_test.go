@@ -39,7 +39,7 @@ func TestFailedLoginIsAuditedAndMasked(t *testing.T) {
 	res := kit.Do(api.Routes(nil), req)
 
 	kit.AssertError(res, api.ErrRateLimited, otelkittest.Info("retry_after", 30))
-	kit.AssertAudit("auth.login-failed", attribute.String("user", "mallory"), attribute.String("password", "**************"))
+	kit.AssertAudit(api.LoginFailed.Type(), attribute.String("user.name", "mallory"), attribute.String("password", "**************"))
 	kit.AssertNoSecret("hunter2") // not in the body, the span, the audit or the metrics
 }
 
@@ -60,5 +60,5 @@ func TestProfileViewIsAudited(t *testing.T) {
 	res := kit.Do(api.Routes(nil), req)
 
 	kit.AssertRequestSpan(res, nil) // a success: no error.type, no exception
-	kit.AssertAudit("users.profile-viewed", attribute.String("user", "ada"), attribute.Int("profile_id", 42))
+	kit.AssertAudit(api.ProfileViewed.Type(), attribute.String("user.id", "ada"), attribute.Int("profile_id", 42))
 }
