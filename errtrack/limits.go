@@ -71,7 +71,7 @@ func clipValue(v attribute.Value) attribute.Value {
 		}
 		return v
 	}
-	if s := v.Emit(); len(s) > MaxValueBytes {
+	if s := v.String(); len(s) > MaxValueBytes {
 		return attribute.StringValue(clip(s, MaxValueBytes))
 	}
 	return v

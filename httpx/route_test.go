@@ -149,9 +149,7 @@ func TestRouteErrors(t *testing.T) {
 func splitAllow(values []string) []string {
 	var out []string
 	for _, v := range values {
-		for _, m := range splitComma(v) {
-			out = append(out, m)
-		}
+		out = append(out, splitComma(v)...)
 	}
 	return out
 }

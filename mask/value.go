@@ -42,11 +42,10 @@ func (p *Policy) ValueFunc(v any, errValue func(error) any) (masked any, changed
 	if p == nil || v == nil {
 		return v, false
 	}
-	switch v.(type) {
+	switch f := v.(type) {
 	case string, bool, int, int8, int16, int32, int64, uint, uint8, uint16, uint32, uint64, json.Number:
 		return v, false
 	case float64:
-		f := v.(float64)
 		if math.IsInf(f, 0) || math.IsNaN(f) {
 			return floatText(f), true
 		}

@@ -11,8 +11,8 @@ import (
 
 	"github.com/otelkit/otelkit/errorsx"
 	"github.com/otelkit/otelkit/internal/record"
-	"github.com/otelkit/otelkit/internal/telctx"
 	"github.com/otelkit/otelkit/internal/reqctx"
+	"github.com/otelkit/otelkit/internal/telctx"
 	"github.com/otelkit/otelkit/mask"
 )
 

@@ -23,7 +23,7 @@ func (printer) OnEmit(_ context.Context, r *sdklog.Record) error {
 	r.WalkAttributes(func(kv attribute.KeyValue) bool {
 		switch kv.Key {
 		case "otelkit.error.id", "otelkit.job", "tenant", "api_key", "otelkit.capture.kind":
-			fmt.Printf("  %s=%s\n", kv.Key, kv.Value.Emit())
+			fmt.Printf("  %s=%s\n", kv.Key, kv.Value.String())
 		}
 		return true
 	})

@@ -55,6 +55,7 @@ func routes() http.Handler {
 	}))
 	mux.Handle("GET /panic", httpx.HandlerFunc(func(http.ResponseWriter, *http.Request) error {
 		var m map[string]int
+		//lint:ignore SA5000 the route panics on purpose
 		m["boom"]++
 		return nil
 	}))

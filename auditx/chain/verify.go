@@ -64,15 +64,15 @@ func (v *Verifier) Add(r Record, where string, ordered bool) {
 	for _, kv := range r.Attributes {
 		switch string(kv.Key) {
 		case KeyStreamID:
-			sid = kv.Value.Emit()
+			sid = kv.Value.String()
 		case KeySeq:
 			seq, haveSeq = intValue(kv.Value)
 		case KeyPrevHash:
-			r.PrevHash = kv.Value.Emit()
+			r.PrevHash = kv.Value.String()
 		case KeyHash:
-			e.hash = kv.Value.Emit()
+			e.hash = kv.Value.String()
 		case KeyRecordID:
-			e.recordID = kv.Value.Emit()
+			e.recordID = kv.Value.String()
 		}
 	}
 	if sid == "" || !haveSeq || seq < 1 || e.hash == "" {
@@ -395,19 +395,19 @@ func checkpointOf(r *Record) (*Checkpoint, bool) {
 	for _, kv := range r.Attributes {
 		switch string(kv.Key) {
 		case KeyCheckpointKind:
-			cp.Kind = kv.Value.Emit()
+			cp.Kind = kv.Value.String()
 		case KeyCheckpointSeq:
 			n, _ := intValue(kv.Value)
 			cp.Seq = uint64(n)
 		case KeyCheckpointHash:
-			cp.Hash = kv.Value.Emit()
+			cp.Hash = kv.Value.String()
 		case KeyCheckpointPrevStream:
-			cp.PrevStreamID = kv.Value.Emit()
+			cp.PrevStreamID = kv.Value.String()
 		case KeyCheckpointPrevSeq:
 			n, _ := intValue(kv.Value)
 			cp.PrevSeq = uint64(n)
 		case KeyCheckpointPrevHash:
-			cp.PrevHash = kv.Value.Emit()
+			cp.PrevHash = kv.Value.String()
 		}
 	}
 	return cp, true
@@ -416,7 +416,7 @@ func checkpointOf(r *Record) (*Checkpoint, bool) {
 func attrString(r *Record, key string) string {
 	for _, kv := range r.Attributes {
 		if string(kv.Key) == key {
-			return kv.Value.Emit()
+			return kv.Value.String()
 		}
 	}
 	return ""

@@ -158,7 +158,7 @@ func printLog(out io.Writer, r sdklog.Record) {
 		if kv.Key == "exception.stacktrace" || kv.Key == "otelkit.audit.template" {
 			return true
 		}
-		parts = append(parts, fmt.Sprintf("%s=%s", kv.Key, kv.Value.Emit()))
+		parts = append(parts, fmt.Sprintf("%s=%s", kv.Key, kv.Value.String()))
 		return true
 	})
 	sort.Strings(parts)
@@ -168,7 +168,7 @@ func printLog(out io.Writer, r sdklog.Record) {
 func attrMap(kvs []attribute.KeyValue) map[string]string {
 	m := make(map[string]string, len(kvs))
 	for _, kv := range kvs {
-		m[string(kv.Key)] = kv.Value.Emit()
+		m[string(kv.Key)] = kv.Value.String()
 	}
 	return m
 }

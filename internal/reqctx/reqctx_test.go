@@ -27,7 +27,8 @@ func TestFromContext(t *testing.T) {
 	calls := 0
 	ctx := reqctx.WithSource(context.Background(), source{&calls})
 	assert.Zero(t, calls, "the source is asked lazily")
-	info, ok := reqctx.FromContext(context.WithValue(ctx, struct{}{}, 1))
+	type otherKey struct{}
+	info, ok := reqctx.FromContext(context.WithValue(ctx, otherKey{}, 1))
 	assert.True(t, ok)
 	assert.Equal(t, reqctx.Info{Route: "/r", Method: "GET", ClientAddress: "127.0.0.1", UserID: "u"}, info)
 	assert.Equal(t, 1, calls)
