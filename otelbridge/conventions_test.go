@@ -86,12 +86,13 @@ func TestSetupExceptionSignal(t *testing.T) {
 			t.Setenv("OTEL_SEMCONV_EXCEPTION_SIGNAL_OPT_IN", "logs/dup") // overridden
 			p := &collectingProcessor{}
 			shutdown, err := otelbridge.Setup(context.Background(), otelbridge.WithWriter(io.Discard),
-				otelbridge.WithoutSlog(), otelbridge.WithLogProcessor(p), otelbridge.WithExceptionSignal(tt.signal))
+				otelbridge.WithoutSlog(), otelbridge.WithLogProcessor(p), otelbridge.WithExceptionSignal(tt.signal),
+				otelbridge.WithSpanProcessor(p)) // given twice: registered once
 			require.NoError(t, err)
 			_ = otelbridge.Track(context.Background(), "job", func(context.Context) error { return errors.New("failed") })
 			require.NoError(t, shutdown(context.Background()))
 
-			require.Len(t, p.Ended(), 1, "the processor gets spans too")
+			require.Len(t, p.Ended(), 1, "the processor gets spans too, once")
 			assert.Len(t, p.Ended()[0].Events(), tt.events)
 			p.mu.Lock()
 			defer p.mu.Unlock()

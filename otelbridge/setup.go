@@ -8,6 +8,7 @@ import (
 	"log"
 	"log/slog"
 	"os"
+	"reflect"
 	"runtime/debug"
 
 	"go.opentelemetry.io/contrib/bridges/otelslog"
@@ -76,7 +77,21 @@ func WithWriter(w io.Writer) Option {
 
 // WithSpanProcessor adds a span processor beside the exporting one.
 func WithSpanProcessor(p sdktrace.SpanProcessor) Option {
-	return setupOptionFunc(func(c *setupConfig) { c.spanProcessors = append(c.spanProcessors, p) })
+	return setupOptionFunc(func(c *setupConfig) { c.addSpanProcessor(p) })
+}
+
+// addSpanProcessor adds p unless it is there already (an errtrack Tracker
+// given to both WithLogProcessor and WithSpanProcessor must not read each
+// span twice).
+func (c *setupConfig) addSpanProcessor(p sdktrace.SpanProcessor) {
+	if t := reflect.TypeOf(p); t != nil && t.Comparable() {
+		for _, q := range c.spanProcessors {
+			if reflect.TypeOf(q) == t && q == p {
+				return
+			}
+		}
+	}
+	c.spanProcessors = append(c.spanProcessors, p)
 }
 
 // WithLogProcessor adds a log processor beside the exporting ones; it sees
@@ -88,7 +103,7 @@ func WithLogProcessor(p sdklog.Processor) Option {
 	return setupOptionFunc(func(c *setupConfig) {
 		c.logProcessors = append(c.logProcessors, p)
 		if sp, ok := p.(sdktrace.SpanProcessor); ok {
-			c.spanProcessors = append(c.spanProcessors, sp)
+			c.addSpanProcessor(sp)
 		}
 	})
 }
