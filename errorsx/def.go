@@ -84,7 +84,7 @@ func (d *Def) Translations() []Translation { return append([]Translation(nil), d
 
 // Builtin reports whether d is built into the package rather than defined
 // by the service: [Internal], [NotFound], [MethodNotAllowed] and the generic
-// per-status definitions of [Join].
+// per-status definitions of [ForStatus].
 func (d *Def) Builtin() bool { return d.builtin }
 
 // Language returns the language of [Def.Message]: the default language of
@@ -154,10 +154,10 @@ func (d *Def) Wrap(err error) *Error {
 	return e
 }
 
-// Detail returns an occurrence of d with a per-occurrence public detail (the
-// problem body's "detail"), formatted as with fmt.Sprintf. Detail is not
-// shown for 5xx definitions.
-func (d *Def) Detail(format string, args ...any) *Error {
+// Detailf returns an occurrence of d with a per-occurrence public detail
+// (the problem body's "detail"), formatted as with fmt.Sprintf; read it
+// back with [Error.Detail]. Detail is not shown for 5xx definitions.
+func (d *Def) Detailf(format string, args ...any) *Error {
 	return &Error{def: d, detail: fmt.Sprintf(format, args...)}
 }
 
@@ -211,7 +211,7 @@ func builtinByID(id string) *Def {
 
 // reservedID reports whether id belongs to the built-in definitions: the
 // ids of Internal, NotFound and MethodNotAllowed and every "http.<status>"
-// of the generic definitions of Join.
+// of the generic definitions of ForStatus.
 func reservedID(id string) bool {
 	return builtinByID(id) != nil || statusFromID(id) != 0
 }

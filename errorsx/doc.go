@@ -12,10 +12,13 @@
 //		"Rate limited due to too many false auth attempts from this ip")
 //
 // A *[Def] is an error. Return it as is, or make an occurrence that carries
-// more: [Def.With] adds public info the client sees, [Def.Detail] a public
+// more: [Def.With] adds public info the client sees, [Def.Detailf] a public
 // per-occurrence detail, [Def.Wrap] an internal cause the client never sees,
-// and [Def.Join] several errors reported in one response. errors.Is(occ, def)
-// is true for every occurrence of def.
+// and [Def.Join] several errors reported in one response. An occurrence has
+// the same methods, so they chain: def.With("k", v).Detailf("...").Wrap(err).
+// Getters are named after what they return ([Error.Info], [Error.Detail],
+// [Error.Cause], [Error.Entries]). errors.Is(occ, def) is true for every
+// occurrence of def.
 //
 // # Mapping existing errors
 //

@@ -34,15 +34,15 @@ type Error struct {
 // Def returns the definition of the occurrence.
 func (e *Error) Def() *Def { return e.def }
 
-// Detail returns the per-occurrence public detail, if any.
+// Detail returns the per-occurrence public detail set by [Def.Detailf] or
+// [Error.Detailf], if any.
 func (e *Error) Detail() string { return e.detail }
 
 // Info returns the public info in the order it was added. The slice must not
 // be modified.
 func (e *Error) Info() []Field { return e.info }
 
-// Entries returns the joined errors of an occurrence made by [Def.Join] or
-// [Join].
+// Entries returns the joined errors of an occurrence made by [Def.Join].
 func (e *Error) Entries() []error { return e.entries }
 
 // Cause returns the internal cause given to [Def.Wrap], or nil.
@@ -67,10 +67,11 @@ func (e *Error) With(key string, value any) *Error {
 	return &c
 }
 
-// WithDetail returns a copy of e with a public detail.
-func (e *Error) WithDetail(detail string) *Error {
+// Detailf returns a copy of e with a public detail, formatted as with
+// fmt.Sprintf (see [Def.Detailf]); a detail set before is replaced.
+func (e *Error) Detailf(format string, args ...any) *Error {
 	c := *e
-	c.detail = detail
+	c.detail = fmt.Sprintf(format, args...)
 	return &c
 }
 
@@ -170,15 +171,16 @@ func (e *Error) Format(f fmt.State, verb rune) {
 	fmt.Fprint(f, e.Error())
 }
 
-// Join returns an occurrence that carries several errors under a generic
-// definition for status (id "http.<status>", message the status text), for
-// responses that report many problems at once; 404, 405 and 500 use the
-// built-in definitions. A status outside 400–599 is a programming error
-// that Join does not panic on at request time: it gives [Internal]'s
-// definition (500), which telemetry shows. Prefer [Def.Join] with a
-// registered definition when the group itself has a meaning.
-func Join(status int, errs ...error) *Error {
-	return statusDef(status).Join(errs...)
+// ForStatus returns the generic built-in definition of an HTTP status (id
+// "http.<status>", message the status text), for an answer that needs no
+// definition of its own, such as several problems reported at once:
+// errorsx.ForStatus(422).Join(errs...). 404, 405 and 500 give the built-in
+// definitions. A status outside 400–599 is a programming error that
+// ForStatus does not panic on at request time: it gives [Internal] (500),
+// which telemetry shows. Prefer a registered definition when the answer
+// has a meaning of its own.
+func ForStatus(status int) *Def {
+	return statusDef(status)
 }
 
 // callers returns the program counters of the stack above the function

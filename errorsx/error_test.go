@@ -44,11 +44,14 @@ func TestOccurrences(t *testing.T) {
 		assert.Len(t, extra.Info(), 2)
 	})
 	t.Run("Detail", func(t *testing.T) {
-		occ := limited.Detail("try again in %ds", 30)
+		occ := limited.Detailf("try again in %ds", 30)
 		assert.Equal(t, "try again in 30s", occ.Detail())
 		assert.Equal(t, "Rate limited: try again in 30s", occ.Error())
-		assert.Equal(t, "changed", occ.WithDetail("changed").Detail())
+		assert.Equal(t, "changed 2", occ.Detailf("changed %d", 2).Detail())
 		assert.Equal(t, "try again in 30s", occ.Detail())
+		chained := limited.With("retry_after", 30).Detailf("wait %ds", 30)
+		assert.Equal(t, "wait 30s", chained.Detail())
+		assert.Equal(t, []errorsx.Field{{"retry_after", 30}}, chained.Info())
 	})
 	t.Run("Wrap", func(t *testing.T) {
 		occ := failed.Wrap(sql.ErrNoRows)
@@ -76,21 +79,21 @@ func TestOccurrences(t *testing.T) {
 		assert.Equal(t, "Upstream failed: Rate limited; sql: no rows in result set", occ.Error())
 		assert.Same(t, failed, r.Resolve(occ), "the joining definition wins over its entries")
 	})
-	t.Run("package Join", func(t *testing.T) {
-		occ := errorsx.Join(http.StatusUnprocessableEntity, limited, failed)
+	t.Run("ForStatus", func(t *testing.T) {
+		occ := errorsx.ForStatus(http.StatusUnprocessableEntity).Join(limited, failed)
 		d := occ.Def()
 		assert.Equal(t, 422, d.Status())
 		assert.Equal(t, "http.422", d.ID())
 		assert.Equal(t, "Unprocessable Entity", d.Message())
 		assert.True(t, d.Builtin())
-		assert.Same(t, d, errorsx.Join(422).Def(), "one generic definition per status")
+		assert.Same(t, d, errorsx.ForStatus(422), "one generic definition per status")
 		lookedUp, ok := r.Lookup("http.422")
 		require.True(t, ok)
 		assert.Same(t, d, lookedUp)
-		assert.Same(t, errorsx.NotFound, errorsx.Join(404).Def())
-		assert.Same(t, errorsx.MethodNotAllowed, errorsx.Join(405).Def())
-		assert.Same(t, errorsx.Internal, errorsx.Join(500).Def())
-		assert.Same(t, errorsx.Internal, errorsx.Join(200).Def())
+		assert.Same(t, errorsx.NotFound, errorsx.ForStatus(404))
+		assert.Same(t, errorsx.MethodNotAllowed, errorsx.ForStatus(405))
+		assert.Same(t, errorsx.Internal, errorsx.ForStatus(500))
+		assert.Same(t, errorsx.Internal, errorsx.ForStatus(200))
 	})
 }
 
@@ -145,7 +148,7 @@ func TestLogValue(t *testing.T) {
 		want map[string]any
 	}{
 		{"def", d, map[string]any{"id": "lv.limited", "status": 429.0, "message": "Limited"}},
-		{"occurrence", d.With("retry_after", 30).With("password", "p").WithDetail("x"),
+		{"occurrence", d.With("retry_after", 30).With("password", "p").Detailf("x"),
 			map[string]any{"id": "lv.limited", "status": 429.0, "message": "Limited", "detail": "x",
 				"info": map[string]any{"retry_after": 30.0, "password": mask.Mask}}},
 		{"wrap", d.Wrap(sql.ErrNoRows), map[string]any{"id": "lv.limited", "status": 429.0, "message": "Limited",

@@ -107,8 +107,8 @@ func ExampleDef_Join() {
 	// users.invalid-age [{field age} {min 18}]
 }
 
-func ExampleJoin() {
-	err := errorsx.Join(http.StatusBadRequest, ErrInvalidName, ErrInvalidAge)
+func ExampleForStatus() {
+	err := errorsx.ForStatus(http.StatusBadRequest).Join(ErrInvalidName, ErrInvalidAge)
 	fmt.Println(err.Def().String())
 	fmt.Println(len(err.Entries()))
 	// Output:

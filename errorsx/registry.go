@@ -514,7 +514,7 @@ func Resolve(err error) *Def { return defaultRegistry.Resolve(err) }
 // [Registry.Lookup].
 func Lookup(id string) (*Def, bool) { return defaultRegistry.Lookup(id) }
 
-// Generic definitions for Join(status, ...), made on first use.
+// Generic definitions of ForStatus, made on first use.
 var statusDefs [200]atomic.Pointer[Def]
 
 // statusDef returns the generic definition of a 4xx or 5xx status: id

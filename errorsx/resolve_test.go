@@ -228,7 +228,7 @@ func TestLookup(t *testing.T) {
 		{"internal", errorsx.Internal},
 		{"not-found", errorsx.NotFound},
 		{"method-not-allowed", errorsx.MethodNotAllowed},
-		{"http.429", errorsx.Join(429).Def()},
+		{"http.429", errorsx.ForStatus(429)},
 		{"lk.missing", nil},
 		{"http.200", nil},
 		{"http.4xx", nil},

@@ -53,7 +53,7 @@ func TestProblemBody(t *testing.T) {
 	te := newTestErrors()
 	tel := newTelemetry(t)
 	mux := http.NewServeMux()
-	mux.Handle("GET /users/{id}", returning(te.limited.With("retry_after", 30).WithDetail("wait a bit")))
+	mux.Handle("GET /users/{id}", returning(te.limited.With("retry_after", 30).Detailf("wait a bit")))
 	mux.Handle("POST /users", returning(te.validation.Join(
 		te.badName.With("field", "name"),
 		te.badAge.With("field", "age").With("min", 18),
@@ -185,7 +185,7 @@ func TestServerErrorsHideInternals(t *testing.T) {
 		{"unregistered", errors.New("sql: connection refused at 10.0.0.3"), 500, "internal"},
 		{"unregistered wrapped", fmt.Errorf("query users: %w", pathErr), 500, "internal"},
 		{"5xx wrap", te.store.Wrap(fmt.Errorf("sql: %w", sql.ErrConnDone)), 503, "store.down"},
-		{"5xx with info and detail", te.store.With("host", "db-1").WithDetail("sql: pool exhausted").Wrap(pathErr), 503, "store.down"},
+		{"5xx with info and detail", te.store.With("host", "db-1").Detailf("sql: pool exhausted").Wrap(pathErr), 503, "store.down"},
 		{"5xx join", te.store.Join(errors.New("sql: a"), te.badName), 503, "store.down"},
 		{"errors.Join unregistered", errors.Join(errors.New("sql: a"), errors.New("b")), 500, "internal"},
 	}

@@ -60,7 +60,7 @@ func ExampleHandler() {
 func ExampleErrorList() {
 	invalid := errorsx.Define(http.StatusUnprocessableEntity, "example.invalid-field", "The field is invalid")
 	h := httpx.Handler(httpx.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
-		return errorsx.Join(http.StatusUnprocessableEntity,
+		return errorsx.ForStatus(http.StatusUnprocessableEntity).Join(
 			invalid.With("field", "name"),
 			invalid.With("field", "age"))
 	}), httpx.WithRenderer(httpx.ErrorList{}))
@@ -70,9 +70,9 @@ func ExampleErrorList() {
 	// {"errors":[{"code":"example.invalid-field","message":"The field is invalid","info":{"field":"name"}},{"code":"example.invalid-field","message":"The field is invalid","info":{"field":"age"}}]}
 }
 
-func ExampleAbort() {
+func ExampleErrorByID() {
 	h := httpx.Handler(httpx.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
-		return httpx.Abort(http.StatusTooManyRequests, "example.rate-limited")
+		return httpx.ErrorByID("example.rate-limited")
 	}), httpx.WithDocsBaseURL("https://docs.example.com/errors"))
 	show(h, "POST", "/login", "Accept", "application/json")
 	// Output:
@@ -82,7 +82,7 @@ func ExampleAbort() {
 
 func ExampleWriteError() {
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		httpx.WriteError(w, r, ErrNoUser.Detail("no user named %q", "bob"))
+		httpx.WriteError(w, r, ErrNoUser.Detailf("no user named %q", "bob"))
 	})
 	show(h, "GET", "/users/bob")
 	// Output:

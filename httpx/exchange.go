@@ -87,12 +87,23 @@ func route(pattern string) string {
 
 // RequestInfo describes the request a context belongs to, as audit and
 // exception records see it.
-type RequestInfo = reqctx.Info
+type RequestInfo struct {
+	// Route is the http.route, e.g. "/users/{id}" ("" before a router
+	// inside the Handler has matched).
+	Route string
+	// Method is the http.request.method.
+	Method string
+	// ClientAddress is the client.address (see [WithClientAddress]).
+	ClientAddress string
+	// UserID is the user.id from [WithUser] ("" for anonymous requests).
+	UserID string
+}
 
 // RequestInfoFromContext returns the request info of an httpx request; ok
 // is false outside a [Handler].
 func RequestInfoFromContext(ctx context.Context) (info RequestInfo, ok bool) {
-	return reqctx.FromContext(ctx)
+	i, ok := reqctx.FromContext(ctx)
+	return RequestInfo(i), ok
 }
 
 // responseWriter tracks whether the response has started and lets the

@@ -194,26 +194,39 @@ func (c *config) fail(ex *exchange, w http.ResponseWriter, r *http.Request, f *r
 // given past Render.
 var problemPool = sync.Pool{New: func() any { return new(Problem) }}
 
-// Abort returns the registered error with id, in the style of Flask's
-// abort(429, description={"id": ...}). The id is looked up in the registry
-// of the Handler that renders it. An unknown id, or a status that differs
-// from the definition's, renders the internal error and records why.
+// ErrorByID returns an error that renders as the definition registered
+// with id, for code that knows an id but not its *errorsx.Def. It does not
+// stop the handler: return it. The id is looked up when the error is
+// rendered, in the registry of the Handler that renders it; an unknown id
+// renders the internal error and telemetry records why.
+func ErrorByID(id string) error {
+	return &abortError{id: id}
+}
+
+// Abort returns [ErrorByID](id), and renders the internal error when the
+// definition's status is not status.
+//
+// Deprecated: use [ErrorByID]; the id alone fixes the status.
 func Abort(status int, id string) error {
 	return &abortError{status: status, id: id}
 }
 
 type abortError struct {
-	status int
+	status int // 0: any (ErrorByID)
 	id     string
 }
 
-func (a *abortError) Error() string { return fmt.Sprintf("httpx.Abort(%d, %q)", a.status, a.id) }
+func (a *abortError) Error() string {
+	if a.status == 0 {
+		return fmt.Sprintf("httpx.ErrorByID(%q)", a.id)
+	}
+	return fmt.Sprintf("httpx.Abort(%d, %q)", a.status, a.id)
+}
 
-// Is lets errors.Is(Abort(s, id), def) hold when id names def in the
-// default registry.
+// Is lets errors.Is(ErrorByID(id), def) hold when id names def.
 func (a *abortError) Is(target error) bool {
 	d, ok := target.(*errorsx.Def)
-	return ok && d.ID() == a.id && d.Status() == a.status
+	return ok && d.ID() == a.id && (a.status == 0 || d.Status() == a.status)
 }
 
 // ErrorType returns the id asked for.
@@ -225,7 +238,7 @@ func (a *abortError) resolve(reg *errorsx.Registry) (errorsx.Match, error) {
 	switch {
 	case !ok:
 		why = fmt.Errorf("%s: no error is registered with id %q", a.Error(), a.id)
-	case d.Status() != a.status:
+	case a.status != 0 && d.Status() != a.status:
 		why = fmt.Errorf("%s: %q is registered with status %d", a.Error(), a.id, d.Status())
 	default:
 		return errorsx.Match{Def: d, Matched: d}, nil

@@ -3,6 +3,7 @@ package httpx_test
 import (
 	"errors"
 	"net/http"
+	"reflect"
 	"testing"
 
 	"github.com/go-chi/chi/v5"
@@ -252,6 +253,8 @@ func TestRequestInfo(t *testing.T) {
 
 	_, okOutside := httpx.RequestInfoFromContext(t.Context())
 	assert.False(t, okOutside)
+	assert.Equal(t, "github.com/otelkit/otelkit/httpx", reflect.TypeFor[httpx.RequestInfo]().PkgPath(),
+		"RequestInfo is defined where users read it, not an alias of an internal type")
 
 	t.Run("client address forms", func(t *testing.T) {
 		for _, tt := range []struct{ remote, want string }{

@@ -246,6 +246,41 @@ func TestErrAbortHandlerRepanics(t *testing.T) {
 	assert.Empty(t, tel.logs.records())
 }
 
+func TestErrorByID(t *testing.T) {
+	te := newTestErrors()
+	tests := []struct {
+		name    string
+		id      string
+		want    int
+		wantID  string
+		message string
+	}{
+		{"known", "auth.rate-limited", 429, "auth.rate-limited", `httpx.ErrorByID("auth.rate-limited")`},
+		{"builtin", "not-found", 404, "not-found", `httpx.ErrorByID("not-found")`},
+		{"unknown id", "auth.nope", 500, "internal", `httpx.ErrorByID("auth.nope"): no error is registered with id "auth.nope"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tel := newTelemetry(t)
+			rec := do(tel.serve(returning(httpx.ErrorByID(tt.id)), httpx.WithRegistry(te.reg)), "GET", "/")
+			assert.Equal(t, tt.want, rec.Code)
+			assert.Equal(t, tt.wantID, body(t, rec)["id"])
+			if tt.want == 500 {
+				recs := tel.logs.records()
+				require.Len(t, recs, 1)
+				assert.Equal(t, tt.message, recs[0].Body().AsString())
+			}
+		})
+	}
+	t.Run("outer registered error wins", func(t *testing.T) {
+		rec := do(httpx.Handler(returning(te.store.Wrap(httpx.ErrorByID("auth.rate-limited"))), httpx.WithRegistry(te.reg)), "GET", "/")
+		assert.Equal(t, 503, rec.Code)
+	})
+	assert.True(t, errors.Is(httpx.ErrorByID("auth.rate-limited"), te.limited))
+	assert.False(t, errors.Is(httpx.ErrorByID("auth.rate-limited"), te.notFound))
+}
+
+// TestAbort covers the deprecated Abort(status, id).
 func TestAbort(t *testing.T) {
 	te := newTestErrors()
 	tests := []struct {

@@ -41,7 +41,7 @@ var calls = []call{
 	{method: "GET", path: "/orders/7", note: "a 5xx: the cause stays in telemetry"},
 	{method: "GET", path: "/panic", note: "a recovered panic"},
 	{method: "GET", path: "/admin/users/9", note: "the admin group's own registry maps sql.ErrNoRows"},
-	{method: "GET", path: "/abort", note: "httpx.Abort(429, id)"},
+	{method: "GET", path: "/abort", note: "httpx.ErrorByID(id)"},
 	{method: "GET", path: "/nope", note: "no such route"},
 	{method: "DELETE", path: "/users/42", note: "wrong method"},
 }

@@ -63,7 +63,7 @@ func findUser(id int) (string, error) {
 func getUser(w http.ResponseWriter, r *http.Request) error {
 	id, err := strconv.Atoi(r.PathValue("id"))
 	if err != nil {
-		return ErrBadUserID.Detail("%q is not a number", r.PathValue("id"))
+		return ErrBadUserID.Detailf("%q is not a number", r.PathValue("id"))
 	}
 	name, err := findUser(id)
 	if err != nil {
@@ -138,7 +138,7 @@ func panics(http.ResponseWriter, *http.Request) error {
 }
 
 func abort(http.ResponseWriter, *http.Request) error {
-	return httpx.Abort(http.StatusTooManyRequests, "auth.rate-limited")
+	return httpx.ErrorByID("auth.rate-limited")
 }
 
 func adminGetUser(http.ResponseWriter, *http.Request) error {
