@@ -262,7 +262,8 @@ func TestErrorByID(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			tel := newTelemetry(t)
-			rec := do(tel.serve(returning(httpx.ErrorByID(tt.id)), httpx.WithRegistry(te.reg)), "GET", "/")
+			rec := do(tel.serve(returning(httpx.ErrorByID(tt.id)), httpx.WithRegistry(te.reg),
+				httpx.WithExceptionSignal(httpx.ExceptionLogsAndSpanEvents)), "GET", "/")
 			assert.Equal(t, tt.want, rec.Code)
 			assert.Equal(t, tt.wantID, body(t, rec)["id"])
 			if tt.want == 500 {
