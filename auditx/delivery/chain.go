@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/log"
@@ -195,12 +196,16 @@ func (c *chainer) onEmit(ctx context.Context, r *sdklog.Record) {
 // chainLocked adds the chain attributes to r and hands it to the
 // Processor; the chain advances when the Processor accepted it.
 func (c *chainer) chainLocked(ctx context.Context, r *sdklog.Record) bool {
-	if sanitize(r) { // before hashing: what is hashed is what is exported
-		c.p.reportSanitized()
-	}
 	seq := c.seq + 1
 	c.attrs = c.attrs[:0]
 	r.WalkAttributes(c.collect)
+	// Invalid UTF-8 is replaced before hashing (what is hashed is what is
+	// exported); checking first costs nothing in the common case.
+	if !validUTF8(r, c.attrs) && sanitize(r) {
+		c.p.reportSanitized()
+		c.attrs = c.attrs[:0]
+		r.WalkAttributes(c.collect)
+	}
 	cr := chain.Record{
 		StreamID:     c.stream,
 		Seq:          seq,
@@ -346,4 +351,29 @@ func (c *chainer) close(ctx context.Context) {
 	case <-ctx.Done():
 	}
 	c.saveState()
+}
+
+// validUTF8 reports whether every string of r (attrs are its attributes)
+// is valid UTF-8, without allocating.
+func validUTF8(r *sdklog.Record, attrs []attribute.KeyValue) bool {
+	if !utf8.ValidString(r.EventName()) || !utf8.ValidString(r.SeverityText()) || !validValue(r.Body()) {
+		return false
+	}
+	for _, kv := range attrs {
+		if !utf8.ValidString(string(kv.Key)) || !validValue(kv.Value) {
+			return false
+		}
+	}
+	return true
+}
+
+func validValue(v attribute.Value) bool {
+	switch v.Type() {
+	case attribute.STRING:
+		return utf8.ValidString(v.AsString())
+	case attribute.STRINGSLICE, attribute.SLICE, attribute.MAP:
+		_, changed := fixValue(v)
+		return !changed
+	}
+	return true
 }

@@ -132,3 +132,19 @@ func TestChainUnsigned(t *testing.T) {
 	assert.False(t, rep.Signed)
 	assert.Equal(t, 1, rep.Streams[0].Unsigned)
 }
+
+// Invalid UTF-8 is replaced before the record is hashed, so the exported
+// record verifies.
+func TestChainSanitizesBeforeHashing(t *testing.T) {
+	exp := &memExporter{}
+	p, err := NewProcessor(exp, WithChain(), WithErrorHandler(func(error) {}))
+	require.NoError(t, err)
+	l, _ := auditLogger(p)
+	emitAudit(l, "ok\xff")
+	require.NoError(t, p.Shutdown(context.Background()))
+	recs := exp.records()
+	require.Len(t, recs, 2)
+	rep := verify(recs)
+	require.True(t, rep.OK, "%+v", rep)
+	assert.Contains(t, recs[0].Body().AsString(), "ok\uFFFD")
+}
