@@ -250,11 +250,20 @@ func (v *Verifier) check(s *stream, next *Checkpoint, nextID string, allowOpen b
 			r.Gaps = append(r.Gaps, Range{From: seqs[i-1] + 1, To: q - 1})
 		}
 		for _, e := range es {
-			if !e.valid {
-				if other, ok := v.byHash[e.hash]; ok && other != s.id {
-					r.Mixed = append(r.Mixed, Finding{Seq: q, Where: e.where, What: fmt.Sprintf("record of stream %s relabelled as seq %d of this stream", other, q)})
-				} else {
-					r.Modified = append(r.Modified, Finding{Seq: q, Where: e.where, What: "content does not match its hash (modified)"})
+			if e.valid {
+				continue
+			}
+			if other := v.origin(e, s.id); other != "" {
+				r.Mixed = append(r.Mixed, Finding{Seq: q, Where: e.where, What: fmt.Sprintf("record of stream %s relabelled as seq %d of this stream", other, q)})
+				continue
+			}
+			r.Modified = append(r.Modified, Finding{Seq: q, Where: e.where, What: "content does not match its hash (modified)"})
+			// A checkpoint whose signature was replaced is named as such too.
+			if cp, ok := checkpointOf(&e.rec); ok {
+				cp.StreamID = s.id
+				if f, bad := v.checkSignature(&e.rec, cp); bad {
+					f.Seq, f.Where = q, e.where
+					r.BadSignatures = append(r.BadSignatures, f.Finding)
 				}
 			}
 		}
@@ -318,20 +327,17 @@ func (v *Verifier) check(s *stream, next *Checkpoint, nextID string, allowOpen b
 			r.BadSignatures = append(r.BadSignatures, Finding{Seq: q, Where: e.where, What: fmt.Sprintf("checkpoint states seq %d hash %.12s which the stream does not have", cp.Seq, cp.Hash)})
 			continue
 		}
-		keyID, sig := attrString(&e.rec, KeyCheckpointKeyID), attrString(&e.rec, KeyCheckpointSignature)
-		switch {
-		case sig == "":
+		if attrString(&e.rec, KeyCheckpointSignature) == "" {
 			r.Unsigned++
 			rep.Signed = false
-			if len(v.keys) > 0 {
-				r.BadSignatures = append(r.BadSignatures, Finding{Seq: q, Where: e.where, What: "checkpoint not signed although keys were given"})
-				continue
+		}
+		if f, bad := v.checkSignature(&e.rec, cp); bad {
+			f.Seq, f.Where = q, e.where
+			if f.unknown {
+				r.UnknownKeys = append(r.UnknownKeys, f.Finding)
+			} else {
+				r.BadSignatures = append(r.BadSignatures, f.Finding)
 			}
-		case v.keys[keyID] == nil:
-			r.UnknownKeys = append(r.UnknownKeys, Finding{Seq: q, Where: e.where, What: fmt.Sprintf("signed with unknown key %q", keyID)})
-			continue
-		case !Verify(v.keys[keyID], cp, sig):
-			r.BadSignatures = append(r.BadSignatures, Finding{Seq: q, Where: e.where, What: fmt.Sprintf("signature does not verify with key %s", keyID)})
 			continue
 		}
 		sealed = q
@@ -384,6 +390,49 @@ func (v *Verifier) check(s *stream, next *Checkpoint, nextID string, allowOpen b
 	if endProblem != "" {
 		r.Problems = append(r.Problems, endProblem)
 	}
+}
+
+// origin returns the other stream e belongs to when its hash verifies under
+// that stream's id (a record moved between streams), or "".
+func (v *Verifier) origin(e *entry, own string) string {
+	if other, ok := v.byHash[e.hash]; ok && other != own {
+		return other
+	}
+	for _, id := range v.order {
+		if id == "" || id == own {
+			continue
+		}
+		r := e.rec
+		r.StreamID = id
+		r.Attributes = append([]attribute.KeyValue(nil), r.Attributes...)
+		if r.Hash() == e.hash {
+			return id
+		}
+	}
+	return ""
+}
+
+type sigFinding struct {
+	Finding
+	unknown bool
+}
+
+// checkSignature checks a checkpoint's signature: bad when it does not
+// verify, or is missing while keys were given; unknown when its key was
+// not given.
+func (v *Verifier) checkSignature(r *Record, cp *Checkpoint) (sigFinding, bool) {
+	keyID, sig := attrString(r, KeyCheckpointKeyID), attrString(r, KeyCheckpointSignature)
+	switch {
+	case sig == "":
+		if len(v.keys) > 0 {
+			return sigFinding{Finding: Finding{What: "checkpoint not signed although keys were given"}}, true
+		}
+	case v.keys[keyID] == nil:
+		return sigFinding{Finding: Finding{What: fmt.Sprintf("signed with unknown key %q", keyID)}, unknown: true}, true
+	case !Verify(v.keys[keyID], cp, sig):
+		return sigFinding{Finding: Finding{What: fmt.Sprintf("signature does not verify with key %s", keyID)}}, true
+	}
+	return sigFinding{}, false
 }
 
 // checkpointOf reads the checkpoint a record states, if it is one.

@@ -202,6 +202,17 @@ func TestVerifyTampering(t *testing.T) {
 			recs[2] = m
 			return recs
 		}, "relabelled as seq 3", func(s chain.StreamReport) int { return len(s.Mixed) }},
+		{"move a record to another stream", func(recs []chain.Record) []chain.Record {
+			i := find(recs, 3, 1)
+			set(&recs[i], chain.KeyStreamID, get(&recs[0], chain.KeyStreamID))
+			return recs
+		}, "relabelled as seq 3", func(s chain.StreamReport) int { return len(s.Mixed) }},
+		{"replace a checkpoint signature, hash left as it was", func(recs []chain.Record) []chain.Record {
+			i := find(recs, 5, 0)
+			j := find(recs, 10, 0)
+			set(&recs[i], chain.KeyCheckpointSignature, get(&recs[j], chain.KeyCheckpointSignature))
+			return recs
+		}, "seq 5: signature does not verify", func(s chain.StreamReport) int { return len(s.BadSignatures) }},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
