@@ -2,6 +2,7 @@ package httpx_test
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"testing"
 
@@ -91,4 +92,32 @@ func BenchmarkHandler(b *testing.B) {
 			}
 		})
 	}
+}
+
+// TestMaskedMessageAllocs pins what masking costs on the 5xx path (issue
+// 14): a cause with secrets (a password, a URL password, a bearer token)
+// costs at most one allocation more than the same cause without: the
+// masked copy of the message, built in one pass.
+func TestMaskedMessageAllocs(t *testing.T) {
+	if testing.CoverMode() != "" {
+		t.Skip("coverage instrumentation changes allocation counts")
+	}
+	te := newTestErrors()
+	tp := sdktrace.NewTracerProvider()
+	t.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
+	ctx, span := tp.Tracer("t").Start(context.Background(), "request")
+	defer span.End()
+	req := httptestRequest(ctx, "GET", "/orders/7")
+	measure := func(cause error) float64 {
+		h := httpx.Handler(returning(te.store.Wrap(cause)), httpx.WithRegistry(te.reg))
+		h.ServeHTTP(discard{}, req)
+		return testing.AllocsPerRun(200, func() {
+			clear(discardHeader)
+			h.ServeHTTP(discard{}, req)
+		})
+	}
+	plain := measure(errors.New("dial tcp 10.0.0.7:5432: connect: connection refused"))
+	masked := measure(errors.New("dial postgres://app:hunter2@db:5432/shop: password=hunter2 Authorization: Bearer abc"))
+	t.Logf("5xx: %.0f allocs/request, with secrets masked: %.0f", plain, masked)
+	assert.LessOrEqual(t, masked, plain+1)
 }

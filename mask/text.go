@@ -20,8 +20,8 @@ func (p *Policy) Text(s string) string {
 	if p == nil || s == "" {
 		return s
 	}
-	if p.patterns&URLSecrets != 0 {
-		s = maskUserinfo(s)
+	urls := p.patterns&URLSecrets != 0
+	if urls {
 		s = maskDSN(s)
 	}
 	var m masker
@@ -35,6 +35,18 @@ func (p *Policy) Text(s string) string {
 		j := i
 		for j < len(s) && isKeyByte(s[j]) {
 			j++
+		}
+		if urls && strings.HasPrefix(s[j:], "://") {
+			// A URL: mask the password of its userinfo, then go on with its
+			// host, path and query.
+			start, end := userinfo(s, j+3)
+			if end > start {
+				m.mask(start, end)
+				i = end + 1
+			} else {
+				i = j + 3
+			}
+			continue
 		}
 		if start, end, ok := p.keyValue(s, i, j); ok {
 			if end > start && s[start:end] != Mask {
@@ -66,14 +78,18 @@ type masker struct {
 }
 
 func (m *masker) mask(start, end int) {
-	if start < m.last {
-		start = m.last
+	if m.any && start <= m.last {
+		// Overlapping or touching the previous mask: one mask covers both.
+		m.last = max(m.last, end)
+		return
 	}
 	if end <= start {
 		return
 	}
 	if !m.any {
-		m.b.Grow(len(m.s))
+		// Room for a few masks longer than what they replace: one
+		// allocation for the whole copy in the common case.
+		m.b.Grow(len(m.s) + 3*len(Mask))
 		m.any = true
 	}
 	m.b.WriteString(m.s[m.last:start])
@@ -263,36 +279,42 @@ func isKeyByte(c byte) bool {
 		('a' <= c && c <= 'z') || ('A' <= c && c <= 'Z') || ('0' <= c && c <= '9')
 }
 
-// maskUserinfo masks the password of URLs in s: "postgres://app:hunter2@db"
-// becomes "postgres://app:**************@db", and so does a password that
-// holds '@' or '/' (everything up to the last '@' of the URL). Text without
-// "://" is returned as it is, without allocating.
-func maskUserinfo(s string) string {
-	if !strings.Contains(s, "://") {
-		return s
+// userinfo returns the bounds of the password of the URL whose authority
+// starts at k ("app:hunter2@db" gives those of "hunter2"), or end <= start.
+// The password runs to the URL's last '@', so that it may hold '@' and '/';
+// the user name holds neither ("https://example.com/a:b@c" has no
+// password).
+func userinfo(s string, k int) (start, end int) {
+	e := k
+	for e < len(s) && !isBlank(s[e]) && s[e] != '"' && s[e] != '\'' && s[e] != '<' && s[e] != '>' {
+		e++
 	}
-	var m masker
-	m.s = s
-	for i := 0; i < len(s); {
-		k := strings.Index(s[i:], "://")
-		if k < 0 {
-			break
-		}
-		start := i + k + 3
-		end := start
-		for end < len(s) && !isBlank(s[end]) && s[end] != '"' && s[end] != '\'' && s[end] != '<' && s[end] != '>' {
-			end++
-		}
-		url := s[start:end]
-		at := strings.LastIndexByte(url, '@')
-		colon := strings.IndexByte(url, ':')
-		slash := strings.IndexByte(url, '/')
-		if at > 0 && colon >= 0 && colon < at && (slash < 0 || colon < slash) && url[colon+1:at] != Mask {
-			m.mask(start+colon+1, start+at)
-		}
-		i = max(end, start)
+	url := s[k:e]
+	at := strings.LastIndexByte(url, '@')
+	colon := strings.IndexByte(url, ':')
+	slash := strings.IndexByte(url, '/')
+	if at > 0 && colon >= 0 && colon < at && (slash < 0 || colon < slash) && url[colon+1:at] != Mask {
+		return k + colon + 1, k + at
 	}
-	return m.String()
+	return 0, 0
+}
+
+// laterDSNAt reports whether the DSN token that goes on at k holds another
+// "@proto(".
+func laterDSNAt(s string, k int) bool {
+	for ; k < len(s) && !isBlank(s[k]) && s[k] != '"' && s[k] != '\''; k++ {
+		if s[k] != '@' {
+			continue
+		}
+		j := k + 1
+		for j < len(s) && (('a' <= s[j] && s[j] <= 'z') || ('0' <= s[j] && s[j] <= '9')) {
+			j++
+		}
+		if j > k+1 && j < len(s) && s[j] == '(' {
+			return true
+		}
+	}
+	return false
 }
 
 // maskDSN masks the password of Go MySQL data source names
@@ -321,6 +343,9 @@ func maskDSN(s string) string {
 		b := i
 		for b > 0 && !isBlank(s[b-1]) && s[b-1] != '"' && s[b-1] != '\'' && s[b-1] != '=' {
 			b--
+		}
+		if laterDSNAt(s, j) {
+			continue // the password holds '@': the last "@proto(" ends it
 		}
 		if c := strings.IndexByte(s[b:i], ':'); c >= 0 && s[b+c+1:i] != Mask {
 			m.mask(b+c+1, i)
