@@ -364,9 +364,13 @@ func buildOtelkit(t *testing.T, root string) string {
 	return exe
 }
 
+// victoriaLogsVersion is the VictoriaLogs built when bin/ has none.
+const victoriaLogsVersion = "v1.52.1"
+
 // startVictoriaLogs runs VictoriaLogs on a free port and returns its base
-// URL, or "" when no binary is found: OTELKIT_VICTORIALOGS_BIN, or
-// victoria-logs under bin/ (where the backend build puts it).
+// URL: OTELKIT_VICTORIALOGS_BIN, or victoria-logs under bin/ (where the
+// backend build puts it), built there when missing. It returns "" when
+// there is none and it cannot be built.
 func startVictoriaLogs(t *testing.T, root string) string {
 	t.Helper()
 	exe := os.Getenv("OTELKIT_VICTORIALOGS_BIN")
@@ -375,8 +379,16 @@ func startVictoriaLogs(t *testing.T, root string) string {
 		more, _ := filepath.Glob(filepath.Join(root, "bin", "*", "victoria-logs"))
 		matches = append(matches, more...)
 		if len(matches) == 0 {
-			t.Log("no victoria-logs binary: the VictoriaLogs part is skipped")
-			return ""
+			// Build it, cached in bin/ for the next run (about 15 s on an
+			// idle machine, minutes on a busy one).
+			exe = filepath.Join(root, "bin", "victoria-logs")
+			build := exec.Command("go", "install", "github.com/VictoriaMetrics/VictoriaLogs/app/victoria-logs@"+victoriaLogsVersion)
+			build.Env = append(os.Environ(), "GOBIN="+filepath.Join(root, "bin"))
+			if out, err := build.CombinedOutput(); err != nil {
+				t.Logf("no victoria-logs binary and building it failed (the VictoriaLogs part is skipped): %v\n%s", err, tail(string(out), 2000))
+				return ""
+			}
+			matches = []string{exe}
 		}
 		exe = matches[0]
 	}
