@@ -64,10 +64,14 @@
 // 0 and it has no .hash, as backends drop empty values), and, when a key is
 // configured, .key_id and .signature. A "start" checkpoint is the first record of a stream whose
 // process found the state of an earlier stream in its spool directory; it
-// names that stream in .prev_stream_id, .prev_seq and .prev_hash (the
-// earlier stream's last checkpoint). A "final" checkpoint is the last
+// names that stream in .prev_stream_id, .prev_seq and .prev_hash: the
+// earlier stream's last record that reached the spool (its final
+// checkpoint after a clean shutdown; after a crash, the last record
+// written before it), so the new stream's signed start seals the earlier
+// one's end. A "final" checkpoint is the last
 // record of a stream that was shut down cleanly: records after the last
-// checkpoint of a stream without one may have been cut off.
+// checkpoint of a stream with neither a final checkpoint nor a successor
+// may have been cut off.
 //
 // The signature is Ed25519 ([crypto/ed25519]) over the statement
 //

@@ -27,7 +27,8 @@ const (
 )
 
 // chainStateName is the file in the spool directory that names the last
-// checkpoint of the stream, for the next process's start checkpoint.
+// record of the stream that reached the spool, for the next process's start
+// checkpoint.
 const chainStateName = "chain.json"
 
 type chainConfig struct {
@@ -51,8 +52,11 @@ func (f chainOptionFunc) applyChain(c *chainConfig) { f(c) }
 // records, every [WithCheckpointInterval] when records arrived since the
 // last one, and at Shutdown (a "final" checkpoint). Each process starts a
 // new stream; with a spool directory, the stream's first record is a
-// "start" checkpoint naming the previous process's last checkpoint, kept
-// in the file chain.json of the spool directory.
+// "start" checkpoint naming the previous process's last record that
+// reached the spool (its final checkpoint after a clean shutdown), kept in
+// the file chain.json of the spool directory: a crash, too, hands over
+// without an unsealed tail. A directory that only became usable after
+// NewProcessor starts a stream that names no previous one.
 //
 // A record the Processor drops in OnEmit does not take a place in the
 // chain; one it accepted and gave up later (see the guarantee in the
@@ -125,7 +129,6 @@ type chainer struct {
 	state     chainState
 	statePath string
 
-	kick chan struct{}
 	stop chan struct{}
 	done chan struct{}
 }
@@ -137,7 +140,6 @@ func newChainer(p *Processor, cfg *chainConfig) *chainer {
 		cfg:    cfg,
 		p:      p,
 		stream: hex.EncodeToString(id[:]),
-		kick:   make(chan struct{}, 1),
 		stop:   make(chan struct{}),
 		done:   make(chan struct{}),
 	}
@@ -276,9 +278,6 @@ func (c *chainer) checkpointLocked(kind string) {
 	r.SetAttributes(attrs...)
 	if c.chainLocked(context.Background(), &r) {
 		c.since = 0
-		c.state = chainState{StreamID: c.stream, Seq: c.seq, Hash: c.prev}
-		c.dirty = true
-		signal(c.kick)
 	}
 }
 
@@ -300,32 +299,53 @@ func (c *chainer) loop() {
 				c.checkpointLocked(chain.KindPeriodic)
 			}
 			c.mu.Unlock()
-		case <-c.kick:
 		case <-c.stop:
 			return
 		}
-		c.saveState()
 	}
 }
 
-// saveState writes the last checkpoint to chain.json (write, fsync,
-// rename) when it changed.
-func (c *chainer) saveState() {
-	c.mu.Lock()
-	st, dirty := c.state, c.dirty
-	c.dirty = false
-	c.mu.Unlock()
-	if !dirty || c.statePath == "" {
+// spooled records in chain.json the last chained record of batch that
+// reached the spool, so that the next process's start checkpoint names
+// exactly the last durable record of this stream, after a clean shutdown
+// (the final checkpoint) as after a crash. Spool writer goroutine only,
+// after the batch's fsync. The file is replaced (write, rename) but not
+// fsynced: a process crash keeps it; after a power loss an older state
+// names an earlier record, and the verifier reports the records after it
+// as sealed by no checkpoint.
+func (c *chainer) spooled(batch []entry) {
+	if c.statePath == "" {
 		return
 	}
-	b, _ := json.Marshal(st)
-	tmp := c.statePath + ".tmp"
-	err := writeFileSync(tmp, b)
-	if err == nil {
-		err = os.Rename(tmp, c.statePath)
-	}
-	if err != nil {
-		c.p.lim.report("chain", fmt.Errorf("delivery: saving the audit chain state: %w", err))
+	for i := len(batch) - 1; i >= 0; i-- {
+		if !batch[i].spooled {
+			continue
+		}
+		var st chainState
+		batch[i].rec.WalkAttributes(func(kv attribute.KeyValue) bool {
+			switch string(kv.Key) {
+			case chain.KeyStreamID:
+				st.StreamID = kv.Value.AsString()
+			case chain.KeySeq:
+				st.Seq = uint64(kv.Value.AsInt64())
+			case chain.KeyHash:
+				st.Hash = kv.Value.AsString()
+			}
+			return true
+		})
+		if st.StreamID != c.stream || st.Hash == "" {
+			continue
+		}
+		b, _ := json.Marshal(st)
+		tmp := c.statePath + ".tmp"
+		err := os.WriteFile(tmp, b, 0o600)
+		if err == nil {
+			err = os.Rename(tmp, c.statePath)
+		}
+		if err != nil {
+			c.p.lim.report("chain", fmt.Errorf("delivery: saving the audit chain state: %w", err))
+		}
+		return
 	}
 }
 
@@ -350,7 +370,6 @@ func (c *chainer) close(ctx context.Context) {
 	case <-c.done:
 	case <-ctx.Done():
 	}
-	c.saveState()
 }
 
 // validUTF8 reports whether every string of r (attrs are its attributes)

@@ -3,8 +3,12 @@ package delivery
 import (
 	"context"
 	"crypto/ed25519"
+	"os"
+	"os/exec"
 	"sync"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -147,4 +151,60 @@ func TestChainSanitizesBeforeHashing(t *testing.T) {
 	rep := verify(recs)
 	require.True(t, rep.OK, "%+v", rep)
 	assert.Contains(t, recs[0].Body().AsString(), "ok\uFFFD")
+}
+
+const chainCrashEnv = "OTELKIT_DELIVERY_CHAIN_CRASH_SPOOL"
+
+// TestChainCrashChild is killed by TestChainAcrossCrash: it emits chained
+// audits (more than a checkpoint's worth) with the receiver down, waits
+// until they are in the spool and kills itself with SIGKILL: no Shutdown,
+// no final checkpoint.
+func TestChainCrashChild(t *testing.T) {
+	dir := os.Getenv(chainCrashEnv)
+	if dir == "" {
+		t.Skip("re-executed by TestChainAcrossCrash only")
+	}
+	rcv := newDownReceiver(t)
+	p, err := NewProcessor(newExporter(t, rcv.addr), WithSpoolDir(dir), WithErrorHandler(func(error) {}),
+		WithChain(WithCheckpointEvery(4)))
+	require.NoError(t, err)
+	l, _ := auditLogger(p)
+	for _, id := range ids("c", 10) {
+		emitAudit(l, id)
+	}
+	// 10 audits and 2 periodic checkpoints.
+	require.True(t, waitFor(10*time.Second, func() bool { return len(spooledBodies(t, dir)) == 12 }))
+	_ = syscall.Kill(os.Getpid(), syscall.SIGKILL)
+}
+
+// After a crash the next process replays the spool and its start
+// checkpoint names the dead stream's last spooled record: the trail
+// verifies, with no unsealed tail.
+func TestChainAcrossCrash(t *testing.T) {
+	if testing.Short() {
+		t.Skip("re-executes the test binary")
+	}
+	dir := t.TempDir()
+	cmd := exec.Command(os.Args[0], "-test.run=^TestChainCrashChild$", "-test.count=1")
+	cmd.Env = append(os.Environ(), chainCrashEnv+"="+dir)
+	out, err := cmd.CombinedOutput()
+	var ee *exec.ExitError
+	require.ErrorAs(t, err, &ee, "%s", out)
+	require.False(t, ee.Exited(), "killed by a signal:\n%s", out)
+
+	exp := &memExporter{}
+	p, err := NewProcessor(exp, WithSpoolDir(dir), WithChain(WithCheckpointEvery(4)))
+	require.NoError(t, err)
+	l, _ := auditLogger(p)
+	emitAudit(l, "after")
+	require.NoError(t, p.Shutdown(context.Background()))
+	recs := exp.records()
+	// 12 replayed; then start checkpoint, 1 audit, final checkpoint.
+	require.Len(t, recs, 15)
+	rep := verify(recs)
+	require.True(t, rep.OK, "%+v", rep)
+	require.Len(t, rep.Streams, 2)
+	assert.Equal(t, rep.Streams[1].StreamID, rep.Streams[0].ContinuedBy)
+	assert.Zero(t, rep.Streams[0].Tail)
+	assert.False(t, rep.Streams[0].Final, "the dead stream has no final checkpoint; its successor seals it")
 }

@@ -456,6 +456,9 @@ func (p *Processor) store(batch []entry) {
 		err = p.noSpoolErr
 	}
 	notifyDurable(batch, err)
+	if p.ch != nil {
+		p.ch.spooled(batch)
+	}
 
 	drops := 0
 	p.mu.Lock()
