@@ -1,7 +1,6 @@
 package e2e_test
 
 import (
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -30,7 +29,7 @@ func TestComposeFile(t *testing.T) {
 	project, err := opts.LoadProject(t.Context())
 	require.NoError(t, err)
 
-	require.ElementsMatch(t, []string{"quickstart", "collector", "lgtm"}, project.ServiceNames())
+	require.ElementsMatch(t, []string{"quickstart", "collector", "victorialogs", "victoriametrics", "jaeger"}, project.ServiceNames())
 	version := collectorVersion(t, root)
 
 	t.Run("images pinned", func(t *testing.T) {
@@ -39,7 +38,13 @@ func TestComposeFile(t *testing.T) {
 		}
 		assert.Equal(t, "otel/opentelemetry-collector-contrib:"+strings.TrimPrefix(version, "v"),
 			project.Services["collector"].Image, "the contrib image runs the builder manifest's version")
-		assert.True(t, strings.HasPrefix(project.Services["lgtm"].Image, "grafana/otel-lgtm:"))
+		// The backends run the versions scripts/backends.sh builds and CI
+		// tests (Jaeger's image is tagged with its v2 release).
+		built := backendVersions(t, root)
+		assert.Equal(t, "victoriametrics/victoria-logs:"+built["victorialogs_version"], project.Services["victorialogs"].Image)
+		assert.Equal(t, "victoriametrics/victoria-metrics:"+built["victoriametrics_version"], project.Services["victoriametrics"].Image)
+		assert.Equal(t, "v1.76.0", built["jaeger_version"], "the jaeger image tag below is the v2 release of this module version")
+		assert.Equal(t, "jaegertracing/jaeger:2.13.0", project.Services["jaeger"].Image)
 	})
 
 	t.Run("quickstart build", func(t *testing.T) {
@@ -60,9 +65,11 @@ func TestComposeFile(t *testing.T) {
 
 	t.Run("ports", func(t *testing.T) {
 		want := map[string][]uint32{
-			"quickstart": {8080},
-			"collector":  {4317, 4318, 13133},
-			"lgtm":       {3000},
+			"quickstart":      {8080},
+			"collector":       {4317, 4318, 13133},
+			"victorialogs":    {9428},
+			"victoriametrics": {8428},
+			"jaeger":          {16686},
 		}
 		for name, targets := range want {
 			var got []uint32
@@ -101,44 +108,33 @@ func TestComposeFile(t *testing.T) {
 		assert.Equal(t, "http://collector:4318", *project.Services["quickstart"].Environment["OTEL_EXPORTER_OTLP_ENDPOINT"])
 	})
 
-	t.Run("dashboards", func(t *testing.T) {
-		lgtm := project.Services["lgtm"]
-		uids := provisionedDatasources(t, root, lgtm)
-		require.ElementsMatch(t, []string{"prometheus", "loki", "tempo"}, uids)
-
-		// The dashboard provider reads the folder grafana/dashboards is mounted at.
-		var prov struct {
-			Providers []struct {
-				Options struct {
-					Path string `yaml:"path"`
-				} `yaml:"options"`
-			} `yaml:"providers"`
-		}
-		provFile := filepath.Join(root, "grafana", "provisioning", "dashboards", "otelkit.yaml")
-		readYAML(t, provFile, &prov)
-		bindTarget(t, lgtm, provFile)
-		require.Len(t, prov.Providers, 1)
-		assert.Equal(t, bindTarget(t, lgtm, filepath.Join(root, "grafana", "dashboards")), prov.Providers[0].Options.Path)
-
-		files, err := filepath.Glob(filepath.Join(root, "grafana", "dashboards", "*.json"))
-		require.NoError(t, err)
-		var titles []string
-		for _, f := range files {
-			data, err := os.ReadFile(f)
-			require.NoError(t, err)
-			var dash map[string]any
-			require.NoError(t, json.Unmarshal(data, &dash), f)
-			titles = append(titles, dash["title"].(string))
-			assert.NotEmpty(t, dash["uid"], f)
-			refs := 0
-			walkDatasources(dash, func(uid string) {
-				refs++
-				assert.Contains(t, uids, uid, "%s references a data source that is not provisioned", filepath.Base(f))
-			})
-			assert.Positive(t, refs, f)
-		}
-		assert.ElementsMatch(t, []string{"Audit trail", "Errors by id"}, titles)
+	t.Run("jaeger runs collector/jaeger.yaml", func(t *testing.T) {
+		svc := project.Services["jaeger"]
+		target := bindTarget(t, svc, filepath.Join(root, "collector", "jaeger.yaml"))
+		assert.Contains(t, svc.Command, "--config="+target)
 	})
+
+	t.Run("collector sends to the backends", func(t *testing.T) {
+		env := project.Services["collector"].Environment
+		assert.Equal(t, "http://victorialogs:9428/insert/opentelemetry", *env["OTELKIT_AUDIT_OTLP_ENDPOINT"])
+		assert.Equal(t, "http://victorialogs:9428/insert/opentelemetry", *env["OTELKIT_LOGS_OTLP_ENDPOINT"])
+		assert.Equal(t, "http://victoriametrics:8428/opentelemetry", *env["OTELKIT_METRICS_OTLP_ENDPOINT"])
+		assert.Equal(t, "jaeger:4317", *env["OTELKIT_TRACES_OTLP_ENDPOINT"])
+	})
+}
+
+// backendVersions reads the pinned versions (name_version=v…) of
+// scripts/backends.sh.
+func backendVersions(t *testing.T, root string) map[string]string {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(root, "scripts", "backends.sh"))
+	require.NoError(t, err)
+	out := map[string]string{}
+	for _, m := range regexp.MustCompile(`(?m)^(\w+_version)=(v[0-9.]+)$`).FindAllStringSubmatch(string(data), -1) {
+		out[m[1]] = m[2]
+	}
+	require.Len(t, out, 3, "scripts/backends.sh pins three versions")
+	return out
 }
 
 // assertPinned checks that image names a tag other than latest (a digest
@@ -168,58 +164,11 @@ func bindTarget(t *testing.T, svc types.ServiceConfig, source string) string {
 	return ""
 }
 
-// provisionedDatasources returns the uids of the data sources file the lgtm
-// service mounts into Grafana's provisioning.
-func provisionedDatasources(t *testing.T, root string, lgtm types.ServiceConfig) []string {
-	t.Helper()
-	file := filepath.Join(root, "grafana", "provisioning", "datasources", "otelkit.yaml")
-	assert.Contains(t, bindTarget(t, lgtm, file), "/provisioning/datasources/")
-	var ds struct {
-		Datasources []struct {
-			UID  string `yaml:"uid"`
-			Type string `yaml:"type"`
-		} `yaml:"datasources"`
-	}
-	readYAML(t, file, &ds)
-	var uids []string
-	for _, d := range ds.Datasources {
-		uids = append(uids, d.UID)
-	}
-	return uids
-}
-
 func readYAML(t *testing.T, file string, v any) {
 	t.Helper()
 	data, err := os.ReadFile(file)
 	require.NoError(t, err)
 	require.NoError(t, yaml.Unmarshal(data, v), file)
-}
-
-// walkDatasources calls fn with the uid of every "datasource" reference in a
-// dashboard, panels and targets and variables alike.
-func walkDatasources(v any, fn func(uid string)) {
-	switch v := v.(type) {
-	case map[string]any:
-		for k, x := range v {
-			if k == "datasource" {
-				if ref, ok := x.(map[string]any); ok {
-					uid, _ := ref["uid"].(string)
-					fn(uid)
-					continue
-				}
-			}
-			if k == "datasourceUid" {
-				uid, _ := x.(string)
-				fn(uid)
-				continue
-			}
-			walkDatasources(x, fn)
-		}
-	case []any:
-		for _, x := range v {
-			walkDatasources(x, fn)
-		}
-	}
 }
 
 // collectorVersion returns the one version all components of the builder
