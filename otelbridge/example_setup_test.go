@@ -21,7 +21,7 @@ var ErrUserNotFound = errorsx.Define(http.StatusNotFound, "users.not-found", "Us
 func getUser(w http.ResponseWriter, r *http.Request) error {
 	id, err := strconv.Atoi(r.PathValue("id"))
 	if err != nil || id != 42 {
-		return ErrUserNotFound // 404 application/problem+json; error.type on span and metric
+		return ErrUserNotFound // 404 application/problem+json; otelkit.error.id on span and metric
 	}
 	w.Header().Set("Content-Type", "application/json")
 	_, err = w.Write([]byte(`{"id":42,"name":"Ada"}`))
