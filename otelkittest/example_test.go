@@ -114,3 +114,26 @@ func ExampleKit_Context() {
 	// Output:
 	// nightly.export Error internal
 }
+
+// A real server (here httptest's) runs the kit's Handler; Response reads
+// what a client got, and the span is found by the request's traceparent.
+// Any http.Handler works the same: a ServeMux, a chi router, a gin.Engine,
+// an echo.Echo.
+func ExampleKit_Handler() {
+	kit := otelkittest.New(printT{})
+	srv := httptest.NewServer(kit.Handler(routes()))
+	defer srv.Close()
+
+	req, _ := http.NewRequest("GET", srv.URL+"/notes/7", nil)
+	req.Header.Set("Traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
+	res, err := srv.Client().Do(req)
+	if err != nil {
+		panic(err)
+	}
+	r := kit.Response(res)
+	fmt.Println(kit.AssertError(r, ErrNoteNotFound), kit.AssertRequestSpan(r, ErrNoteNotFound))
+	fmt.Println(kit.SpanOf(r).SpanContext().TraceID())
+	// Output:
+	// true true
+	// 4bf92f3577b34da6a3ce929d0e0e4736
+}

@@ -137,7 +137,9 @@ func (k *Kit) Do(h http.Handler, req *http.Request) *Response {
 // Response reads res, a response of a server running [Kit.Handler] (an
 // httptest.Server, say), so the assertions can check it. Its span is found
 // by the trace id of the request's traceparent header or, failing that,
-// of the body's trace_id.
+// of the body's trace_id. Response reads the whole body first: the server
+// ends the span when the handler returns, before it completes the
+// response.
 func (k *Kit) Response(res *http.Response) *Response {
 	k.t.Helper()
 	return k.keep(res, trace.SpanContext{})
