@@ -364,12 +364,9 @@ func buildOtelkit(t *testing.T, root string) string {
 	return exe
 }
 
-// victoriaLogsVersion is the VictoriaLogs built when bin/ has none.
-const victoriaLogsVersion = "v1.52.1"
-
 // startVictoriaLogs runs VictoriaLogs on a free port and returns its base
 // URL: OTELKIT_VICTORIALOGS_BIN, or victoria-logs under bin/ (where the
-// backend build puts it), built there when missing. It returns "" when
+// backend build puts it), built there by scripts/backends.sh when missing. It returns "" when
 // there is none and it cannot be built.
 func startVictoriaLogs(t *testing.T, root string) string {
 	t.Helper()
@@ -379,11 +376,11 @@ func startVictoriaLogs(t *testing.T, root string) string {
 		more, _ := filepath.Glob(filepath.Join(root, "bin", "*", "victoria-logs"))
 		matches = append(matches, more...)
 		if len(matches) == 0 {
-			// Build it, cached in bin/ for the next run (about 15 s on an
-			// idle machine, minutes on a busy one).
+			// Build it with the backends' script, cached (stamped) in bin/
+			// for the next run (about 15 s on an idle machine).
 			exe = filepath.Join(root, "bin", "victoria-logs")
-			build := exec.Command("go", "install", "github.com/VictoriaMetrics/VictoriaLogs/app/victoria-logs@"+victoriaLogsVersion)
-			build.Env = append(os.Environ(), "GOBIN="+filepath.Join(root, "bin"))
+			build := exec.Command(filepath.Join(root, "scripts", "backends.sh"), "victoria-logs")
+			build.Dir = root
 			if out, err := build.CombinedOutput(); err != nil {
 				t.Logf("no victoria-logs binary and building it failed (the VictoriaLogs part is skipped): %v\n%s", err, tail(string(out), 2000))
 				return ""
