@@ -27,7 +27,7 @@ func DefaultKeys() []string {
 	return []string{
 		"password", "passwd", "pwd", "secret", "token", "api_key", "apikey",
 		"auth", "credential", "private_key", "privatekey", "session", "sessid",
-		"cookie", "csrf", "xsrf", "connect.sid", "symfony", "signature",
+		"cookie", "csrf", "xsrf", "connect.sid", "symfony",
 		"ip_address", "remote_addr", "x_forwarded_for", "x_real_ip",
 	}
 }

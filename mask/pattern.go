@@ -22,7 +22,8 @@ const (
 	JWTs
 	// URLSecrets are URL passwords ("https://user:pw@host", the password
 	// running to the URL's last '@'), Go MySQL DSN passwords
-	// ("user:pw@tcp(host)/db") and signature query parameters ("&sig=");
+	// ("user:pw@tcp(host)/db") and signature query parameters ("&sig=",
+	// "&X-Amz-Signature=");
 	// query parameters named by a sensitive key ("?access_token=") are
 	// masked by key whatever the patterns.
 	URLSecrets

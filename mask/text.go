@@ -132,8 +132,10 @@ func (p *Policy) keyValue(s string, i, j int) (start, end int, ok bool) {
 	sep := s[k]
 	sensitive := p.Sensitive(key)
 	if !sensitive {
-		// A query parameter that names a signature ("?sig=", Azure SAS).
-		if sep != '=' || p.patterns&URLSecrets == 0 || !strings.EqualFold(key, "sig") || i == 0 || (s[i-1] != '?' && s[i-1] != '&') {
+		// A query parameter that holds a signature ("?sig=" of Azure SAS,
+		// "&X-Amz-Signature=" of AWS presigned URLs).
+		if sep != '=' || p.patterns&URLSecrets == 0 || i == 0 || (s[i-1] != '?' && s[i-1] != '&') ||
+			!(strings.EqualFold(key, "sig") || hasSuffixFold(key, "signature")) {
 			return 0, 0, false
 		}
 	}

@@ -89,6 +89,7 @@ func TestTextPatterns(t *testing.T) {
 		{"jwt", "bad session " + jwt + " expired", "bad session " + M + " expired"},
 		{"query secret", "GET https://x.example/cb?code=1&access_token=abc&state=2", "GET https://x.example/cb?code=1&access_token=" + M + "&state=2"},
 		{"sig query", "GET https://acct.blob.core.windows.net/c/b?sv=2020&sig=AbC%2Bdef", "GET https://acct.blob.core.windows.net/c/b?sv=2020&sig=" + M},
+		{"presigned", "GET https://b.s3.amazonaws.com/k?X-Amz-Credential=AKID%2F1&X-Amz-Signature=fe5f80f7&x=1", "GET https://b.s3.amazonaws.com/k?X-Amz-Credential=" + M + "&X-Amz-Signature=" + M + "&x=1"},
 		{"userinfo", "redis://:hunter2@cache:6379", "redis://:" + M + "@cache:6379"},
 		{"aws", "key AKIAIOSFODNN7EXAMPLE denied", "key " + M + " denied"},
 		{"github", "ghp_" + strings.Repeat("a", 36) + " revoked", M + " revoked"},
