@@ -10,6 +10,8 @@ import (
 	"os"
 	"reflect"
 	"runtime/debug"
+	"sync"
+	"sync/atomic"
 
 	"go.opentelemetry.io/contrib/bridges/otelslog"
 	"go.opentelemetry.io/contrib/exporters/autoexport"
@@ -212,12 +214,21 @@ func Setup(ctx context.Context, opts ...Option) (shutdown func(context.Context) 
 	if restoreMask != nil {
 		shutdowns = append(shutdowns, restoreMask) // last: the providers flush masked
 	}
+	var (
+		shutdownOnce sync.Once
+		shutdownErr  error
+	)
+	// Later calls return the first call's result: the accounting of
+	// undelivered audits is not lost to a second call.
 	shutdown = func(ctx context.Context) error {
-		var errs []error
-		for i := len(shutdowns) - 1; i >= 0; i-- {
-			errs = append(errs, shutdowns[i](ctx))
-		}
-		return errors.Join(errs...)
+		shutdownOnce.Do(func() {
+			var errs []error
+			for i := len(shutdowns) - 1; i >= 0; i-- {
+				errs = append(errs, shutdowns[i](ctx))
+			}
+			shutdownErr = errors.Join(errs...)
+		})
+		return shutdownErr
 	}
 	fail := func(err error) (func(context.Context) error, error) {
 		return nil, errors.Join(err, shutdown(ctx))
@@ -345,18 +356,34 @@ func Setup(ctx context.Context, opts ...Option) (shutdown func(context.Context) 
 			return fail(fmt.Errorf("otelbridge: audit pipeline: %w", err))
 		}
 	}
-	lpOpts := []sdklog.LoggerProviderOption{
-		sdklog.WithResource(res),
-		// Audits first: the provider shuts processors down in order, so
-		// the audit pipeline gets the shutdown deadline first.
-		sdklog.WithProcessor(scopeRoute{next: auditProc, audit: true}),
-		sdklog.WithProcessor(scopeRoute{next: sdklog.NewBatchProcessor(appExp), audit: false}),
+	// The provider is never shut down itself: once LoggerProvider.Shutdown
+	// begins, the SDK stops handing records to processors, so an audit
+	// emitted during or after shutdown would vanish without a count, and a
+	// context already done would skip every processor's Shutdown (no
+	// accounting). Setup's shutdown function shuts the processors down
+	// itself, audits first, each with the caller's context whatever its
+	// state. Afterwards audits still reach the delivery processor, which
+	// counts them as dropped with reason "shutdown"; the other processors
+	// are closed off by a guard.
+	procs := []sdklog.Processor{
+		scopeRoute{next: auditProc, audit: true},
+		newGuard(scopeRoute{next: sdklog.NewBatchProcessor(appExp), audit: false}),
 	}
 	for _, p := range cfg.logProcessors {
+		procs = append(procs, newGuard(p))
+	}
+	lpOpts := []sdklog.LoggerProviderOption{sdklog.WithResource(res)}
+	for _, p := range procs {
 		lpOpts = append(lpOpts, sdklog.WithProcessor(p))
 	}
 	lp := sdklog.NewLoggerProvider(lpOpts...)
-	shutdowns = append(shutdowns, lp.Shutdown)
+	shutdowns = append(shutdowns, func(ctx context.Context) error {
+		var errs []error
+		for _, p := range procs {
+			errs = append(errs, p.Shutdown(ctx))
+		}
+		return errors.Join(errs...)
+	})
 
 	otel.SetTracerProvider(tp)
 	otel.SetMeterProvider(mp)
@@ -497,4 +524,42 @@ func (s scopeRoute) Enabled(ctx context.Context, p sdklog.EnabledParameters) boo
 		return false
 	}
 	return s.next.Enabled(ctx, p)
+}
+
+// guard passes calls to a log processor until its Shutdown; from then on
+// the processor sees nothing (the provider itself is never shut down, see
+// Setup).
+type guard struct {
+	next   sdklog.Processor
+	closed *atomic.Bool
+}
+
+func newGuard(next sdklog.Processor) guard { return guard{next: next, closed: new(atomic.Bool)} }
+
+func (g guard) OnEmit(ctx context.Context, r *sdklog.Record) error {
+	if g.closed.Load() {
+		return nil
+	}
+	return g.next.OnEmit(ctx, r)
+}
+
+func (g guard) Enabled(ctx context.Context, p sdklog.EnabledParameters) bool {
+	if g.closed.Load() {
+		return false
+	}
+	return g.next.Enabled(ctx, p)
+}
+
+func (g guard) Shutdown(ctx context.Context) error {
+	if g.closed.Swap(true) {
+		return nil
+	}
+	return g.next.Shutdown(ctx)
+}
+
+func (g guard) ForceFlush(ctx context.Context) error {
+	if g.closed.Load() {
+		return nil
+	}
+	return g.next.ForceFlush(ctx)
 }

@@ -238,10 +238,11 @@ func TestForceFlush(t *testing.T) {
 	rcv.start()
 	require.NoError(t, lp.Shutdown(ctx))
 	assert.True(t, rcv.has("f-late"))
-	// After Shutdown everything is a no-op.
+	// After Shutdown everything is a no-op; Enabled stays true so that a
+	// late emit reaches OnEmit and is counted (reason "shutdown").
 	assert.NoError(t, p.Shutdown(ctx))
 	assert.NoError(t, p.ForceFlush(ctx))
-	assert.False(t, p.Enabled(ctx, sdklogEnabledParams()))
+	assert.True(t, p.Enabled(ctx, sdklogEnabledParams()))
 }
 
 func TestInvalidOptions(t *testing.T) {

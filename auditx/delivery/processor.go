@@ -59,7 +59,6 @@ type Processor struct {
 	dropped   int
 	delivered int
 	stopping  bool
-	stopped   atomic.Bool   // mirrors stopping for Enabled
 	space     chan struct{} // closed when intake frees up
 	progress  chan struct{} // closed when anything moves
 
@@ -172,10 +171,12 @@ func (p *Processor) broadcast() {
 	p.progress = make(chan struct{})
 }
 
-// Enabled reports true until Shutdown: the Processor takes every record it is
-// given (routing audits to it is the caller's job).
+// Enabled reports true, also during and after Shutdown: the Processor takes
+// every record it is given (routing audits to it is the caller's job), and
+// one given after Shutdown is counted as dropped with reason "shutdown"
+// rather than skipped by a caller that asks Enabled first.
 func (p *Processor) Enabled(context.Context, sdklog.EnabledParameters) bool {
-	return !p.stopped.Load()
+	return true
 }
 
 // OnEmit accepts a copy of r for delivery. It returns at once unless the
@@ -762,7 +763,6 @@ var ErrSpoolStuck = errors.New("delivery: spool I/O did not return before the sh
 func (p *Processor) shutdown(ctx context.Context) error {
 	p.mu.Lock()
 	p.stopping = true
-	p.stopped.Store(true)
 	target := p.nextSeq - p.seqShift
 	close(p.space)
 	p.space = make(chan struct{})
