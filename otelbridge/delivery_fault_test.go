@@ -122,7 +122,7 @@ func droppedBy(t *testing.T, r *sdkmetric.ManualReader) (total int64, by map[str
 				continue
 			}
 			for _, dp := range m.Data.(metricdata.Sum[int64]).DataPoints {
-				v, _ := dp.Attributes.Value("reason")
+				v, _ := dp.Attributes.Value("error.type")
 				by[v.AsString()] += dp.Value
 				total += dp.Value
 			}

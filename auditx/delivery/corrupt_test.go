@@ -5,11 +5,13 @@ import (
 	"encoding/binary"
 	"hash/crc32"
 	"os"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	sdklog "go.opentelemetry.io/otel/sdk/log"
 )
 
 // fillSpool leaves n undelivered audits in dir's spool (receiver down,
@@ -194,18 +196,29 @@ func TestSegmentDeletedWhileRunning(t *testing.T) {
 	want := fillSpool(t, dir, "g", 300, WithSegmentBytes(8<<10))
 	segs := spoolFiles(t, dir, segExt)
 	require.Greater(t, len(segs), 2)
-	rcv := newDownReceiver(t)
-	mr := newMetricsReader()
-	sink := &errSink{}
-	p, err := NewProcessor(newExporter(t, rcv.addr), WithSpoolDir(dir), WithMeterProvider(mr.mp),
-		WithRetryBackoff(10*time.Millisecond, 50*time.Millisecond), WithErrorHandler(sink.handle))
-	require.NoError(t, err)
 	victim, err := os.ReadFile(segs[1])
 	require.NoError(t, err)
 	var inVictim int
 	scan(victim, defaultMaxRecordBytes, func(int, int, uint64) { inVictim++ })
-	require.NoError(t, os.Remove(segs[1]))
-	rcv.start()
+	rcv := newDownReceiver(t)
+	mr := newMetricsReader()
+	sink := &errSink{}
+	// The segment goes while the Processor runs, at a point fixed by the
+	// order of events rather than by timing: inside the first failed
+	// export (the receiver is down), after the deliverer read the replayed
+	// records and before it reads them again for the retry. The receiver
+	// comes up at the same point, so no export of the records read before
+	// the removal can succeed.
+	var once sync.Once
+	exp := &hookExporter{Exporter: newExporter(t, rcv.addr), failed: func() {
+		once.Do(func() {
+			assert.NoError(t, os.Remove(segs[1]))
+			rcv.start()
+		})
+	}}
+	p, err := NewProcessor(exp, WithSpoolDir(dir), WithMeterProvider(mr.mp),
+		WithRetryBackoff(10*time.Millisecond, 50*time.Millisecond), WithErrorHandler(sink.handle))
+	require.NoError(t, err)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	err = p.Shutdown(ctx)
@@ -218,4 +231,19 @@ func TestSegmentDeletedWhileRunning(t *testing.T) {
 	assert.Equal(t, inVictim, ue.Dropped)
 	assert.EqualValues(t, inVictim, mr.sum(t, "otelkit.audit.dropped", ReasonCorrupt))
 	assert.Equal(t, mr.sum(t, "otelkit.audit.dropped", ""), sink.droppedReported(), "every drop reported")
+}
+
+// hookExporter calls failed after each failed Export, on the deliverer's
+// goroutine, before the Processor retries.
+type hookExporter struct {
+	sdklog.Exporter
+	failed func()
+}
+
+func (h *hookExporter) Export(ctx context.Context, recs []sdklog.Record) error {
+	err := h.Exporter.Export(ctx, recs)
+	if err != nil {
+		h.failed()
+	}
+	return err
 }

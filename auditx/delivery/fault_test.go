@@ -46,8 +46,11 @@ func TestFaultShutdownDeliversAll(t *testing.T) {
 	assert.EqualValues(t, 0, mr.sum(t, "otelkit.audit.dropped", ""))
 }
 
-// Fault test 2: receiver down for 10 s while 5,000 audits are emitted at a
-// steady rate, then up.
+// Fault test 2: receiver down while 5,000 audits are emitted, then up.
+// No wall-clock pacing: the outage lasts until every audit is accepted, the
+// emit timeout is long enough that a slow spool writer (race detector,
+// parallel tests) cannot turn into drops, and the checks below only depend
+// on the order of events, not on timing.
 func TestFaultReceiverDown(t *testing.T) {
 	t.Parallel()
 	rcv := newDownReceiver(t)
@@ -56,19 +59,15 @@ func TestFaultReceiverDown(t *testing.T) {
 	dir := t.TempDir()
 	p, err := NewProcessor(newExporter(t, rcv.addr),
 		WithSpoolDir(dir), WithMemoryLimit(1000), WithBatchSize(200),
-		WithRetryBackoff(50*time.Millisecond, time.Second),
+		WithRetryBackoff(50*time.Millisecond, time.Second), WithEmitTimeout(time.Minute),
 		WithMeterProvider(mr.mp), WithErrorHandler(sink.handle))
 	require.NoError(t, err)
 	l, lp := auditLogger(p)
 
 	want := ids("d", 5000)
-	const outage = 10 * time.Second
-	tick := time.NewTicker(outage / time.Duration(len(want)))
 	for _, id := range want {
-		<-tick.C
 		emitAudit(l, id)
 	}
-	tick.Stop()
 
 	p.mu.Lock()
 	inMem, ranges := len(p.mem), len(p.ranges)
@@ -83,7 +82,9 @@ func TestFaultReceiverDown(t *testing.T) {
 	require.NoError(t, lp.Shutdown(ctx))
 
 	c := rcv.counts(want)
-	t.Logf("fault 2 (receiver down %v, steady emit): %v (export failures reported: %d)", outage, c, len(sink.errs))
+	t.Logf("fault 2 (receiver down while emitting): %v (export failures reported: %d, counted drops %d)",
+		c, sink.count(), mr.sum(t, "otelkit.audit.dropped", ""))
+	assert.EqualValues(t, 0, mr.sum(t, "otelkit.audit.dropped", ""))
 	assert.Equal(t, 5000, c.delivered)
 	assert.Zero(t, c.lost)
 	// While down the receiver resets connections before reading a request,
