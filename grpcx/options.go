@@ -1,0 +1,108 @@
+package grpcx
+
+import (
+	"context"
+
+	"go.opentelemetry.io/otel"
+	otellog "go.opentelemetry.io/otel/log"
+	"google.golang.org/grpc/codes"
+
+	"github.com/otelkit/otelkit/errorsx"
+	"github.com/otelkit/otelkit/internal/record"
+	"github.com/otelkit/otelkit/mask"
+)
+
+// Option configures the interceptors and [ClientHandler].
+type Option interface{ apply(*config) }
+
+type optionFunc func(*config)
+
+func (f optionFunc) apply(c *config) { f(c) }
+
+type config struct {
+	registry *errorsx.Registry
+	mask     *mask.Policy
+	user     func(context.Context) string
+	logger   otellog.Logger
+	domain   string
+	codes    map[*errorsx.Def]codes.Code
+	signal   record.Signal
+}
+
+// DefaultDomain is the ErrorInfo domain when [WithDomain] is not given.
+const DefaultDomain = "otelkit"
+
+// WithRegistry sets the registry errors resolve through (server) and
+// reasons are looked up in (client); errorsx.Default() when not set.
+func WithRegistry(reg *errorsx.Registry) Option {
+	return optionFunc(func(c *config) { c.registry = reg })
+}
+
+// WithMask sets the policy that masks public info in ErrorInfo metadata and
+// telemetry; mask.Default() when not set.
+func WithMask(p *mask.Policy) Option {
+	return optionFunc(func(c *config) { c.mask = p })
+}
+
+// WithUser sets how the caller's user id is found (for user.id on exception
+// log records); none when not set.
+func WithUser(f func(context.Context) string) Option {
+	return optionFunc(func(c *config) { c.user = f })
+}
+
+// WithLoggerProvider sets the provider of exception log records; the
+// global one when not set.
+func WithLoggerProvider(lp otellog.LoggerProvider) Option {
+	return optionFunc(func(c *config) { c.logger = lp.Logger(record.ScopeName) })
+}
+
+// WithDomain sets the ErrorInfo domain ("the logical grouping to which the
+// reason belongs", typically the service name); [DefaultDomain] when not set.
+func WithDomain(domain string) Option {
+	return optionFunc(func(c *config) { c.domain = domain })
+}
+
+// WithCode answers def with code instead of [Code](def.Status()). It may be
+// given once per definition.
+func WithCode(def *errorsx.Def, code codes.Code) Option {
+	return optionFunc(func(c *config) {
+		if c.codes == nil {
+			c.codes = make(map[*errorsx.Def]codes.Code)
+		}
+		c.codes[def] = code
+	})
+}
+
+// ExceptionSignal says where exception records go (see httpx.ExceptionSignal).
+type ExceptionSignal = record.Signal
+
+// WithExceptionSignal overrides OTEL_SEMCONV_EXCEPTION_SIGNAL_OPT_IN for
+// these interceptors.
+func WithExceptionSignal(s ExceptionSignal) Option {
+	return optionFunc(func(c *config) { c.signal = s })
+}
+
+func newConfig(opts []Option) *config {
+	c := &config{domain: DefaultDomain}
+	for _, o := range opts {
+		o.apply(c)
+	}
+	if c.registry == nil {
+		c.registry = errorsx.Default()
+	}
+	if c.mask == nil {
+		c.mask = mask.Default()
+	}
+	if c.logger == nil {
+		c.logger = otel.GetLoggerProvider().Logger(record.ScopeName)
+	}
+	return c
+}
+
+// code returns the code def is answered with.
+func (c *config) code(def *errorsx.Def) codes.Code {
+	if code, ok := c.codes[def]; ok {
+		return code
+	}
+	return Code(def.Status())
+}
