@@ -65,7 +65,8 @@
 // A record can be exported more than once only when (1) an Export call that
 // contained it failed or timed out although the receiver had stored it,
 // (2) the process died after the receiver accepted a batch and before the
-// "ack" mark was updated (at most the one batch in flight), or (3) the ack
+// "ack" mark was updated (at most the one export batch in flight: up to
+// [WithBatchSize] records, not one record), or (3) the ack
 // mark was lost (it is not fsynced: after a power failure an older mark
 // replays more). Every audit carries a unique otelkit.audit.record_id, so a backend
 // can drop the repeats.
@@ -90,9 +91,13 @@
 // # Spool format
 //
 // The spool directory holds segment files named after the sequence number of
-// their first record (%020d.wal), an "ack" file, a "LOCK" file (flock: one
-// Processor per directory; a second one runs without a spool and says so)
-// and, after damage, "*.corrupt" files. A segment starts with the 8 bytes
+// their first record (%020d.wal), an "ack" file and, after damage,
+// "*.corrupt" files. The Processor holds a flock on the directory itself
+// (not on a file in it, which a tmp cleaner could delete): one Processor
+// per directory; a second one runs without a spool and says so. Segments
+// are created exclusively, never truncated. An ack mark beyond every record
+// in the spool is ignored and reported ([ErrCorruptSpool]): the records are
+// delivered again rather than lost. A segment starts with the 8 bytes
 // "OTKAUD1\n", followed by frames:
 //
 //	uint32 little endian  payload length n
@@ -135,7 +140,13 @@
 //     second) until it answers or the Processor restarts. A segment deleted
 //     or shortened behind the Processor's back (bytes it had fsynced are
 //     gone) costs the records in the missing bytes, dropped with reason
-//     "corrupt"; delivery goes on with the next segment.
+//     "corrupt"; delivery goes on with the next segment. Each append checks
+//     that its segment is still the file it wrote, and Shutdown checks every
+//     segment holding undelivered records: records in a segment deleted or
+//     replaced (say, the whole directory removed while the collector was
+//     down) are not reported as safe in the spool but as lost and dropped
+//     ([ErrSpoolGone]; reason "corrupt" for those only on disk, "shutdown"
+//     for those still in memory).
 //   - Shutdown returns at most 200 ms after its context ends even when a
 //     spool write or fsync does not return; its error then wraps
 //     [ErrSpoolStuck] and counts the records being written as not spooled.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -775,6 +776,14 @@ func (p *Processor) shutdown(ctx context.Context) error {
 	p.stopDeliv()
 	stuck := !waitClosed(ctx, p.delivDone, p.writerDone)
 
+	// The spool is the promise behind "safe in spool": check that the
+	// segments holding undelivered records are still the files this
+	// Processor wrote.
+	var gone []seqRange
+	if sp := p.sp.Load(); sp != nil {
+		gone = sp.gone()
+	}
+
 	p.mu.Lock()
 	if stuck {
 		if p.loopsLeft == 0 {
@@ -783,6 +792,7 @@ func (p *Processor) shutdown(ctx context.Context) error {
 			p.detached = true // the last loop to stop settles
 		}
 	}
+	goneMem, goneDisk := p.loseGoneLocked(gone)
 	ue := &UndeliveredError{Dropped: p.dropped}
 	if p.sp.Load() != nil {
 		ue.Dir = p.cfg.dir
@@ -800,6 +810,17 @@ func (p *Processor) shutdown(ctx context.Context) error {
 		ue.Spooled += r.count
 	}
 	p.mu.Unlock()
+
+	if goneMem+goneDisk > 0 {
+		err := fmt.Errorf("%w: %d undelivered records were in segments of %s that are gone (%d of them still in memory, lost at shutdown)",
+			ErrSpoolGone, goneMem+goneDisk, p.cfg.dir, goneMem)
+		if goneDisk > 0 {
+			p.met.drop(goneDisk, ReasonCorrupt)
+			p.lim.drop(ReasonCorrupt, goneDisk, err)
+		} else {
+			p.lim.report("spool", fmt.Errorf("delivery: %w", err))
+		}
+	}
 
 	var errs []error
 	if !stuck {
@@ -827,6 +848,35 @@ func (p *Processor) shutdown(ctx context.Context) error {
 		errs = append(errs, fmt.Errorf("delivery: exporter shutdown: %w", err))
 	}
 	return errors.Join(errs...)
+}
+
+// loseGoneLocked takes back the "spooled" state of the undelivered records
+// in the gone sequence ranges: those in memory become memory-only (lost at
+// shutdown, counted then), those only on disk are dropped here. It returns
+// both counts; the caller counts and reports the disk ones. Call with p.mu
+// held.
+func (p *Processor) loseGoneLocked(gone []seqRange) (mem, disk int) {
+	for _, g := range gone {
+		for i := range p.mem {
+			if e := &p.mem[i]; e.spooled && e.seq >= g.lo && e.seq <= g.hi {
+				e.spooled = false
+				mem++
+			}
+		}
+		for k := range p.ranges {
+			r := &p.ranges[k]
+			lo, hi := max(r.lo, g.lo), min(r.hi, g.hi)
+			if lo > hi || r.count == 0 {
+				continue
+			}
+			n := min(r.count, g.count, int(hi-lo+1))
+			r.count -= n
+			disk += n
+		}
+	}
+	p.ranges = slices.DeleteFunc(p.ranges, func(r seqRange) bool { return r.count == 0 })
+	p.dropped += disk
+	return mem, disk
 }
 
 // stopGrace is how long past its context Shutdown waits for its goroutines

@@ -46,12 +46,19 @@ var ErrCorruptSpool = errors.New("delivery: corrupt spool")
 // errSpoolFull is returned by append when the batch would exceed the size cap.
 var errSpoolFull = errors.New("spool size cap reached")
 
+// ErrSpoolGone is wrapped by the errors reported when spool segments this
+// Processor wrote were deleted, replaced or shortened behind its back (the
+// directory removed, a tmp cleaner, another writer): their records are not
+// safe in the spool any more and are counted as dropped.
+var ErrSpoolGone = errors.New("delivery: spool segment deleted or replaced behind the Processor's back")
+
 type segment struct {
 	name  string
 	first uint64
 	last  uint64
 	count int
-	size  int64 // bytes known to be durable
+	size  int64       // bytes known to be durable
+	fi    os.FileInfo // the file this process wrote or validated (os.SameFile)
 }
 
 // readFile is a segment opened for reading.
@@ -144,6 +151,8 @@ func openSpool(cfg *config, dec *decoder, report func(error)) (*spool, recovery,
 		s.closeLock()
 		return nil, rec, err
 	}
+	var loaded []*segment
+	var highest uint64
 	for _, name := range names {
 		seg, bad := s.load(name, report)
 		if bad {
@@ -152,6 +161,21 @@ func openSpool(cfg *config, dec *decoder, report func(error)) (*spool, recovery,
 		if seg == nil {
 			continue
 		}
+		loaded = append(loaded, seg)
+		highest = max(highest, seg.last)
+	}
+	// The ack mark says every record below it was delivered. One beyond
+	// every record in the spool (a forged or foreign file: a genuine mark
+	// is at most the highest record written + 1) would silently delete the
+	// records pending; it is ignored and reported, and everything in the
+	// spool is delivered (again).
+	if len(loaded) > 0 && rec.ack > highest+1 {
+		report(fmt.Errorf("%w: ack mark %d is beyond the highest record in the spool (%d): ignored, all %d segments are delivered (possibly again)",
+			ErrCorruptSpool, rec.ack, highest, len(loaded)))
+		rec.ack = 0
+		s.lastAck = 0
+	}
+	for _, seg := range loaded {
 		if seg.last < rec.ack {
 			_ = os.Remove(filepath.Join(s.dir, seg.name))
 			continue
@@ -311,6 +335,7 @@ func (s *spool) load(name string, report func(error)) (seg *segment, corrupt boo
 	})...)
 	if len(bad) == 0 {
 		seg.size = int64(len(data))
+		seg.fi, _ = os.Stat(path)
 		return seg, false
 	}
 
@@ -340,12 +365,14 @@ func (s *spool) load(name string, report func(error)) (seg *segment, corrupt boo
 		_ = os.Remove(tmp)
 		// Deliver what is valid without rewriting: the reader skips bad frames.
 		seg.size = int64(len(data))
+		seg.fi, _ = os.Stat(path)
 		return seg, true
 	}
 	if err := os.Rename(path, quarantine); err != nil {
 		_ = os.Remove(tmp)
 		report(fmt.Errorf("%w: segment %s: quarantine failed: %w", ErrCorruptSpool, path, err))
 		seg.size = int64(len(data))
+		seg.fi, _ = os.Stat(path)
 		return seg, true
 	}
 	if err := os.Rename(tmp, path); err != nil {
@@ -354,6 +381,7 @@ func (s *spool) load(name string, report func(error)) (seg *segment, corrupt boo
 	}
 	syncDir(s.dir)
 	seg.size = int64(len(out))
+	seg.fi, _ = os.Stat(path)
 	report(fmt.Errorf("%w: segment %s: %d corrupt bytes in %d region(s) quarantined to %s; %d valid records kept",
 		ErrCorruptSpool, path, badBytes, len(bad), quarantine, seg.count))
 	return seg, true
@@ -489,6 +517,14 @@ func (s *spool) append(batch []entry) (int, error) {
 	if _, err = s.f.WriteAt(buf, off); err == nil {
 		err = s.syncFile(s.f)
 	}
+	if err == nil && !s.stillThere(seg) {
+		// The bytes went into a file that is no longer the segment (deleted,
+		// or the directory removed): not durable. Start a new segment next
+		// time; the records stay in memory only.
+		_ = s.f.Close()
+		s.f = nil
+		return 0, fmt.Errorf("%w: %s", ErrSpoolGone, filepath.Join(s.dir, seg.name))
+	}
 	if err != nil {
 		// Take the partial write back so the segment stays well-formed; if
 		// even that fails, stop appending to this segment (the torn tail is
@@ -526,7 +562,9 @@ func (s *spool) rotate(first uint64) error {
 	s.mu.Unlock()
 	name := fmt.Sprintf("%020d%s", first, segExt)
 	path := filepath.Join(s.dir, name)
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR|os.O_TRUNC, 0o600)
+	// O_EXCL: never truncate a segment this Processor did not create (one
+	// left by another writer under the same name).
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR|os.O_EXCL, 0o600)
 	if err != nil {
 		return err
 	}
@@ -542,6 +580,7 @@ func (s *spool) rotate(first uint64) error {
 	}
 	syncDir(s.dir)
 	seg := &segment{name: name, size: int64(len(segMagic))}
+	seg.fi, _ = f.Stat()
 	s.mu.Lock()
 	s.segs = append(s.segs, seg)
 	s.total += seg.size
@@ -747,6 +786,37 @@ func (s *spool) release(low uint64) error {
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
+}
+
+// stillThere reports whether seg's path still names the file this process
+// wrote, at least as long as what it made durable.
+func (s *spool) stillThere(seg *segment) bool {
+	fi, err := os.Stat(filepath.Join(s.dir, seg.name))
+	if err != nil {
+		return !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, syscall.ENOTDIR)
+	}
+	s.mu.Lock()
+	want, size := seg.fi, seg.size
+	s.mu.Unlock()
+	return (want == nil || os.SameFile(fi, want)) && fi.Size() >= size
+}
+
+// gone returns the sequence ranges of the segments (with records) that are
+// no longer what this process wrote: deleted, replaced or shortened.
+func (s *spool) gone() []seqRange {
+	s.mu.Lock()
+	segs := slices.Clone(s.segs)
+	s.mu.Unlock()
+	var out []seqRange
+	for _, seg := range segs {
+		s.mu.Lock()
+		r := seqRange{lo: seg.first, hi: seg.last, count: seg.count}
+		s.mu.Unlock()
+		if r.count > 0 && !s.stillThere(seg) {
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 // closeWriter stops appending; the active segment becomes deletable.
