@@ -279,3 +279,45 @@ func TestSetupFaultShutdownExpiredContext(t *testing.T) {
 		})
 	}
 }
+
+// TestSetupFaultBatchTooLarge (issue 18 item 3): after an outage, 1,000
+// audits of 9 KiB wait; the receiver refuses request bodies above 4 MiB
+// with 413, as the collector does. Batches are bounded by encoded bytes and
+// split on 413, so every audit is delivered; one audit larger than the
+// receiver's limit is dropped (reason "too_large", counted) and does not
+// block the others.
+func TestSetupFaultBatchTooLarge(t *testing.T) {
+	recv, url := newFaultReceiver(t)
+	recv.setDown(true)
+	recv.mu.Lock()
+	recv.maxBody = 4 << 20
+	recv.mu.Unlock()
+	shutdown, reader := setupAudits(t, url, t.TempDir())
+
+	const n = 1000
+	pad := string(make([]byte, 9<<10))
+	for i := range n {
+		_ = auditFault.Emit(context.Background(), attribute.Int("n", i), attribute.String("worker", pad))
+		if i == n/2 {
+			_ = auditFault.Emit(context.Background(), attribute.Int("n", -1), attribute.String("worker", string(make([]byte, 9<<19))))
+		}
+	}
+	recv.setDown(false)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	err := shutdown(ctx)
+	delivered, dup := recv.delivered()
+	dropped, by := droppedBy(t, reader)
+	recv.mu.Lock()
+	refused, largest := recv.tooLarge, recv.largest
+	recv.mu.Unlock()
+	t.Logf("emitted %d / delivered %d / duplicated %d / lost %d / counted drops %d %v (413 answers %d, largest accepted body %d bytes)",
+		n+1, delivered, dup, n+1-delivered-int(dropped), dropped, by, refused, largest)
+	var ue *delivery.UndeliveredError
+	require.ErrorAs(t, err, &ue, "shutdown reports the dropped audit")
+	assert.Zero(t, ue.Undelivered)
+	assert.Equal(t, 1, ue.Dropped)
+	assert.Equal(t, n, delivered)
+	assert.Equal(t, int64(1), by[delivery.ReasonTooLarge], "the oversized audit is dropped and counted")
+	assert.Equal(t, int64(1), dropped)
+}

@@ -26,7 +26,7 @@ const (
 	ReasonCorrupt         = "corrupt"          // a spooled record failed its CRC or decoding on replay
 	ReasonRejected        = "rejected"         // the exporter failed with an error WithPermanentError classified as permanent
 	ReasonShutdown        = "shutdown"         // OnEmit called during or after Shutdown, or in memory only (not spooled) and undelivered when Shutdown returned
-	ReasonTooLarge        = "too_large"        // the encoded record exceeds the 4 MiB frame limit and memory was full
+	ReasonTooLarge        = "too_large"        // the encoded record exceeds the 4 MiB frame limit and memory was full, or the receiver refused it alone as too large (HTTP 413)
 )
 
 type metrics struct {

@@ -14,6 +14,7 @@ import (
 const (
 	DefaultMemoryLimit      = 4096
 	DefaultBatchSize        = 512
+	DefaultMaxExportBytes   = 2 << 20 // 2 MiB: half the collector's 4 MiB gRPC message limit
 	DefaultMaxSpoolBytes    = 1 << 30 // 1 GiB
 	DefaultSegmentBytes     = 4 << 20 // 4 MiB
 	DefaultEmitTimeout      = 500 * time.Millisecond
@@ -29,6 +30,7 @@ type config struct {
 	dir            string
 	memoryLimit    int
 	batchSize      int
+	maxExportBytes int
 	maxSpoolBytes  int64
 	segmentBytes   int64
 	emitTimeout    time.Duration
@@ -50,6 +52,7 @@ func newConfig(opts []Option) (config, error) {
 	c := config{
 		memoryLimit:    DefaultMemoryLimit,
 		batchSize:      DefaultBatchSize,
+		maxExportBytes: DefaultMaxExportBytes,
 		maxSpoolBytes:  DefaultMaxSpoolBytes,
 		segmentBytes:   DefaultSegmentBytes,
 		emitTimeout:    DefaultEmitTimeout,
@@ -66,6 +69,9 @@ func newConfig(opts []Option) (config, error) {
 	var errs []error
 	if c.memoryLimit < 1 {
 		errs = append(errs, fmt.Errorf("memory limit %d: must be at least 1", c.memoryLimit))
+	}
+	if c.maxExportBytes < 1 {
+		errs = append(errs, fmt.Errorf("max export bytes %d: must be at least 1", c.maxExportBytes))
 	}
 	if c.batchSize < 1 {
 		errs = append(errs, fmt.Errorf("batch size %d: must be at least 1", c.batchSize))
@@ -127,6 +133,17 @@ func WithMemoryLimit(records int) Option {
 // also bounds the crash loss window: at most two batches.
 func WithBatchSize(records int) Option {
 	return optionFunc(func(c *config) { c.batchSize = records })
+}
+
+// WithMaxExportBytes bounds the encoded size of the records passed to one
+// Export call (default [DefaultMaxExportBytes]); a single record larger
+// than that is exported alone. When the receiver still answers that a
+// request is too large (HTTP 413, gRPC RESOURCE_EXHAUSTED), the Processor
+// halves the batch and retries at once; a single record the receiver
+// refuses as too large is dropped with reason "too_large" and reported, so
+// it never blocks the records behind it.
+func WithMaxExportBytes(n int) Option {
+	return optionFunc(func(c *config) { c.maxExportBytes = n })
 }
 
 // WithMaxSpoolBytes caps the size of the spool's segment files (default

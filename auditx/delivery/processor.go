@@ -22,6 +22,7 @@ type entry struct {
 	rec     sdklog.Record
 	frame   []byte // frame header space + payload, encoded by OnEmit; nil without a spool
 	spooled bool
+	size    int             // encoded size (frame payload), or an estimate without a spool
 	waiter  *durable.Waiter // a required emit waiting for the fsync, or nil
 }
 
@@ -74,6 +75,7 @@ type Processor struct {
 	delivCtx   context.Context
 	stopDeliv  context.CancelFunc
 	exportBuf  []sdklog.Record
+	splitTo    int // deliverer only: batch limit after a "too large" answer (0: none)
 
 	shutdownOnce sync.Once
 	shutdownErr  error
@@ -277,7 +279,11 @@ wait:
 	if frame != nil {
 		setFrameSeq(frame, p.nextSeq)
 	}
-	p.intake = append(p.intake, entry{seq: p.nextSeq, rec: rec, frame: frame, waiter: w})
+	size := len(frame) - frameHdr
+	if frame == nil {
+		size = approxSize(&rec)
+	}
+	p.intake = append(p.intake, entry{seq: p.nextSeq, rec: rec, frame: frame, waiter: w, size: size})
 	p.nextSeq++
 	p.mu.Unlock()
 	signal(p.writeCh)
@@ -563,14 +569,23 @@ func (p *Processor) deliverLoop() {
 		fromDisk := len(p.ranges) > 0 && (len(p.mem) == 0 || p.ranges[0].lo < p.mem[0].seq)
 		var rng seqRange
 		recs := p.exportBuf[:0]
+		limit := p.cfg.batchSize
+		if p.splitTo > 0 {
+			limit = p.splitTo
+		}
 		switch {
 		case fromDisk:
 			rng = p.ranges[0]
 		case len(p.mem) > 0:
-			for i := 0; i < len(p.mem) && i < p.cfg.batchSize; i++ {
+			bytes := 0
+			for i := 0; i < len(p.mem) && i < limit; i++ {
 				if len(p.ranges) > 0 && p.mem[i].seq >= p.ranges[0].lo {
 					break
 				}
+				if i > 0 && bytes+p.mem[i].size > p.cfg.maxExportBytes {
+					break
+				}
+				bytes += p.mem[i].size
 				recs = append(recs, p.mem[i].rec)
 			}
 		}
@@ -580,7 +595,7 @@ func (p *Processor) deliverLoop() {
 		var skipped int
 		if fromDisk {
 			var err error
-			recs, next, skipped, err = sp.read(rng.lo, rng.hi, p.cfg.batchSize)
+			recs, next, skipped, err = sp.read(rng.lo, rng.hi, limit, p.cfg.maxExportBytes)
 			if err != nil {
 				// Nothing is given up: the reader keeps its position.
 				p.lim.report("read", fmt.Errorf("delivery: reading spool (retrying in %v): %w", backoff, err))
@@ -608,18 +623,32 @@ func (p *Processor) deliverLoop() {
 				if p.delivCtx.Err() != nil {
 					return
 				}
-				if p.cfg.permanent == nil || !p.cfg.permanent(err) {
+				if large, sure := tooLarge(err); large && len(recs) > 1 {
+					// Split: retry at once with half the records.
+					p.splitTo = (len(recs) + 1) / 2
+					p.lim.report("split", fmt.Errorf("delivery: export of %d audit records refused as too large, retrying in batches of %d: %w", len(recs), p.splitTo, err))
+					continue
+				} else if large && sure {
+					dropReason = ReasonTooLarge
+					rejectErr = fmt.Errorf("the receiver refuses the record as too large on its own: %w", err)
+				} else if p.cfg.permanent == nil || !p.cfg.permanent(err) {
 					p.cfg.errorHandler(fmt.Errorf("delivery: export of %d audit records failed, retrying in %v: %w", len(recs), backoff, err))
 					if !p.sleep(&backoff) {
 						return
 					}
 					continue
+				} else {
+					dropReason = ReasonRejected
+					rejectErr = fmt.Errorf("exporter rejected them permanently: %w", err)
 				}
-				dropReason = ReasonRejected
-				rejectErr = fmt.Errorf("exporter rejected them permanently: %w", err)
 			}
 		}
 		backoff = p.cfg.backoffInitial
+		if p.splitTo > 0 && dropReason == "" {
+			if p.splitTo *= 2; p.splitTo >= p.cfg.batchSize {
+				p.splitTo = 0
+			}
+		}
 
 		p.mu.Lock()
 		n := len(recs)

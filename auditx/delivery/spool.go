@@ -590,8 +590,8 @@ func (s *spool) rotate(first uint64) error {
 	return nil
 }
 
-// read returns up to limit records with sequence numbers in [lo, hi], in
-// order, the sequence number to continue from, and how many records of the
+// read returns up to limit records with sequence numbers in [lo, hi] and at
+// most maxBytes of payload (at least one record), in order, the sequence number to continue from, and how many records of the
 // range it skipped: frames that fail their CRC or cannot be decoded, and the
 // records of a segment that was deleted, or shortened below the bytes this
 // process fsynced (found by a short read or an impossible frame length), behind
@@ -602,7 +602,8 @@ func (s *spool) rotate(first uint64) error {
 // nothing: the records read before it are returned with next just after them,
 // and a call that reads nothing returns the error; the reader keeps its
 // position, so the caller retries from the same frame.
-func (s *spool) read(lo, hi uint64, limit int) (recs []sdklog.Record, next uint64, skipped int, err error) {
+func (s *spool) read(lo, hi uint64, limit, maxBytes int) (recs []sdklog.Record, next uint64, skipped int, err error) {
+	bytes := 0
 	next = hi + 1
 	s.mu.Lock()
 	segs := slices.Clone(s.segs)
@@ -700,6 +701,10 @@ func (s *spool) read(lo, hi uint64, limit int) (recs []sdklog.Record, next uint6
 			if seq > hi {
 				return recs, next, skipped, nil
 			}
+			if len(recs) > 0 && seq >= lo && bytes+int(plen) > maxBytes {
+				// The batch is full by size; this frame starts the next one.
+				return recs, seq, skipped, nil
+			}
 			s.roff += frameHdr + plen
 			s.rnext = seq + 1
 			s.rcount++
@@ -717,6 +722,7 @@ func (s *spool) read(lo, hi uint64, limit int) (recs []sdklog.Record, next uint6
 				continue
 			}
 			recs = append(recs, r)
+			bytes += int(plen)
 			if len(recs) >= limit {
 				return recs, seq + 1, skipped, nil
 			}
