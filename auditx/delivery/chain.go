@@ -54,7 +54,8 @@ func (f chainOptionFunc) applyChain(c *chainConfig) { f(c) }
 // new stream; with a spool directory, the stream's first record is a
 // "start" checkpoint naming the previous process's last record that
 // reached the spool (its final checkpoint after a clean shutdown), kept in
-// the file chain.json of the spool directory: a crash, too, hands over
+// the file chain.json of the spool directory (after a crash, the spool's
+// last segment, when it holds a later record): a crash, too, hands over
 // without an unsealed tail. A directory that only became usable after
 // NewProcessor starts a stream that names no previous one.
 //
@@ -149,19 +150,75 @@ func newChainer(p *Processor, cfg *chainConfig) *chainer {
 		c.attrs = append(c.attrs, kv)
 		return true
 	}
-	if p.sp.Load() != nil {
+	if sp := p.sp.Load(); sp != nil {
 		c.statePath = filepath.Join(p.cfg.dir, chainStateName)
+		var st chainState
 		if b, err := os.ReadFile(c.statePath); err == nil {
-			var st chainState
-			if json.Unmarshal(b, &st) == nil && st.StreamID != "" {
-				c.start = &chain.Checkpoint{PrevStreamID: st.StreamID, PrevSeq: st.Seq, PrevHash: st.Hash}
-			} else {
-				p.cfg.errorHandler(fmt.Errorf("delivery: %s unreadable, the new audit stream %s names no previous stream", c.statePath, c.stream))
+			if json.Unmarshal(b, &st) != nil || st.StreamID == "" {
+				st = chainState{}
+				p.cfg.errorHandler(fmt.Errorf("delivery: %s unreadable, the new audit stream %s names the last record of the spool, if any", c.statePath, c.stream))
 			}
+		}
+		// A crash between a batch's fsync and the chain.json update leaves
+		// the file one batch behind: the spool's last segment has the truth.
+		if last, ok := lastSpooled(sp, p.dec); ok && (st.StreamID == "" || last.StreamID == st.StreamID && last.Seq > st.Seq) {
+			st = last
+		}
+		if st.StreamID != "" {
+			c.start = &chain.Checkpoint{PrevStreamID: st.StreamID, PrevSeq: st.Seq, PrevHash: st.Hash}
 		}
 	}
 	go c.loop()
 	return c
+}
+
+// lastSpooled returns the chain position of the highest chained record in
+// the spool's last segment. Called before the Processor's loops start.
+func lastSpooled(sp *spool, dec *decoder) (chainState, bool) {
+	sp.mu.Lock()
+	var name string
+	for i := len(sp.segs) - 1; i >= 0; i-- {
+		if sp.segs[i].count > 0 {
+			name = sp.segs[i].name
+			break
+		}
+	}
+	sp.mu.Unlock()
+	if name == "" {
+		return chainState{}, false
+	}
+	data, err := os.ReadFile(filepath.Join(sp.dir, name))
+	if err != nil || len(data) < len(segMagic) {
+		return chainState{}, false
+	}
+	var best chainState
+	scan(data, sp.maxRec, func(off, n int, _ uint64) {
+		_, rec, err := dec.decode(data[off+frameHdr : off+n])
+		if err != nil {
+			return
+		}
+		if st, ok := chainStateOf(&rec); ok && st.Seq > best.Seq {
+			best = st
+		}
+	})
+	return best, best.StreamID != ""
+}
+
+// chainStateOf reads a record's place in its chain.
+func chainStateOf(r *sdklog.Record) (chainState, bool) {
+	var st chainState
+	r.WalkAttributes(func(kv attribute.KeyValue) bool {
+		switch string(kv.Key) {
+		case chain.KeyStreamID:
+			st.StreamID = kv.Value.AsString()
+		case chain.KeySeq:
+			st.Seq = uint64(kv.Value.AsInt64())
+		case chain.KeyHash:
+			st.Hash = kv.Value.AsString()
+		}
+		return true
+	})
+	return st, st.StreamID != "" && st.Hash != ""
 }
 
 // onEmit chains r and hands it to the Processor.
@@ -313,8 +370,8 @@ func (c *chainer) loop() {
 // (the final checkpoint) as after a crash. Spool writer goroutine only,
 // after the batch's fsync. The file is replaced (write, rename) but not
 // fsynced: a process crash keeps it; after a power loss an older state
-// names an earlier record, and the verifier reports the records after it
-// as sealed by no checkpoint.
+// names an earlier record; newChainer then also reads the last record of
+// the spool's last segment.
 func (c *chainer) spooled(batch []entry) {
 	if c.statePath == "" {
 		return
@@ -323,19 +380,8 @@ func (c *chainer) spooled(batch []entry) {
 		if !batch[i].spooled {
 			continue
 		}
-		var st chainState
-		batch[i].rec.WalkAttributes(func(kv attribute.KeyValue) bool {
-			switch string(kv.Key) {
-			case chain.KeyStreamID:
-				st.StreamID = kv.Value.AsString()
-			case chain.KeySeq:
-				st.Seq = uint64(kv.Value.AsInt64())
-			case chain.KeyHash:
-				st.Hash = kv.Value.AsString()
-			}
-			return true
-		})
-		if st.StreamID != c.stream || st.Hash == "" {
+		st, ok := chainStateOf(&batch[i].rec)
+		if !ok || st.StreamID != c.stream {
 			continue
 		}
 		b, _ := json.Marshal(st)
