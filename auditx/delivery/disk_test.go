@@ -47,9 +47,13 @@ func diskFault(t *testing.T, name, dir, reason string, n int, opts ...Option) {
 	spooled := mr.sum(t, "otelkit.audit.spooled", "")
 	t.Logf("fault 5 (%s): %v (spooled=%d dropped{reason=%s}=%d, slowest OnEmit %v)", name, c, spooled, reason, dropped, slowest)
 
+	// Under load (race detector, parallel tests) an OnEmit can also wait out
+	// the emit timeout: that drop is counted with reason emit_timeout, so
+	// the accounting is checked over all reasons.
+	all := mr.sum(t, "otelkit.audit.dropped", "")
 	assert.NotZero(t, dropped, "drops counted with reason %s", reason)
-	assert.EqualValues(t, c.lost, dropped, "every loss is a counted drop")
-	assert.EqualValues(t, n, int64(c.delivered)+dropped)
+	assert.EqualValues(t, c.lost, all, "every loss is a counted drop")
+	assert.EqualValues(t, n, int64(c.delivered)+all)
 	assert.Zero(t, c.duplicated)
 	assert.GreaterOrEqual(t, c.delivered, memLimit, "memory still carries records")
 	assert.True(t, sink.contains(reason), "reported through the error handler")
@@ -60,7 +64,7 @@ func diskFault(t *testing.T, name, dir, reason string, n int, opts ...Option) {
 	assert.Less(t, slowest, emitTimeout+10*time.Second)
 	var ue *UndeliveredError
 	require.ErrorAs(t, err, &ue)
-	assert.EqualValues(t, dropped, ue.Dropped)
+	assert.EqualValues(t, all, ue.Dropped)
 	assert.Zero(t, ue.Undelivered)
 }
 
