@@ -44,6 +44,11 @@ trap cleanup EXIT
 
 go build -o "$tmp/loadsrv" ./cmd/loadsrv
 
+# cputicks prints the user+system CPU time of a process in clock ticks
+# (fields 14 and 15 of /proc/PID/stat; the command name in field 2 may hold
+# spaces, so count from the closing parenthesis).
+cputicks() { sed 's/.*) //' "/proc/$1/stat" | awk '{print $12 + $13}'; }
+
 freeport() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 otlp="127.0.0.1:$(freeport)"
@@ -65,7 +70,7 @@ done
 echo "OTLP endpoint: http://$otlp -> $sink"
 echo "wrk: -t$THREADS -c$CONNS -d$DURATION (after a ${WARMUP} warm-up), loopback, $(nproc) cores shared by wrk, server and collector"
 echo
-printf '%-6s %-9s %-10s %12s %10s %10s %12s\n' round mode path 'req/s' 'p50' 'p99' 'peak RSS'
+printf '%-6s %-9s %-10s %12s %10s %10s %12s %12s\n' round mode path 'req/s' 'p50' 'p99' 'peak RSS' 'CPU µs/req'
 : >"$tmp/results"
 for round in $(seq 1 "$ROUNDS"); do
 	for path in $PATHS; do
@@ -84,35 +89,43 @@ for round in $(seq 1 "$ROUNDS"); do
 			[[ -n "$addr" ]] || { echo "loadsrv -mode=$mode did not start:"; cat "$tmp/srv.err"; exit 1; }
 			url="http://$addr$path"
 			wrk -t"$THREADS" -c"$CONNS" -d"$WARMUP" -H 'X-User: ada' "$url" >/dev/null
+			cpu0=$(cputicks "$srv")
 			wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" --latency -H 'X-User: ada' "$url" >"$tmp/wrk.out"
+			cpu1=$(cputicks "$srv")
 			hwm=$(awk '/VmHWM/ {print $2}' "/proc/$srv/status")
+			reqs=$(awk '/requests in/ {print $1}' "$tmp/wrk.out")
+			# Server CPU time (user+system, from /proc) per request, in µs.
+			cpureq=$(awk -v a="$cpu0" -v b="$cpu1" -v n="$reqs" -v hz="$(getconf CLK_TCK)" 'BEGIN {if (n>0) printf "%.1f", (b-a)*1e6/hz/n; else print 0}')
 			rps=$(awk '/Requests\/sec/ {print $2}' "$tmp/wrk.out")
 			p50=$(awk '$1=="50%" {print $2}' "$tmp/wrk.out")
 			p99=$(awk '$1=="99%" {print $2}' "$tmp/wrk.out")
 			errs=$(awk '/Socket errors/ {print}' "$tmp/wrk.out")
 			kill -TERM "$srv"
 			wait "$srv" 2>/dev/null || true
-			printf '%-6s %-9s %-10s %12s %10s %10s %9s kB %s\n' "$round" "$mode" "$path" "$rps" "$p50" "$p99" "$hwm" "${errs:+($errs)}"
-			echo "$mode $path $rps $hwm" >>"$tmp/results"
+			printf '%-6s %-9s %-10s %12s %10s %10s %9s kB %12s %s\n' "$round" "$mode" "$path" "$rps" "$p50" "$p99" "$hwm" "$cpureq" "${errs:+($errs)}"
+			echo "$mode $path $rps $hwm $cpureq" >>"$tmp/results"
 		done
 	done
 done
 
 echo
-echo "Summary: median req/s over $ROUNDS round(s), highest peak RSS"
-printf '%-10s %-9s %12s %10s %14s %14s\n' path mode 'req/s' 'peak RSS' 'vs plain' 'vs otelhttp'
+echo "Summary: median req/s and median server CPU µs/request over $ROUNDS round(s), highest peak RSS"
+printf '%-10s %-9s %12s %10s %14s %14s %12s %14s\n' path mode 'req/s' 'peak RSS' 'vs plain' 'vs otelhttp' 'CPU µs/req' 'CPU vs otelhttp'
 for path in $PATHS; do
-	declare -A med=()
+	declare -A med=() cpu=()
+	median() { sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 	for mode in $MODES; do
-		med[$mode]=$(awk -v m="$mode" -v p="$path" '$1==m && $2==p {print $3}' "$tmp/results" | sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}')
+		med[$mode]=$(awk -v m="$mode" -v p="$path" '$1==m && $2==p {print $3}' "$tmp/results" | median)
+		cpu[$mode]=$(awk -v m="$mode" -v p="$path" '$1==m && $2==p {print $5}' "$tmp/results" | median)
 	done
 	for mode in $MODES; do
 		rss=$(awk -v m="$mode" -v p="$path" '$1==m && $2==p && $4>x {x=$4} END {print x}' "$tmp/results")
 		vp=$(awk -v a="${med[$mode]}" -v b="${med[plain]:-0}" 'BEGIN {if (b>0) printf "%.3fx", a/b; else print "-"}')
 		vo=$(awk -v a="${med[$mode]}" -v b="${med[otelhttp]:-0}" 'BEGIN {if (b>0) printf "%.3fx", a/b; else print "-"}')
-		printf '%-10s %-9s %12.0f %7s kB %14s %14s\n' "$path" "$mode" "${med[$mode]}" "$rss" "$vp" "$vo"
+		co=$(awk -v a="${cpu[$mode]}" -v b="${cpu[otelhttp]:-0}" 'BEGIN {if (b>0) printf "%.3fx", a/b; else print "-"}')
+		printf '%-10s %-9s %12.0f %7s kB %14s %14s %12s %14s\n' "$path" "$mode" "${med[$mode]}" "$rss" "$vp" "$vo" "${cpu[$mode]}" "$co"
 	done
-	unset med
+	unset med cpu
 done
 
 kill -TERM "$colpid" 2>/dev/null || true

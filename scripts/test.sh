@@ -3,10 +3,13 @@
 # examples, allocation budgets), then each nested module (the browser test,
 # the OpenAPI validation, the collector end-to-end test, the benchmarks'
 # allocation guards). It installs or builds what the tests need when it is
-# missing: Debian's chromium, and the collector distribution (bin/).
+# missing: Debian's chromium, the collector distribution and the backends
+# (VictoriaLogs, VictoriaMetrics, Jaeger: scripts/backends.sh), all cached in
+# bin/. collector/test.sh runs the backend end-to-end test through
+# scripts/stack.sh, the vmui browser test and the short scale-out fault test.
 #
 #   ./scripts/test.sh              # everything (about 6 minutes on a fresh 2-core machine)
-#   SKIP_E2E=1 ./scripts/test.sh   # without the collector build and e2e test
+#   SKIP_E2E=1 ./scripts/test.sh   # without the collector and backend builds and e2e tests
 #   SKIP_BROWSER=1 ./scripts/test.sh  # without Chromium (the browser test skips)
 #
 # Needs Go 1.26, the module proxy, and, when Chromium is missing and
@@ -90,7 +93,7 @@ done
 if [ -n "${SKIP_E2E:-}" ]; then
   step "skipping the collector build and end-to-end test (SKIP_E2E)"
 elif [ -x collector/test.sh ]; then
-  step "collector: build the distribution, run the end-to-end and compose tests"
+  step "collector: build the distribution and the backends, run the end-to-end, backend, scale-out and compose tests"
   collector/test.sh
 fi
 

@@ -184,6 +184,55 @@ func TestBackendsEndToEnd(t *testing.T) {
 		assert.Contains(t, found.OperationName, "/login")
 		assert.Equal(t, traceID, found.TraceID)
 	})
+	t.Run("README queries", func(t *testing.T) {
+		// The LogsQL and PromQL of the README's "See your audits", as
+		// written there.
+		q := `_time:1h scope.name:="github.com/otelkit/otelkit/auditx" (user.id:="ada" OR user.name:="ada") | sort by (_time)`
+		assert.Len(t, logsql(t, ctx, vl, q), byUser["user.id=ada"]+byUser["user.name=ada"], q)
+		require.Positive(t, byUser["user.id=ada"])
+
+		q = `_time:1h event_name:="auth.login_failed" | stats by (client.address) count() as failures | sort by (failures desc)`
+		rows := logsql(t, ctx, vl, q)
+		require.Len(t, rows, 1, q)
+		assert.Equal(t, "127.0.0.1", rows[0]["client.address"], q)
+		assert.Equal(t, strconv.Itoa(byEvent[auditEvent]), rows[0]["failures"], q)
+
+		for id, n := range byTrace {
+			q = `trace_id:="` + id + `" scope.name:="github.com/otelkit/otelkit/auditx" | sort by (_time)`
+			assert.Len(t, logsql(t, ctx, vl, q), n, q)
+		}
+
+		q = `_time:1h event_name:="http.server.request.exception" | stats by (otelkit.error.id, http.route) count() as errors`
+		rows = logsql(t, ctx, vl, q)
+		found := false
+		for _, r := range rows {
+			if r["otelkit.error.id"] == serverErrorID {
+				found = true
+				assert.Equal(t, "/orders/{id}", r["http.route"], q)
+				assert.NotEqual(t, "0", r["errors"], q)
+			}
+		}
+		assert.True(t, found, "%s: %v", q, rows)
+
+		q = `sum by (otelkit_error_id, error_type, http_route) (increase(http_server_request_duration_seconds_count[1h]))`
+		var res struct {
+			Status string `json:"status"`
+			Data   struct {
+				Result []struct {
+					Metric map[string]string `json:"metric"`
+				} `json:"result"`
+			} `json:"data"`
+		}
+		getJSON(t, ctx, st.VictoriaMetrics+"/api/v1/query?"+url.Values{"query": {q}}.Encode(), &res)
+		ids := map[string]string{}
+		for _, r := range res.Data.Result {
+			if id := r.Metric["otelkit_error_id"] + r.Metric["error_type"]; id != "" {
+				ids[id] = r.Metric["http_route"]
+			}
+		}
+		assert.Contains(t, ids, clientErrorID, q)
+		assert.Equal(t, "/orders/{id}", ids[serverErrorID], q)
+	})
 	t.Run("vmui shows the audits in Chromium", func(t *testing.T) {
 		// The rows of the audit query as vmui renders them: each audit's
 		// message (the rendered template, password masked).
