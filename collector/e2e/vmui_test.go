@@ -89,7 +89,7 @@ func checkVMUI(t *testing.T, root, base, query string, want []string) {
 		}
 		time.Sleep(500 * time.Millisecond)
 	}
-	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(90))
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100)) // 100: PNG (below 100 it is JPEG)
 	require.NoError(t, err)
 	shot := filepath.Join(t.TempDir(), "vmui-audits.png")
 	if os.Getenv("OTELKIT_UPDATE_SCREENSHOT") != "" {
