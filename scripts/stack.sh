@@ -147,9 +147,11 @@ up() {
 
 	start victoria-logs "$root/bin/victoria-logs" -httpListenAddr="$host:$p_vl" \
 		-storageDataPath="$dir/victoria-logs" -loggerLevel=WARN
+	# -search.latencyOffset=1s: a local stack shows a sample a second after
+	# it arrived (the default, 30 s, suits scraped production data).
 	start victoria-metrics "$root/bin/victoria-metrics" -httpListenAddr="$host:$p_vm" \
 		-storageDataPath="$dir/victoria-metrics" -loggerLevel=WARN \
-		-opentelemetry.usePrometheusNaming
+		-opentelemetry.usePrometheusNaming -search.latencyOffset=1s
 	JAEGER_OTLP_GRPC_ENDPOINT="$host:$p_jotlp" JAEGER_OTLP_HTTP_ENDPOINT="$host:$p_jbase" \
 		JAEGER_QUERY_HTTP_ENDPOINT="$host:$p_jq" JAEGER_QUERY_GRPC_ENDPOINT="$host:$((p_jbase + 1))" \
 		JAEGER_HEALTH_ENDPOINT="$host:$((p_jbase + 2))" JAEGER_SELF_METRICS_HOST="$host" \

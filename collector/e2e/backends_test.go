@@ -159,8 +159,8 @@ func TestBackendsEndToEnd(t *testing.T) {
 	})
 	t.Run("duration metric with the error label", func(t *testing.T) {
 		for _, q := range []string{
-			`sum(http_server_request_duration_seconds_count{error_type="` + serverErrorID + `", http_response_status_code="503"})`,
-			`sum(http_server_request_duration_seconds_count{otelkit_error_id="` + clientErrorID + `", http_response_status_code="404"})`,
+			`sum(max_over_time(http_server_request_duration_seconds_count{error_type="` + serverErrorID + `", http_response_status_code="503"}[1h]))`,
+			`sum(max_over_time(http_server_request_duration_seconds_count{otelkit_error_id="` + clientErrorID + `", http_response_status_code="404"}[1h]))`,
 		} {
 			require.Eventually(t, func() bool { return promValue(t, ctx, st.VictoriaMetrics, q) >= 1 },
 				30*time.Second, 500*time.Millisecond, "VictoriaMetrics answers %s", q)
