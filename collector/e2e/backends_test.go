@@ -30,6 +30,7 @@ func TestBackendsEndToEnd(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the stack and the quickstart")
 	}
+	needStack(t)
 	root := repoRoot(t)
 	needBackends(t, root)
 	qs := buildQuickstart(t, root)
