@@ -283,7 +283,7 @@ func TestServerStatus(t *testing.T) {
 				if ev.Name == grpcx.EventServerException {
 					exc++
 					for _, kv := range ev.Attributes {
-						if strings.Contains(kv.Value.Emit(), "hunter2") || strings.Contains(kv.Value.Emit(), "s3cret") {
+						if strings.Contains(kv.Value.String(), "hunter2") || strings.Contains(kv.Value.String(), "s3cret") {
 							t.Errorf("exception event carries a secret: %v", kv)
 						}
 					}
@@ -297,11 +297,11 @@ func TestServerStatus(t *testing.T) {
 				key = "error.type"
 			}
 			if v, ok := attr(ss, key); !ok || v.AsString() != tt.reason {
-				t.Errorf("server span %s = %v, want %q", key, v.Emit(), tt.reason)
+				t.Errorf("server span %s = %v, want %q", key, v.String(), tt.reason)
 			}
 			cs := spanOf(t, e.spans, false, ctx)
 			if v, ok := attr(cs, "error.type"); !ok || v.AsString() != tt.reason {
-				t.Errorf("client span error.type = %q, want %q", v.Emit(), tt.reason)
+				t.Errorf("client span error.type = %q, want %q", v.String(), tt.reason)
 			}
 		})
 	}
@@ -400,7 +400,7 @@ func TestStatusPassesThrough(t *testing.T) {
 		t.Errorf("status = %v %q %v, want Aborted hand-made without details", st.Code(), st.Message(), info)
 	}
 	if v, ok := attr(spanOf(t, e.spans, false, ctx), "error.type"); !ok || v.AsString() != "ABORTED" {
-		t.Errorf("client span error.type = %q, want ABORTED", v.Emit())
+		t.Errorf("client span error.type = %q, want ABORTED", v.String())
 	}
 }
 
@@ -417,7 +417,7 @@ func TestUnknownReasonIsPlain(t *testing.T) {
 		t.Errorf("status = %v %q", st.Code(), st.Message())
 	}
 	if v, _ := attr(spanOf(t, e.spans, false, ctx), "error.type"); v.AsString() != "NOT_FOUND" {
-		t.Errorf("client span error.type = %q, want NOT_FOUND", v.Emit())
+		t.Errorf("client span error.type = %q, want NOT_FOUND", v.String())
 	}
 }
 

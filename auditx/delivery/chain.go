@@ -128,8 +128,6 @@ type chainer struct {
 	attrs     []attribute.KeyValue
 	buf       []byte
 	collect   func(attribute.KeyValue) bool
-	dirty     bool // a checkpoint not yet in chain.json
-	state     chainState
 	statePath string
 
 	stop chan struct{}
