@@ -18,16 +18,26 @@ import (
 // printT stands in for the *testing.T of a test: it prints what an
 // assertion reports. routes() is the small notes service of the package's
 // tests (service_test.go).
-type printT struct{ testing.TB }
+type printT struct {
+	testing.TB
+	cleanups []func()
+}
 
-func (printT) Helper()                           {}
-func (printT) Cleanup(func())                    {}
-func (printT) Errorf(format string, args ...any) { fmt.Printf(format+"\n", args...) }
+func (*printT) Helper()                           {}
+func (p *printT) Cleanup(f func())                { p.cleanups = append(p.cleanups, f) }
+func (*printT) Errorf(format string, args ...any) { fmt.Printf(format+"\n", args...) }
+
+// done runs the cleanups, as the end of a test does.
+func (p *printT) done() {
+	for i := len(p.cleanups) - 1; i >= 0; i-- {
+		p.cleanups[i]()
+	}
+}
 
 // In a test, New(t) and the assertions read like this; each line reports
 // its differences through t.
 func ExampleNew() {
-	var t testing.TB = printT{} // a test's *testing.T
+	var t testing.TB = &printT{} // a test's *testing.T
 	kit := otelkittest.New(t)
 	res := kit.Do(routes(), httptest.NewRequest("GET", "/notes/db", nil))
 	kit.AssertError(res, ErrStorage, otelkittest.NoLeak(errDial))
@@ -39,7 +49,7 @@ func ExampleNew() {
 }
 
 func ExampleKit_AssertError() {
-	kit := otelkittest.New(printT{})
+	kit := otelkittest.New(&printT{})
 	req := httptest.NewRequest("POST", "/login", strings.NewReader(`{"user":"mallory","password":"hunter2"}`))
 	req.Header.Set("Traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
 	res := kit.Do(routes(), req)
@@ -54,7 +64,7 @@ func ExampleKit_AssertError() {
 }
 
 func ExampleKit_AssertAudit() {
-	kit := otelkittest.New(printT{})
+	kit := otelkittest.New(&printT{})
 	req := httptest.NewRequest("DELETE", "/notes/7", nil)
 	req.Header.Set("X-User", "ada")
 	kit.Do(routes(), req)
@@ -68,7 +78,7 @@ func ExampleKit_AssertAudit() {
 }
 
 func ExampleKit_AssertRequestSpan() {
-	kit := otelkittest.New(printT{})
+	kit := otelkittest.New(&printT{})
 	ok := kit.Do(routes(), httptest.NewRequest("GET", "/notes/1", nil))
 	broken := kit.Do(routes(), httptest.NewRequest("GET", "/notes/db", nil))
 	fmt.Println(kit.AssertRequestSpan(ok, nil), kit.AssertRequestSpan(broken, ErrStorage))
@@ -80,7 +90,7 @@ func ExampleKit_AssertRequestSpan() {
 }
 
 func ExampleKit_AssertRequestMetric() {
-	kit := otelkittest.New(printT{})
+	kit := otelkittest.New(&printT{})
 	broken := kit.Do(routes(), httptest.NewRequest("GET", "/notes/db", nil))
 	fmt.Println(kit.AssertRequestMetric(broken, ErrStorage))
 	fmt.Println(kit.AssertMetric(otelkittest.MetricRequestDuration, attribute.String("http.route", "/notes/{id}")))
@@ -90,7 +100,7 @@ func ExampleKit_AssertRequestMetric() {
 }
 
 func ExampleKit_AssertNoSecret() {
-	kit := otelkittest.New(printT{})
+	kit := otelkittest.New(&printT{})
 	leaky := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("X-Debug", "token=s3cr3t")
 	})
@@ -103,7 +113,7 @@ func ExampleKit_AssertNoSecret() {
 
 // Code outside a request (a job, a consumer) takes the kit's context.
 func ExampleKit_Context() {
-	kit := otelkittest.New(printT{})
+	kit := otelkittest.New(&printT{})
 	ctx := kit.Context(context.Background())
 	_ = otelbridge.Track(ctx, "nightly.export", func(context.Context) error {
 		return errors.New("partner answered 502")
@@ -120,7 +130,7 @@ func ExampleKit_Context() {
 // Any http.Handler works the same: a ServeMux, a chi router, a gin.Engine,
 // an echo.Echo.
 func ExampleKit_Handler() {
-	kit := otelkittest.New(printT{})
+	kit := otelkittest.New(&printT{})
 	srv := httptest.NewServer(kit.Handler(routes()))
 	defer srv.Close()
 
@@ -136,4 +146,20 @@ func ExampleKit_Handler() {
 	// Output:
 	// true true
 	// 4bf92f3577b34da6a3ce929d0e0e4736
+}
+
+// A gRPC server records into the kit with its server options, before
+// grpcx's interceptor; here on an in-memory bufconn listener
+// (grpcClient in grpc_test.go).
+func ExampleKit_AssertGRPCError() {
+	t := &printT{}
+	defer t.done()
+	kit := otelkittest.New(t)
+	c := grpcClient(t, kit)
+	err := check(c, "db")
+	fmt.Println(kit.AssertGRPCError(err, ErrStorage, otelkittest.NoLeak(errDial)))
+	fmt.Println(kit.AssertRPCSpan("/grpc.health.v1.Health/Check", ErrStorage))
+	// Output:
+	// true
+	// true
 }
