@@ -71,11 +71,14 @@ const (
 	KindValue = "value"
 	// KindType is an error type registered with errorsx.MapType.
 	KindType = "type"
+	// KindFunc is a predicate registered with errorsx.MapFunc; Type is
+	// the function's name.
+	KindFunc = "func"
 )
 
 // Mapped is an existing error that resolves to an entry.
 type Mapped struct {
-	// Kind is [KindValue] or [KindType].
+	// Kind is [KindValue], [KindType] or [KindFunc].
 	Kind string `json:"kind"`
 	// Type is the Go type: of the value for [KindValue], the mapped type
 	// for [KindType], e.g. "*json.SyntaxError".
@@ -257,8 +260,11 @@ func New(reg *errorsx.Registry, opts ...Option) *Catalog {
 	for _, r := range regs {
 		for _, m := range r.Mappings() {
 			var key any = m.Type
-			if m.Value != nil {
+			switch {
+			case m.Value != nil:
 				key = m.Value
+			case m.Func != nil:
+				key = &m // a predicate is never shadowed
 			}
 			if seen[key] {
 				continue // shadowed by a child registry's mapping
@@ -339,6 +345,9 @@ func mappedOf(m errorsx.Mapping) Mapped {
 	if m.Value != nil {
 		t := reflect.TypeOf(m.Value)
 		return Mapped{Kind: KindValue, Type: t.String(), Package: pkgPath(t), Text: m.Value.Error()}
+	}
+	if m.Func != nil {
+		return Mapped{Kind: KindFunc, Type: m.FuncName}
 	}
 	return Mapped{Kind: KindType, Type: m.Type.String(), Package: pkgPath(m.Type)}
 }

@@ -296,3 +296,24 @@ func TestJSONShape(t *testing.T) {
 	assert.NotContains(t, first, "builtin", "false is omitted")
 	assert.NotContains(t, first, "description", "empty is omitted")
 }
+
+func isClosedForCatalog(err error) bool { return errors.Is(err, errZ) }
+
+// TestMappedFunc: a predicate mapping (errorsx.MapFunc) is listed after the
+// values and types, by function name, in every format.
+func TestMappedFunc(t *testing.T) {
+	reg := errorsx.NewRegistry()
+	d := reg.Define(503, "store.closed", "Closed")
+	reg.Map(errA, d)
+	reg.MapFunc(isClosedForCatalog, d)
+	reg.MapFunc(func(error) bool { return false }, d)
+	e, _ := catalog.New(reg).Lookup("store.closed")
+	require.Len(t, e.MappedFrom, 3)
+	assert.Equal(t, catalog.KindValue, e.MappedFrom[0].Kind)
+	assert.Equal(t, catalog.Mapped{Kind: catalog.KindFunc, Type: "github.com/otelkit/otelkit/catalog_test.TestMappedFunc.func1"}, e.MappedFrom[1])
+	assert.Equal(t, catalog.Mapped{Kind: catalog.KindFunc, Type: "github.com/otelkit/otelkit/catalog_test.isClosedForCatalog"}, e.MappedFrom[2],
+		"two predicates are two mappings")
+	var md bytes.Buffer
+	require.NoError(t, catalog.New(reg).WriteMarkdown(&md))
+	assert.Contains(t, md.String(), "errors for which `github.com/otelkit/otelkit/catalog_test.isClosedForCatalog` reports true")
+}

@@ -63,6 +63,8 @@ func mdMapped(ms []Mapped) string {
 			// The package of a value's type is rarely where the value is
 			// declared (errors.New), so only the type is shown.
 			parts[i] = fmt.Sprintf("value \"%s\" (%s)", mdText(m.Text), mdCode(m.Type))
+		case KindFunc:
+			parts[i] = "errors for which " + mdCode(m.Type) + " reports true"
 		default:
 			parts[i] = "type " + mdCode(m.Type)
 			if m.Package != "" {

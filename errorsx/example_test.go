@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"net/http"
 	"os"
+	"strings"
 
 	"github.com/otelkit/otelkit/errorsx"
 )
@@ -134,4 +135,17 @@ func ExampleDef_Localized() {
 	// Output:
 	// Der Benutzer ist ungültig de
 	// The user is invalid
+}
+
+func ExampleMapFunc() {
+	// database/sql's "database is closed" is an unexported value: no Map,
+	// no MapType can name it. A predicate can.
+	reg := errorsx.NewRegistry()
+	closed := reg.Define(http.StatusServiceUnavailable, "store.closed", "The store is closed")
+	reg.MapFunc(func(err error) bool {
+		return err != nil && strings.Contains(err.Error(), "sql: database is closed")
+	}, closed)
+	fmt.Println(reg.Resolve(fmt.Errorf("listing notes: %w", errors.New("sql: database is closed"))).ID())
+	// Output:
+	// store.closed
 }

@@ -5,6 +5,7 @@ import (
 	"hash/maphash"
 	"net/http"
 	"reflect"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -39,6 +40,7 @@ type Registry struct {
 	// and one load whatever the number of mappings.
 	filter [filterWords]atomic.Uint64
 	ifaces atomic.Pointer[[]ifaceMapping] // copy-on-write, usually tiny
+	funcs  atomic.Pointer[[]funcMapping]  // predicates, see MapFunc
 	order  atomic.Pointer[[]*Def]         // definitions in definition order
 	maps   atomic.Pointer[[]Mapping]      // mappings in registration order
 }
@@ -48,12 +50,21 @@ type ifaceMapping struct {
 	def *Def
 }
 
+type funcMapping struct {
+	match func(error) bool
+	def   *Def
+}
+
 // Mapping describes one registered mapping, for catalogs and tools.
 type Mapping struct {
 	// Value is the mapped error value (Map), or nil.
 	Value error
 	// Type is the mapped error type (MapType), or nil.
 	Type reflect.Type
+	// Func is the predicate (MapFunc), or nil; FuncName is its name as
+	// the runtime knows it, e.g. "example.com/store.isClosed".
+	Func     func(error) bool
+	FuncName string
 	// Def is the definition it resolves to.
 	Def *Def
 }
@@ -229,6 +240,29 @@ func (r *Registry) MapTypeOf(t reflect.Type, def *Def) {
 	appendCOW(&r.maps, Mapping{Type: t, Def: def})
 }
 
+// MapFunc registers a predicate: an error for which match reports true
+// resolves to def, for errors that have neither an exported value nor a
+// type of their own (database/sql's "database is closed"). Predicates are
+// the last resort: they are consulted, in registration order and child
+// before parent, only when no link of the error's chain is a definition,
+// an occurrence, a mapped value or a value of a mapped type, so resolving
+// the errors mapped exactly never runs them. match is given the whole
+// error (use errors.Is/errors.As inside it to look through wrapping) and
+// must be safe for concurrent use. It panics when match or def is nil.
+func (r *Registry) MapFunc(match func(error) bool, def *Def) {
+	if match == nil || def == nil {
+		panic("errorsx: MapFunc: nil predicate or definition")
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	appendCOW(&r.funcs, funcMapping{match: match, def: def})
+	name := ""
+	if f := runtime.FuncForPC(reflect.ValueOf(match).Pointer()); f != nil {
+		name = f.Name()
+	}
+	appendCOW(&r.maps, Mapping{Func: match, FuncName: name, Def: def})
+}
+
 // MapTypeIn registers the error type T in r: an error that is, or wraps, a
 // value of type T resolves to def. T may be an interface type (matched as
 // errors.As does); concrete types are matched exactly and cost the same
@@ -295,14 +329,25 @@ func (r *Registry) Resolve(err error) *Def { return r.Match(err).Def }
 // consulting r before its parents at each step. Of joined errors
 // (errors.Join, fmt.Errorf with several %w) the first that resolves wins,
 // unless another resolves to a 5xx: then the request failed, and the first
-// 5xx wins. The cost does not grow with
-// the number of registered definitions or concrete mappings.
+// 5xx wins. Only when nothing in the chain matched are the predicates of
+// [Registry.MapFunc] asked. The cost does not grow with the number of
+// registered definitions or concrete mappings, nor with the number of
+// predicates for an error matched before them.
 func (r *Registry) Match(err error) Match {
 	if err == nil {
 		return Match{Def: Internal}
 	}
 	if m, ok := r.match(err, 0); ok {
 		return m
+	}
+	for p := r; p != nil; p = p.parent {
+		if list := p.funcs.Load(); list != nil {
+			for _, f := range *list {
+				if f.match(err) {
+					return Match{Def: f.def, Matched: err}
+				}
+			}
+		}
 	}
 	return Match{Def: Internal}
 }
@@ -502,6 +547,10 @@ func Define(status int, id, message string, opts ...DefOption) *Def {
 
 // Map registers an error value in the default registry; see [Registry.Map].
 func Map(err error, def *Def) { defaultRegistry.Map(err, def) }
+
+// MapFunc registers a predicate in the default registry; see
+// [Registry.MapFunc].
+func MapFunc(match func(error) bool, def *Def) { defaultRegistry.MapFunc(match, def) }
 
 // MapType registers the error type T in the default registry; see
 // [MapTypeIn].
