@@ -194,8 +194,10 @@ func WithoutMappings() Option {
 	return optionFunc(func(c *config) { c.mappings = false })
 }
 
-// WithoutBuiltins leaves out the definitions built into errorsx (internal,
-// not-found, method-not-allowed) unless a mapping refers to them.
+// WithoutBuiltins leaves out the definitions built into errorsx
+// ([errorsx.Builtins]: internal, not-found, method-not-allowed and the
+// request decoding ones of httpx.DecodeJSON) unless a mapping refers to
+// them.
 func WithoutBuiltins() Option {
 	return optionFunc(func(c *config) { c.builtins = false })
 }
@@ -234,7 +236,7 @@ func New(reg *errorsx.Registry, opts ...Option) *Catalog {
 		return len(cat.Entries) - 1
 	}
 	if cfg.builtins {
-		for _, d := range []*errorsx.Def{errorsx.Internal, errorsx.NotFound, errorsx.MethodNotAllowed} {
+		for _, d := range errorsx.Builtins() {
 			add(d)
 		}
 	}

@@ -70,6 +70,22 @@ func marshal(t *testing.T, c *catalog.Catalog) string {
 	return buf.String()
 }
 
+// serviceIDs is ids without the request decoding built-ins (those of
+// errorsx.Builtins other than internal, not-found, method-not-allowed).
+func serviceIDs(c *catalog.Catalog) []string {
+	decoding := map[string]bool{}
+	for _, d := range errorsx.Builtins()[3:] {
+		decoding[d.ID()] = true
+	}
+	var out []string
+	for _, id := range ids(c) {
+		if !decoding[id] {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
 func ids(c *catalog.Catalog) []string {
 	out := make([]string, len(c.Entries))
 	for i, e := range c.Entries {
@@ -79,7 +95,8 @@ func ids(c *catalog.Catalog) []string {
 }
 
 func TestNewOrderIsStable(t *testing.T) {
-	want := []string{"request.bad-json", "not-found", "order.not-found", "user.not-found", "method-not-allowed", "auth.rate-limited", "internal"}
+	want := []string{"empty-body", "json-type-mismatch", "malformed-json", "request.bad-json", "trailing-data", "truncated-json", "unknown-field",
+		"not-found", "order.not-found", "user.not-found", "method-not-allowed", "body-too-large", "unsupported-media-type", "auth.rate-limited", "internal"}
 	var first string
 	for _, order := range [][]int{{0, 1, 2, 3}, {3, 2, 1, 0}, {2, 0, 3, 1}} {
 		t.Run(fmt.Sprint(order), func(t *testing.T) {
@@ -133,7 +150,7 @@ func TestNewEntries(t *testing.T) {
 	}
 	_, ok := c.Lookup("nope")
 	assert.False(t, ok)
-	assert.Equal(t, []int{400, 404, 405, 429, 500}, c.Statuses())
+	assert.Equal(t, []int{400, 404, 405, 413, 415, 429, 500}, c.Statuses())
 	assert.Equal(t, []string{"de", "fr"}, c.Languages())
 }
 
@@ -288,8 +305,8 @@ func TestJSONShape(t *testing.T) {
 	}
 	require.NoError(t, json.Unmarshal([]byte(marshal(t, c)), &doc))
 	assert.Equal(t, "https://x.test/e/", doc.BaseURL)
-	require.Len(t, doc.Errors, 7)
-	first := doc.Errors[0]
+	require.Len(t, doc.Errors, 4+len(errorsx.Builtins()))
+	first := doc.Errors[3] // after empty-body, json-type-mismatch, malformed-json
 	assert.Equal(t, "request.bad-json", first["id"])
 	assert.EqualValues(t, 400, first["status"])
 	assert.Equal(t, "https://x.test/e/request.bad-json", first["type"])

@@ -34,12 +34,20 @@ func ExampleNew() {
 		}
 	}
 	// Output:
+	// 400 empty-body https://api.example.com/errors/empty-body
+	// 400 json-type-mismatch https://api.example.com/errors/json-type-mismatch
+	// 400 malformed-json https://api.example.com/errors/malformed-json
 	// 400 request.bad-json https://api.example.com/errors/request.bad-json
 	//     mapped from type *json.SyntaxError ""
+	// 400 trailing-data https://api.example.com/errors/trailing-data
+	// 400 truncated-json https://api.example.com/errors/truncated-json
+	// 400 unknown-field https://api.example.com/errors/unknown-field
 	// 404 not-found https://api.example.com/errors/not-found
 	// 404 user.not-found https://api.example.com/errors/user.not-found
 	//     mapped from value *errors.errorString "sql: no rows in result set"
 	// 405 method-not-allowed https://api.example.com/errors/method-not-allowed
+	// 413 body-too-large https://api.example.com/errors/body-too-large
+	// 415 unsupported-media-type https://api.example.com/errors/unsupported-media-type
 	// 500 internal https://api.example.com/errors/internal
 }
 

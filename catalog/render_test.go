@@ -39,7 +39,9 @@ func TestMarkdown(t *testing.T) {
 			want: []string{
 				"# Shop errors\n",
 				"Version: 1.0\n",
-				"| Status | ID | Message | Description | Translations | Mapped from |\n|---:|---|---|---|---|---|\n| 400 Bad Request | `request.bad-json` |",
+				"| Status | ID | Message | Description | Translations | Mapped from |\n|---:|---|---|---|---|---|\n| 400 Bad Request | `empty-body` (built-in) |",
+				"| 400 Bad Request | `request.bad-json` |",
+				"| 413 Request Entity Too Large | `body-too-large` (built-in) |",
 				"| 404 Not Found | `user.not-found` | The user was not found | No user has the id given in the path. | `de`: Der Benutzer wurde nicht gefunden<br>`fr`: L'utilisateur est introuvable | value \"sql: no rows in result set\" (`*errors.errorString`) |\n",
 				"type `*json.SyntaxError` from `encoding/json`",
 				"| 500 Internal Server Error | `internal` (built-in) | Internal server error |",
@@ -134,9 +136,11 @@ func TestOpenAPI(t *testing.T) {
 		ids     []string
 		headers []string
 	}{
-		{400, []string{"request.bad-json"}, []string{"Content-Language"}},
+		{400, []string{"empty-body", "json-type-mismatch", "malformed-json", "request.bad-json", "trailing-data", "truncated-json", "unknown-field"}, []string{"Content-Language"}},
 		{404, []string{"not-found", "order.not-found", "user.not-found"}, []string{"Content-Language"}},
 		{405, []string{"method-not-allowed"}, []string{"Allow", "Content-Language"}},
+		{413, []string{"body-too-large"}, []string{"Content-Language"}},
+		{415, []string{"unsupported-media-type"}, []string{"Content-Language"}},
 		{429, []string{"auth.rate-limited"}, []string{"Content-Language"}},
 		{500, []string{"internal"}, []string{"Content-Language"}},
 	}

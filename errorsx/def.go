@@ -83,8 +83,8 @@ func (d *Def) Description() string { return d.description }
 func (d *Def) Translations() []Translation { return append([]Translation(nil), d.messages...) }
 
 // Builtin reports whether d is built into the package rather than defined
-// by the service: [Internal], [NotFound], [MethodNotAllowed] and the generic
-// per-status definitions of [ForStatus].
+// by the service: those of [Builtins] and the generic per-status
+// definitions of [ForStatus].
 func (d *Def) Builtin() bool { return d.builtin }
 
 // Language returns the language of [Def.Message]: the default language of
@@ -188,18 +188,56 @@ var (
 	MethodNotAllowed = builtin(http.StatusMethodNotAllowed, "method-not-allowed", "The method is not allowed for the requested resource")
 )
 
+// The request decoding definitions: what httpx.DecodeJSON returns for a
+// request body it cannot decode, each a client error (the client sent it).
+var (
+	// EmptyBody: 400 "empty-body", the request has no body (or only
+	// white space) where one is required.
+	EmptyBody = builtin(http.StatusBadRequest, "empty-body", "The request body is empty")
+	// MalformedJSON: 400 "malformed-json", the body is not JSON; info
+	// "offset" is the byte offset of the error.
+	MalformedJSON = builtin(http.StatusBadRequest, "malformed-json", "The request body is not valid JSON")
+	// TruncatedJSON: 400 "truncated-json", the body ends inside a JSON
+	// value (io.ErrUnexpectedEOF).
+	TruncatedJSON = builtin(http.StatusBadRequest, "truncated-json", "The request body ends before its JSON value does")
+	// JSONTypeMismatch: 400 "json-type-mismatch", a value has the wrong
+	// JSON type; info "field" (the path, e.g. "items.0.qty"), "expected"
+	// and "got" (JSON types) and "offset".
+	JSONTypeMismatch = builtin(http.StatusBadRequest, "json-type-mismatch", "A value in the request body has the wrong type")
+	// UnknownField: 400 "unknown-field", the body has a field the
+	// endpoint does not accept (when unknown fields are refused); info
+	// "field".
+	UnknownField = builtin(http.StatusBadRequest, "unknown-field", "The request body has a field that is not accepted")
+	// TrailingData: 400 "trailing-data", the body goes on after its JSON
+	// value; info "offset".
+	TrailingData = builtin(http.StatusBadRequest, "trailing-data", "The request body has data after its JSON value")
+	// BodyTooLarge: 413 "body-too-large", the body is over the limit;
+	// info "limit" (bytes).
+	BodyTooLarge = builtin(http.StatusRequestEntityTooLarge, "body-too-large", "The request body is too large")
+	// UnsupportedMediaType: 415 "unsupported-media-type", the body's
+	// Content-Type is not one the endpoint reads; info "content_type"
+	// (what was sent) and "accepted".
+	UnsupportedMediaType = builtin(http.StatusUnsupportedMediaType, "unsupported-media-type", "The request body's media type is not supported")
+)
+
 func builtin(status int, id, msg string) *Def {
 	return &Def{status: status, id: id, message: msg, builtin: true}
 }
 
+// Builtins returns the fixed built-in definitions ([Internal], [NotFound],
+// [MethodNotAllowed] and the request decoding ones such as [EmptyBody]) in
+// a stable order; the generic definitions of [ForStatus] are not listed.
+func Builtins() []*Def {
+	return []*Def{Internal, NotFound, MethodNotAllowed,
+		EmptyBody, MalformedJSON, TruncatedJSON, JSONTypeMismatch, UnknownField,
+		TrailingData, BodyTooLarge, UnsupportedMediaType}
+}
+
 func builtinByID(id string) *Def {
-	switch id {
-	case Internal.id:
-		return Internal
-	case NotFound.id:
-		return NotFound
-	case MethodNotAllowed.id:
-		return MethodNotAllowed
+	for _, d := range Builtins() {
+		if d.id == id {
+			return d
+		}
 	}
 	if status := statusFromID(id); status != 0 {
 		if d := statusDef(status); d.id == id {
@@ -210,7 +248,7 @@ func builtinByID(id string) *Def {
 }
 
 // reservedID reports whether id belongs to the built-in definitions: the
-// ids of Internal, NotFound and MethodNotAllowed and every "http.<status>"
+// ids of Builtins and every "http.<status>"
 // of the generic definitions of ForStatus.
 func reservedID(id string) bool {
 	return builtinByID(id) != nil || statusFromID(id) != 0

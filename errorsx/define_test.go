@@ -115,15 +115,31 @@ func TestBuiltins(t *testing.T) {
 		{errorsx.Internal, 500, "internal"},
 		{errorsx.NotFound, 404, "not-found"},
 		{errorsx.MethodNotAllowed, 405, "method-not-allowed"},
+		{errorsx.EmptyBody, 400, "empty-body"},
+		{errorsx.MalformedJSON, 400, "malformed-json"},
+		{errorsx.TruncatedJSON, 400, "truncated-json"},
+		{errorsx.JSONTypeMismatch, 400, "json-type-mismatch"},
+		{errorsx.UnknownField, 400, "unknown-field"},
+		{errorsx.TrailingData, 400, "trailing-data"},
+		{errorsx.BodyTooLarge, 413, "body-too-large"},
+		{errorsx.UnsupportedMediaType, 415, "unsupported-media-type"},
 	}
+	var all []*errorsx.Def
 	for _, tt := range tests {
+		all = append(all, tt.def)
 		t.Run(tt.id, func(t *testing.T) {
 			assert.Equal(t, tt.status, tt.def.Status())
 			assert.Equal(t, tt.id, tt.def.ID())
 			assert.True(t, tt.def.Builtin())
 			assert.NotEmpty(t, tt.def.Message())
+			got, ok := errorsx.NewRegistry().Lookup(tt.id)
+			assert.True(t, ok)
+			assert.Same(t, tt.def, got)
+			assert.PanicsWithValue(t, fmt.Sprintf("errorsx: Define(%q): id is reserved for the built-in definition", tt.id),
+				func() { errorsx.NewRegistry().Define(400, tt.id, "x") })
 		})
 	}
+	assert.Equal(t, all, errorsx.Builtins())
 }
 
 // TestIDsAreUniqueInTheTree: an id is unique among a registry, its parents

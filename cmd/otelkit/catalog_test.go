@@ -196,7 +196,8 @@ func TestCatalogCommand(t *testing.T) {
 				for _, e := range c.Entries {
 					ids = append(ids, e.ID)
 				}
-				assert.Equal(t, []string{"request.bad-json", "not-found", "user.not-found", "method-not-allowed", "auth.rate-limited", "internal"}, ids)
+				assert.Equal(t, []string{"empty-body", "json-type-mismatch", "malformed-json", "request.bad-json", "trailing-data", "truncated-json", "unknown-field",
+					"not-found", "user.not-found", "method-not-allowed", "body-too-large", "unsupported-media-type", "auth.rate-limited", "internal"}, ids)
 			},
 		},
 		{
