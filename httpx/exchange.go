@@ -24,6 +24,7 @@ type exchange struct {
 	req             http.Request // the request given to the wrapped handler
 	rw              responseWriter
 	outer           *exchange
+	outcome         *Outcome // from TrackOutcome, or nil
 	// entryPattern is the pattern the request arrived with: an outer
 	// ServeMux's match when this Handler is mounted under a prefix.
 	entryPattern string

@@ -29,13 +29,28 @@ func Handler(next http.Handler, opts ...Option) http.Handler {
 	if next == nil {
 		panic("httpx: Handler(nil)")
 	}
-	return &handler{next: next, cfg: newConfig(opts)}
+	return &handler{next: next, own: opts, cfg: newConfig(opts)}
 }
 
 type handler struct {
 	next   http.Handler
-	cfg    *config
+	own    []Option
+	cfg    *config  // used outside any other Handler
+	nested sync.Map // *config of an outer Handler -> *config inheriting it
 	routes sync.Map // ServeMux pattern -> []attribute.KeyValue{http.route}
+}
+
+// under returns the configuration of h nested in a Handler configured with
+// outer: outer's options, then h's own (see [Option]). Handlers are built
+// at start-up, so the cache holds one entry per way of nesting.
+func (h *handler) under(outer *config) *config {
+	if c, ok := h.nested.Load(outer); ok {
+		return c.(*config)
+	}
+	opts := make([]Option, 0, len(outer.opts)+len(h.own))
+	opts = append(append(opts, outer.opts...), h.own...)
+	c, _ := h.nested.LoadOrStore(outer, newConfig(opts))
+	return c.(*config)
 }
 
 // routeAttr returns the http.route attribute of a pattern as a slice made
@@ -54,6 +69,12 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	parent := r.Context()
 	ex := &exchange{Context: parent, cfg: h.cfg, entryPattern: r.Pattern}
 	ex.outer = exchangeFrom(parent)
+	if ex.outer != nil {
+		ex.cfg = h.under(ex.outer.cfg)
+		ex.outcome = ex.outer.outcome
+	} else {
+		ex.outcome, _ = parent.Value(outcomeKey{}).(*Outcome)
+	}
 	ex.rw = responseWriter{ex: ex, w: w}
 	// The copy WithContext makes stays on the stack: the exchange holds
 	// the request the wrapped handler gets.
@@ -79,6 +100,7 @@ func (h *handler) finish(ex *exchange, r *http.Request) {
 	v := recover()
 	if v == nil {
 		ex.rw.settle()
+		ex.noteStatus()
 		return
 	}
 	if v == http.ErrAbortHandler {
@@ -91,7 +113,8 @@ func (h *handler) finish(ex *exchange, r *http.Request) {
 		Stack: record.PanicStack(),
 	}
 	started := ex.rw.started()
-	h.cfg.fail(ex, &ex.rw, r2, f)
+	ex.cfg.fail(ex, &ex.rw, r2, f)
+	ex.noteStatus()
 	if started {
 		// The client has part of a response that will never be right:
 		// abort the connection, as net/http does for a panic, rather than
@@ -172,6 +195,10 @@ func (c *config) fail(ex *exchange, w http.ResponseWriter, r *http.Request, f *r
 	ctx := r.Context()
 	if f.Mask == nil {
 		f.Mask = c.mask
+	}
+	if ex != nil && ex.outcome != nil {
+		ex.outcome.Def = f.Match.Def
+		ex.outcome.Panic = f.Kind == record.KindPanic
 	}
 	f.Report = f.Report || c.logClient
 	if f.Signal == record.SignalDefault {

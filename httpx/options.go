@@ -15,6 +15,12 @@ import (
 )
 
 // Option configures a [Handler].
+//
+// A Handler nested inside another (a route group's, mounted under the
+// service's) inherits every option of the Handlers around it unless it sets
+// that option itself: the outer options apply first, then its own. So an
+// inner Handler given only WithRegistry renders with the outer renderer,
+// mask, docs base URL, user resolver and so on.
 type Option interface{ apply(*config) }
 
 type optionFunc func(*config)
@@ -22,6 +28,7 @@ type optionFunc func(*config)
 func (f optionFunc) apply(c *config) { f(c) }
 
 type config struct {
+	opts        []Option // the options applied, outer Handlers' first
 	registry    *errorsx.Registry
 	renderer    Renderer
 	mask        *mask.Policy
@@ -126,7 +133,7 @@ func WithExceptionSignal(s ExceptionSignal) Option {
 }
 
 func newConfig(opts []Option) *config {
-	c := &config{routeErrors: true}
+	c := &config{routeErrors: true, opts: opts}
 	for _, o := range opts {
 		if o == nil {
 			panic("httpx: nil Option")
