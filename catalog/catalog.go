@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/otelkit/otelkit/errorsx"
+	"github.com/otelkit/otelkit/internal/rpccode"
 )
 
 // Catalog is the published contract of a registry: every error a service
@@ -48,6 +49,10 @@ type Entry struct {
 	Translations []Translation `json:"translations,omitempty"`
 	// MappedFrom lists the existing errors that resolve to this definition.
 	MappedFrom []Mapped `json:"mapped_from,omitempty"`
+	// GRPCCode is the canonical name of the gRPC status code grpcx answers
+	// the definition with by its table ("NOT_FOUND"; grpcx.Code), unless
+	// the service overrides it with grpcx.WithCode.
+	GRPCCode string `json:"grpc_code"`
 	// Builtin is true for the definitions built into errorsx (internal,
 	// not-found, method-not-allowed).
 	Builtin bool `json:"builtin,omitempty"`
@@ -327,6 +332,7 @@ func entryOf(d *errorsx.Def, baseURL string) Entry {
 		Message:     d.Message(),
 		Description: d.Description(),
 		Builtin:     d.Builtin(),
+		GRPCCode:    rpccode.Name(rpccode.ForStatus(d.Status())),
 	}
 	e.Type = typeOf(d.ID(), baseURL)
 	for _, t := range d.Translations() {

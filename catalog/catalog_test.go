@@ -118,7 +118,7 @@ func TestNewEntries(t *testing.T) {
 		want catalog.Entry
 	}{
 		{"user.not-found", catalog.Entry{
-			ID: "user.not-found", Type: catalog.TypeURNPrefix + "user.not-found", Status: 404, Message: "The user was not found",
+			ID: "user.not-found", Type: catalog.TypeURNPrefix + "user.not-found", Status: 404, GRPCCode: "NOT_FOUND", Message: "The user was not found",
 			Description: "No user has the id given in the path.",
 			Translations: []catalog.Translation{
 				{Lang: "de", Message: "Der Benutzer wurde nicht gefunden"},
@@ -127,19 +127,19 @@ func TestNewEntries(t *testing.T) {
 			MappedFrom: []catalog.Mapped{{Kind: catalog.KindValue, Type: "*errors.errorString", Package: "errors", Text: "sql: no rows in result set"}},
 		}},
 		{"request.bad-json", catalog.Entry{
-			ID: "request.bad-json", Type: catalog.TypeURNPrefix + "request.bad-json", Status: 400, Message: "The request body is not valid JSON",
+			ID: "request.bad-json", Type: catalog.TypeURNPrefix + "request.bad-json", Status: 400, GRPCCode: "INVALID_ARGUMENT", Message: "The request body is not valid JSON",
 			Translations: []catalog.Translation{{Lang: "de", Message: "Der Anfragetext ist kein gültiges JSON"}},
 			MappedFrom:   []catalog.Mapped{{Kind: catalog.KindType, Type: "*json.SyntaxError", Package: "encoding/json"}},
 		}},
 		{"auth.rate-limited", catalog.Entry{
-			ID: "auth.rate-limited", Type: catalog.TypeURNPrefix + "auth.rate-limited", Status: 429, Message: "Rate limited due to too many false auth attempts from this ip",
+			ID: "auth.rate-limited", Type: catalog.TypeURNPrefix + "auth.rate-limited", Status: 429, GRPCCode: "RESOURCE_EXHAUSTED", Message: "Rate limited due to too many false auth attempts from this ip",
 			MappedFrom: []catalog.Mapped{{Kind: catalog.KindType, Type: "net.Error", Package: "net"}},
 		}},
 		{"not-found", catalog.Entry{
-			ID: "not-found", Type: catalog.TypeURNPrefix + "not-found", Status: 404, Message: errorsx.NotFound.Message(), Builtin: true,
+			ID: "not-found", Type: catalog.TypeURNPrefix + "not-found", Status: 404, GRPCCode: "NOT_FOUND", Message: errorsx.NotFound.Message(), Builtin: true,
 			MappedFrom: []catalog.Mapped{{Kind: catalog.KindValue, Type: "*errors.errorString", Package: "errors", Text: "file does not exist"}},
 		}},
-		{"internal", catalog.Entry{ID: "internal", Type: "urn:otelkit:error:internal", Status: 500, Message: errorsx.Internal.Message(), Builtin: true}},
+		{"internal", catalog.Entry{ID: "internal", Type: "urn:otelkit:error:internal", Status: 500, GRPCCode: "INTERNAL", Message: errorsx.Internal.Message(), Builtin: true}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.id, func(t *testing.T) {

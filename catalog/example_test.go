@@ -120,7 +120,8 @@ func ExampleCatalog_WriteJSON() {
 	//           "lang": "fr",
 	//           "message": "La commande a été modifiée par quelqu'un d'autre"
 	//         }
-	//       ]
+	//       ],
+	//       "grpc_code": "ALREADY_EXISTS"
 	//     }
 	//   ]
 	// }

@@ -184,7 +184,7 @@ func TestHandlerIsLive(t *testing.T) {
 	assert.Equal(t, http.StatusOK, rec.Code)
 	var e catalog.Entry
 	require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &e))
-	assert.Equal(t, catalog.Entry{ID: "late", Status: 409, Message: "Defined after the handler", Type: "urn:otelkit:error:late"}, e)
+	assert.Equal(t, catalog.Entry{ID: "late", Status: 409, Message: "Defined after the handler", Type: "urn:otelkit:error:late", GRPCCode: "ALREADY_EXISTS"}, e)
 	assert.Contains(t, get("/").Body.String(), `"id": "late"`)
 }
 

@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+
+	"github.com/otelkit/otelkit/internal/rpccode"
 )
 
 // OpenAPI media type and component names.
@@ -73,8 +75,9 @@ func (c *Catalog) OpenAPIComponents() map[string]any {
 	examples := map[string]any{}
 	for _, e := range c.Entries {
 		ex := map[string]any{
-			"summary": e.Message,
-			"value":   exampleBody(e),
+			"summary":     e.Message,
+			"value":       exampleBody(e),
+			"x-grpc-code": e.GRPCCode,
 		}
 		if e.Description != "" {
 			ex["description"] = e.Description
@@ -106,6 +109,7 @@ func (c *Catalog) OpenAPIComponents() map[string]any {
 				"application/json": map[string]any{"schema": schema},
 			},
 			"x-otelkit-ids": ids,
+			"x-grpc-code":   rpccode.Name(rpccode.ForStatus(status)),
 		}
 		headers := map[string]any{}
 		if languages {

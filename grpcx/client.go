@@ -74,5 +74,5 @@ func errorType(err error, reg *errorsx.Registry) attribute.KeyValue {
 		return semconv.ErrorTypeKey.String(re.def.ID())
 	}
 	st, _ := status.FromError(err)
-	return semconv.ErrorTypeKey.String(canonical(st.Code().String()))
+	return semconv.ErrorTypeKey.String(CodeName(st.Code()))
 }

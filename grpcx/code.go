@@ -1,9 +1,9 @@
 package grpcx
 
 import (
-	"net/http"
-
 	"google.golang.org/grpc/codes"
+
+	"github.com/otelkit/otelkit/internal/rpccode"
 )
 
 // Code returns the gRPC code of an HTTP status, by the equivalences of
@@ -19,35 +19,9 @@ import (
 //
 // Any other 4xx is FAILED_PRECONDITION, any other status INTERNAL; it never
 // panics. [WithCode] overrides the code of one definition.
-func Code(status int) codes.Code {
-	switch status {
-	case http.StatusBadRequest, http.StatusUnprocessableEntity:
-		return codes.InvalidArgument
-	case http.StatusUnauthorized:
-		return codes.Unauthenticated
-	case http.StatusForbidden:
-		return codes.PermissionDenied
-	case http.StatusNotFound, http.StatusGone:
-		return codes.NotFound
-	case http.StatusMethodNotAllowed, http.StatusNotImplemented:
-		return codes.Unimplemented
-	case http.StatusRequestTimeout, http.StatusGatewayTimeout:
-		return codes.DeadlineExceeded
-	case http.StatusConflict:
-		return codes.AlreadyExists
-	case http.StatusPreconditionFailed:
-		return codes.FailedPrecondition
-	case http.StatusRequestEntityTooLarge, http.StatusRequestedRangeNotSatisfiable:
-		return codes.OutOfRange
-	case http.StatusTooManyRequests:
-		return codes.ResourceExhausted
-	case 499: // client closed request
-		return codes.Canceled
-	case http.StatusBadGateway, http.StatusServiceUnavailable:
-		return codes.Unavailable
-	}
-	if status >= 400 && status < 500 {
-		return codes.FailedPrecondition
-	}
-	return codes.Internal
-}
+func Code(status int) codes.Code { return codes.Code(rpccode.ForStatus(status)) }
+
+// CodeName returns the canonical name of code in google.rpc.Code
+// ("NOT_FOUND", "CANCELLED"), as rpc.response.status_code and the catalog
+// write it.
+func CodeName(code codes.Code) string { return rpccode.Name(uint32(code)) }

@@ -8,6 +8,7 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/peer"
 	"google.golang.org/grpc/status"
 
@@ -89,18 +90,17 @@ func (c *config) fail(ctx context.Context, method string, f *record.Failure) err
 	f.Mask = c.mask
 	f.Signal = c.signal
 	f.EventName = EventServerException
-	code := c.code(f.Match.Def)
-	extra := c.rpcAttrs(ctx, method, code.String())
+	extra := c.rpcAttrs(ctx, method, c.code(f.Match.Def))
 	record.Record(ctx, telctx.Logger(ctx, record.ScopeName, c.logger), c.mask, f, extra)
 	return c.status(f.Match, acceptLanguage(ctx)).Err()
 }
 
 // rpcAttrs are the RPC's facts on the exception log record: rpc.method,
 // rpc.response.status_code, client.address and user.id.
-func (c *config) rpcAttrs(ctx context.Context, method, code string) []attribute.KeyValue {
+func (c *config) rpcAttrs(ctx context.Context, method string, code codes.Code) []attribute.KeyValue {
 	kv := make([]attribute.KeyValue, 0, 5)
 	kv = append(kv, semconv.RPCSystemNameGRPC, semconv.RPCMethod(strings.TrimPrefix(method, "/")),
-		semconv.RPCResponseStatusCode(canonical(code)))
+		semconv.RPCResponseStatusCode(CodeName(code)))
 	if p, ok := peer.FromContext(ctx); ok && p.Addr != nil {
 		addr := p.Addr.String()
 		if host, _, err := net.SplitHostPort(addr); err == nil {
@@ -114,21 +114,4 @@ func (c *config) rpcAttrs(ctx context.Context, method, code string) []attribute.
 		}
 	}
 	return kv
-}
-
-// canonical turns grpc-go's code name ("InvalidArgument") into the
-// canonical one of google.rpc.Code ("INVALID_ARGUMENT"), as
-// rpc.response.status_code wants it.
-func canonical(name string) string {
-	if name == "Canceled" {
-		return "CANCELLED"
-	}
-	var b strings.Builder
-	for i, r := range name {
-		if i > 0 && r >= 'A' && r <= 'Z' {
-			b.WriteByte('_')
-		}
-		b.WriteRune(r)
-	}
-	return strings.ToUpper(b.String())
 }
