@@ -10,14 +10,10 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 start=$SECONDS
 "$root/collector/build.sh"
-# VictoriaLogs for the scale-out fault test and the audit-chain test;
-# OTELKIT_E2E_STACK=1 also builds Jaeger and runs the whole-stack tests.
-if [ -n "${OTELKIT_E2E_STACK:-}" ]; then
-	"$root/scripts/backends.sh"
-else
-	"$root/scripts/backends.sh" victoria-logs victoria-metrics
-fi
+# VictoriaLogs, VictoriaMetrics and Jaeger for the whole-stack, scale-out
+# and audit-chain tests (Jaeger takes about 3 minutes the first time).
+"$root/scripts/backends.sh"
 cd "$root/collector/e2e"
 go vet ./...
-OTELKIT_E2E_BACKENDS=1 OTELKIT_COLLECTOR_BIN="$root/bin/otelkit-otelcol" go test -count=1 -timeout 20m "$@" ./...
+OTELKIT_E2E_BACKENDS=1 OTELKIT_E2E_STACK=1 OTELKIT_COLLECTOR_BIN="$root/bin/otelkit-otelcol" go test -count=1 -timeout 20m "$@" ./...
 echo "collector: tests done in $((SECONDS - start))s"

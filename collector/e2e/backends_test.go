@@ -49,13 +49,21 @@ func TestBackendsEndToEnd(t *testing.T) {
 		if err != nil {
 			return false
 		}
+		// The application logs go through another pipeline with its own
+		// batching: wait for the 503's exception record there too.
+		final, exception := false, false
 		for _, a := range archive.Audits {
 			if a.EventName() == "otelkit.audit.checkpoint" && attr(a.Attributes(), "otelkit.audit.checkpoint.kind") == "final" {
-				return true
+				final = true
 			}
 		}
-		return false
-	}, 60*time.Second, 300*time.Millisecond, "the collector archived the quickstart's audits")
+		for _, lr := range archive.Logs {
+			if lr.EventName() == "http.server.request.exception" && attr(lr.Attributes(), "otelkit.error.id") == serverErrorID {
+				exception = true
+			}
+		}
+		return final && exception
+	}, 60*time.Second, 300*time.Millisecond, "the collector archived the quickstart's audits and its 503's exception record")
 
 	byEvent := map[string]int{}
 	byUser := map[string]int{}
