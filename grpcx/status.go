@@ -16,7 +16,7 @@ import (
 	"google.golang.org/protobuf/types/known/durationpb"
 
 	"github.com/otelkit/otelkit/errorsx"
-	"github.com/otelkit/otelkit/mask"
+	"github.com/otelkit/otelkit/internal/publicinfo"
 )
 
 // maxAcceptLanguage bounds the accept-language value read from metadata.
@@ -102,29 +102,7 @@ const MetadataDetail = "detail"
 // publicInfo masks info as httpx does: sensitive keys masked, errors
 // replaced by their ids.
 func (c *config) publicInfo(info []errorsx.Field) []errorsx.Field {
-	var out []errorsx.Field
-	for i, f := range info {
-		var v any
-		changed := true
-		if c.mask.Sensitive(f.Key) {
-			v = mask.Mask
-		} else if err, ok := f.Value.(error); ok {
-			v = c.registry.Resolve(err).ID()
-		} else {
-			v, changed = c.mask.ValueFunc(f.Value, func(err error) any { return c.registry.Resolve(err).ID() })
-		}
-		if !changed {
-			continue
-		}
-		if out == nil {
-			out = append([]errorsx.Field(nil), info...)
-		}
-		out[i].Value = v
-	}
-	if out == nil {
-		return info
-	}
-	return out
+	return publicinfo.Mask(c.mask, info, func(err error) any { return c.registry.Resolve(err).ID() })
 }
 
 // metadataValue is a string as it is, anything else JSON-encoded.

@@ -8,7 +8,7 @@ import (
 	"golang.org/x/text/language"
 
 	"github.com/otelkit/otelkit/errorsx"
-	"github.com/otelkit/otelkit/mask"
+	"github.com/otelkit/otelkit/internal/publicinfo"
 )
 
 // Problem is what a renderer writes: the RFC 9457 problem details of one
@@ -97,29 +97,7 @@ func (c *config) typeOf(def *errorsx.Def) string {
 // alone (an occurrence may be shared) and returned as is when nothing
 // changes.
 func (c *config) maskInfo(info []errorsx.Field) []errorsx.Field {
-	var out []errorsx.Field
-	for i, f := range info {
-		var v any
-		changed := true
-		if c.mask.Sensitive(f.Key) {
-			v = mask.Mask
-		} else if err, ok := f.Value.(error); ok {
-			v = c.errorID(err)
-		} else {
-			v, changed = c.mask.ValueFunc(f.Value, c.errorIDValue)
-		}
-		if !changed {
-			continue
-		}
-		if out == nil {
-			out = append([]errorsx.Field(nil), info...)
-		}
-		out[i].Value = v
-	}
-	if out == nil {
-		return info
-	}
-	return out
+	return publicinfo.Mask(c.mask, info, c.errorIDValue)
 }
 
 // errorID returns the id err resolves to: an error's text is internal, only
