@@ -50,14 +50,17 @@
 //     record (a random per-process prefix and a counter);
 //   - trace and span ids of the span in the context;
 //   - inside an httpx request (package internal/reqctx): http.route,
-//     http.request.method, client.address, user.id, and the extras set with
+//     http.request.method, client.address, user.id; inside an RPC served
+//     under grpcx (or connectx): rpc.system.name, rpc.method,
+//     client.address, user.id; and the extras set with
 //     otelbridge.WithExtras.
 //
 // A parameter takes its value, in this order of precedence, from
 //
 //  1. the attribute of its name given to Emit (the last one);
 //  2. the request's value when it names one that otelkit adds from the
-//     context: http.route, http.request.method, client.address, user.id;
+//     context: http.route, http.request.method, client.address, user.id,
+//     rpc.system.name, rpc.method;
 //  3. an extra of its name (otelbridge.WithExtras);
 //
 // and is missing otherwise. The record carries each key once, with the

@@ -24,12 +24,15 @@ const (
 	KeyUnregistered = "otelkit.audit.unregistered" // true for a type that is not defined
 )
 
-// Attribute keys of the request information carried by the context.
+// Attribute keys of the request information carried by the context: an
+// HTTP request's (httpx) or a server RPC's (grpcx, connectx).
 const (
-	keyRoute  = "http.route"
-	keyMethod = "http.request.method"
-	keyClient = "client.address"
-	keyUserID = "user.id"
+	keyRoute     = "http.route"
+	keyMethod    = "http.request.method"
+	keyClient    = "client.address"
+	keyUserID    = "user.id"
+	keyRPCSystem = "rpc.system.name"
+	keyRPCMethod = "rpc.method"
 )
 
 // paramUser is the placeholder filled from the request's user id.
@@ -281,6 +284,10 @@ func (c *requestContext) request(key string) string {
 		return c.info.ClientAddress
 	case keyUserID:
 		return c.info.UserID
+	case keyRPCSystem:
+		return c.info.RPCSystem
+	case keyRPCMethod:
+		return c.info.RPCMethod
 	}
 	return ""
 }
@@ -314,6 +321,8 @@ func (c *requestContext) appendAttrs(dst, attrs []attribute.KeyValue, policy *ma
 			attribute.String(keyMethod, c.info.Method),
 			attribute.String(keyClient, c.info.ClientAddress),
 			attribute.String(keyUserID, c.info.UserID),
+			attribute.String(keyRPCSystem, c.info.RPCSystem),
+			attribute.String(keyRPCMethod, c.info.RPCMethod),
 		} {
 			if kv.Value.AsString() == "" || lastIndex(attrs, string(kv.Key)) >= 0 {
 				continue
@@ -335,7 +344,7 @@ func (c *requestContext) appendAttrs(dst, attrs []attribute.KeyValue, policy *ma
 
 // requestKeys are the keys of the request attributes, in the order
 // appendAttrs writes them.
-var requestKeys = [...]string{keyRoute, keyMethod, keyClient, keyUserID}
+var requestKeys = [...]string{keyRoute, keyMethod, keyClient, keyUserID, keyRPCSystem, keyRPCMethod}
 
 // requestSens caches which request attributes a policy masks; they are
 // masked nowhere under the default policy, but a policy may say otherwise.

@@ -30,6 +30,19 @@
 // UNIMPLEMENTED, INTERNAL, UNAVAILABLE, DATA_LOSS) agrees with it for every
 // code of the default table.
 //
+// otelgrpc's metrics do not get otelkit.error.id: otelgrpc (v0.71, v0.72)
+// has no labeler, and its WithMetricAttributesFn runs when the RPC begins,
+// before the handler has returned an error. The id is on the span and the
+// exception record; the metrics carry rpc.response.status_code (and
+// error.type = the code name for a server failure).
+//
+// The handler's context carries the RPC's facts, as httpx's request
+// context carries the request's: audits emitted inside the handler
+// (package auditx) get rpc.system.name, rpc.method, client.address and
+// user.id ([WithUser]), and errors captured there with otelbridge are
+// named rpc.server.call.exception and resolve through [WithRegistry]'s
+// registry.
+//
 // # Client
 //
 // [UnaryClientInterceptor] and [StreamClientInterceptor] turn a status whose

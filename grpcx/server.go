@@ -2,7 +2,6 @@ package grpcx
 
 import (
 	"context"
-	"net"
 	"strings"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/otelkit/otelkit/errorsx"
 	"github.com/otelkit/otelkit/internal/record"
+	"github.com/otelkit/otelkit/internal/reqctx"
 	"github.com/otelkit/otelkit/internal/telctx"
 )
 
@@ -31,14 +31,15 @@ const (
 func UnaryServerInterceptor(opts ...Option) grpc.UnaryServerInterceptor {
 	c := newConfig(opts)
 	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (resp any, err error) {
+		ctx = c.rpcContext(ctx, info.FullMethod)
 		defer func() {
 			if v := recover(); v != nil {
-				resp, err = nil, c.panicked(ctx, info.FullMethod, v, record.PanicStack())
+				resp, err = nil, c.panicked(ctx, v, record.PanicStack())
 			}
 		}()
 		resp, err = handler(ctx, req)
 		if err != nil {
-			return nil, c.serverError(ctx, info.FullMethod, err)
+			return nil, c.serverError(ctx, err)
 		}
 		return resp, nil
 	}
@@ -49,14 +50,14 @@ func UnaryServerInterceptor(opts ...Option) grpc.UnaryServerInterceptor {
 func StreamServerInterceptor(opts ...Option) grpc.StreamServerInterceptor {
 	c := newConfig(opts)
 	return func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) (err error) {
-		ctx := ss.Context()
+		ctx := c.rpcContext(ss.Context(), info.FullMethod)
 		defer func() {
 			if v := recover(); v != nil {
-				err = c.panicked(ctx, info.FullMethod, v, record.PanicStack())
+				err = c.panicked(ctx, v, record.PanicStack())
 			}
 		}()
-		if err = handler(srv, ss); err != nil {
-			return c.serverError(ctx, info.FullMethod, err)
+		if err = handler(srv, &serverStream{ServerStream: ss, ctx: ctx}); err != nil {
+			return c.serverError(ctx, err)
 		}
 		return nil
 	}
@@ -65,7 +66,7 @@ func StreamServerInterceptor(opts ...Option) grpc.StreamServerInterceptor {
 // serverError records err and returns the status it is answered with. An
 // error that already is a gRPC status and resolves to nothing passes
 // through unchanged (otelgrpc records its code).
-func (c *config) serverError(ctx context.Context, method string, err error) error {
+func (c *config) serverError(ctx context.Context, err error) error {
 	m := c.registry.Match(err)
 	if !m.Registered() {
 		if _, ok := err.(interface{ GRPCStatus() *status.Status }); ok {
@@ -73,45 +74,65 @@ func (c *config) serverError(ctx context.Context, method string, err error) erro
 		}
 	}
 	f := record.Failure{Err: err, Match: m, Kind: record.KindError, Skip: 2}
-	return c.fail(ctx, method, &f)
+	return c.fail(ctx, &f)
 }
 
-func (c *config) panicked(ctx context.Context, method string, v any, stack string) error {
+func (c *config) panicked(ctx context.Context, v any, stack string) error {
 	f := record.Failure{
 		Err:   &record.PanicError{Value: v},
 		Match: errorsx.Match{Def: errorsx.Internal},
 		Kind:  record.KindPanic,
 		Stack: stack,
 	}
-	return c.fail(ctx, method, &f)
+	return c.fail(ctx, &f)
 }
 
-func (c *config) fail(ctx context.Context, method string, f *record.Failure) error {
+func (c *config) fail(ctx context.Context, f *record.Failure) error {
 	f.Mask = c.mask
 	f.Signal = c.signal
 	f.EventName = EventServerException
-	extra := c.rpcAttrs(ctx, method, c.code(f.Match.Def))
+	extra := c.rpcAttrs(c.code(f.Match.Def))
 	record.Record(ctx, telctx.Logger(ctx, record.ScopeName, c.logger), c.mask, f, extra)
 	return c.status(f.Match, acceptLanguage(ctx)).Err()
 }
 
-// rpcAttrs are the RPC's facts on the exception log record: rpc.method,
-// rpc.response.status_code, client.address and user.id.
-func (c *config) rpcAttrs(ctx context.Context, method string, code codes.Code) []attribute.KeyValue {
-	kv := make([]attribute.KeyValue, 0, 5)
-	kv = append(kv, semconv.RPCSystemNameGRPC, semconv.RPCMethod(strings.TrimPrefix(method, "/")),
-		semconv.RPCResponseStatusCode(CodeName(code)))
+// rpcContext returns the handler's context: ctx carrying the RPC's facts
+// (rpc.system.name, rpc.method, client.address, user.id) for the audits
+// and exception records written inside it, as httpx does for HTTP.
+func (c *config) rpcContext(ctx context.Context, method string) context.Context {
+	return &reqctx.RPC{
+		Context:  ctx,
+		System:   systemGRPC,
+		Method:   strings.TrimPrefix(method, "/"),
+		PeerFunc: peerAddr,
+		User:     c.user,
+		Reg:      c.registry,
+	}
+}
+
+// systemGRPC is rpc.system.name for gRPC (semconv v1.43.0).
+var systemGRPC = semconv.RPCSystemNameGRPC.Value.AsString()
+
+// peerAddr returns the caller's address as grpc-go records it.
+func peerAddr(ctx context.Context) string {
 	if p, ok := peer.FromContext(ctx); ok && p.Addr != nil {
-		addr := p.Addr.String()
-		if host, _, err := net.SplitHostPort(addr); err == nil {
-			addr = host
-		}
-		kv = append(kv, semconv.ClientAddress(addr))
+		return p.Addr.String()
 	}
-	if c.user != nil {
-		if u := c.user(ctx); u != "" {
-			kv = append(kv, semconv.UserID(u))
-		}
-	}
-	return kv
+	return ""
+}
+
+// serverStream is a stream whose context is the RPC's.
+type serverStream struct {
+	grpc.ServerStream
+	ctx context.Context
+}
+
+func (s *serverStream) Context() context.Context { return s.ctx }
+
+// rpcAttrs are what the exception log record carries beyond the RPC's
+// facts from the context (internal/record adds rpc.system.name, rpc.method,
+// client.address and user.id): rpc.response.status_code, by this
+// interceptor's code table.
+func (c *config) rpcAttrs(code codes.Code) []attribute.KeyValue {
+	return []attribute.KeyValue{semconv.RPCResponseStatusCode(CodeName(code))}
 }

@@ -101,10 +101,13 @@ type RequestInfo struct {
 }
 
 // RequestInfoFromContext returns the request info of an httpx request; ok
-// is false outside a [Handler].
+// is false outside a [Handler] (inside a gRPC call served under grpcx too).
 func RequestInfoFromContext(ctx context.Context) (info RequestInfo, ok bool) {
 	i, ok := reqctx.FromContext(ctx)
-	return RequestInfo(i), ok
+	if !ok || i.Method == "" {
+		return RequestInfo{}, false // not an HTTP request: a gRPC call
+	}
+	return RequestInfo{Route: i.Route, Method: i.Method, ClientAddress: i.ClientAddress, UserID: i.UserID}, true
 }
 
 // responseWriter tracks whether the response has started and lets the

@@ -117,7 +117,10 @@ func (f *Failure) Name(ctx context.Context) string {
 	if f.EventName != "" {
 		return f.EventName
 	}
-	if _, ok := reqctx.FromContext(ctx); ok {
+	if info, ok := reqctx.FromContext(ctx); ok {
+		if info.RPC() {
+			return EventRPCServerException
+		}
 		return EventHTTPServerException
 	}
 	return EventException
@@ -222,6 +225,19 @@ func Log(ctx context.Context, logger otellog.Logger, p *mask.Policy, f *Failure,
 		}
 		if info.Method != "" {
 			rec.AddAttributes(semconv.HTTPRequestMethodKey.String(info.Method))
+		}
+		if info.RPC() {
+			// rpc-exceptions.md: the call's rpc.system.name and rpc.method,
+			// and the caller's client.address. rpc.response.status_code
+			// depends on the transport's code table: the transport passes
+			// it in extra.
+			rec.AddAttributes(semconv.RPCSystemNameKey.String(info.RPCSystem))
+			if info.RPCMethod != "" {
+				rec.AddAttributes(semconv.RPCMethod(info.RPCMethod))
+			}
+			if info.ClientAddress != "" {
+				rec.AddAttributes(semconv.ClientAddress(info.ClientAddress))
+			}
 		}
 		if info.UserID != "" {
 			rec.AddAttributes(semconv.UserID(info.UserID))

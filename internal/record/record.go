@@ -12,7 +12,8 @@
 // The exception record is a span event, a log record or both, as
 // OTEL_SEMCONV_EXCEPTION_SIGNAL_OPT_IN (or the process default set by
 // otelbridge.Setup, or a per-call [Failure.Signal]) says; see [Signal].
-// Its name is http.server.request.exception inside an HTTP server request
+// Its name is http.server.request.exception inside an HTTP server request,
+// rpc.server.call.exception inside a server RPC (internal/reqctx says which)
 // and exception elsewhere, unless the transport gives its own
 // ([Failure.EventName]).
 //
@@ -58,10 +59,13 @@ const (
 // that happens while an HTTP server handles a request
 // http.server.request.exception (model/http/events.yaml, severity ERROR);
 // plain exception is for failures not tied to an operation
-// (model/exceptions). RPC transports pass their own (rpc.server.call.exception).
+// (model/exceptions); an exception while a server handles an RPC is
+// rpc.server.call.exception (rpc/rpc-exceptions.md: "The event name MUST be
+// rpc.server.call.exception", severity ERROR).
 const (
 	EventException           = "exception"
 	EventHTTPServerException = "http.server.request.exception"
+	EventRPCServerException  = "rpc.server.call.exception"
 )
 
 // Kinds of captured records.
@@ -104,8 +108,9 @@ type Failure struct {
 	// severity WARN (httpx.WithClientErrorLogs).
 	Report bool
 	// EventName names the exception record; "" picks
-	// http.server.request.exception inside an HTTP server request and
-	// exception elsewhere. Transports pass their convention's name.
+	// http.server.request.exception inside an HTTP server request,
+	// rpc.server.call.exception inside a server RPC and exception
+	// elsewhere. Transports pass their convention's name.
 	EventName string
 	// Signal says where the exception record goes; SignalDefault follows
 	// the process default ([DefaultSignal]).

@@ -162,3 +162,31 @@ func TestLog(t *testing.T) {
 		record.Log(ctx, noop.NewLoggerProvider().Logger("x"), mask.Default(), &f, nil)
 	})
 }
+
+// TestLogInRPC: inside a server RPC the record is named
+// rpc.server.call.exception and carries the RPC's facts, not HTTP's.
+func TestLogInRPC(t *testing.T) {
+	exp := &memExporter{}
+	lp := sdklog.NewLoggerProvider(sdklog.WithProcessor(sdklog.NewSimpleProcessor(exp)))
+	t.Cleanup(func() { _ = lp.Shutdown(context.Background()) })
+
+	reg := errorsx.NewRegistry()
+	d := reg.Define(http.StatusServiceUnavailable, "rpc.down", "Down")
+	ctx := &reqctx.RPC{Context: context.Background(), System: "grpc", Method: "pkg.Svc/Get", Peer: "192.0.2.1:4000",
+		User: func(context.Context) string { return "u-3" }}
+	f := record.Failure{Err: d, Match: reg.Match(d), Kind: record.KindError}
+	assert.Equal(t, record.EventRPCServerException, f.Name(ctx))
+	record.Log(ctx, lp.Logger(record.ScopeName), mask.Default(), &f, nil)
+
+	require.Len(t, exp.recs, 1)
+	r := exp.recs[0]
+	assert.Equal(t, "rpc.server.call.exception", r.EventName())
+	got := map[string]string{}
+	r.WalkAttributes(func(kv attribute.KeyValue) bool { got[string(kv.Key)] = kv.Value.String(); return true })
+	assert.Equal(t, "grpc", got["rpc.system.name"])
+	assert.Equal(t, "pkg.Svc/Get", got["rpc.method"])
+	assert.Equal(t, "192.0.2.1", got["client.address"])
+	assert.Equal(t, "u-3", got["user.id"])
+	assert.NotContains(t, got, "http.response.status_code")
+	assert.NotContains(t, got, "http.request.method")
+}

@@ -1,6 +1,7 @@
 // Package reqctx carries request-scoped facts through a context.Context so
-// that packages which must not import each other (httpx sets them; auditx and
-// otelbridge read them) agree on one key.
+// that packages which must not import each other (httpx, grpcx and connectx
+// set them; auditx, otelbridge and internal/record read them) agree on one
+// key.
 package reqctx
 
 import (
@@ -9,13 +10,24 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 )
 
-// Info describes the HTTP request a context belongs to.
+// Info describes the HTTP request or server RPC a context belongs to.
 type Info struct {
 	Route         string // http.route, e.g. "/users/{id}"
 	Method        string // http.request.method
 	ClientAddress string // client.address
 	UserID        string // user.id, from the service's user resolver
+
+	// RPCSystem is the rpc.system.name of a server RPC ("grpc",
+	// "connectrpc"); "" for a plain HTTP request. A Connect RPC served
+	// inside an httpx Handler has both its HTTP fields and its RPC ones.
+	RPCSystem string
+	// RPCMethod is the rpc.method of a server RPC, the fully-qualified
+	// method without its leading slash ("pkg.Service/Method").
+	RPCMethod string
 }
+
+// RPC reports whether the info describes a server RPC.
+func (i Info) RPC() bool { return i.RPCSystem != "" }
 
 // Source supplies Info lazily: the route is only known once the router has
 // matched, and the user resolver runs only when someone asks.
@@ -35,7 +47,7 @@ func WithSource(ctx context.Context, src Source) context.Context {
 }
 
 // FromContext returns the request info carried by ctx; ok is false outside
-// an httpx request.
+// an httpx request or an RPC served under grpcx or connectx.
 func FromContext(ctx context.Context) (info Info, ok bool) {
 	if ctx == nil {
 		return Info{}, false
