@@ -9,6 +9,7 @@ import (
 
 	"github.com/otelkit/otelkit/errorsx"
 	"github.com/otelkit/otelkit/internal/record"
+	"github.com/otelkit/otelkit/internal/rpcstatus"
 	"github.com/otelkit/otelkit/mask"
 )
 
@@ -27,10 +28,11 @@ type config struct {
 	domain   string
 	codes    map[*errorsx.Def]codes.Code
 	signal   record.Signal
+	builder  rpcstatus.Builder
 }
 
 // DefaultDomain is the ErrorInfo domain when [WithDomain] is not given.
-const DefaultDomain = "otelkit"
+const DefaultDomain = rpcstatus.DefaultDomain
 
 // WithRegistry sets the registry errors resolve through (server) and
 // reasons are looked up in (client); errorsx.Default() when not set.
@@ -96,6 +98,7 @@ func newConfig(opts []Option) *config {
 	if c.logger == nil {
 		c.logger = otel.GetLoggerProvider().Logger(record.ScopeName)
 	}
+	c.builder = rpcstatus.Builder{Registry: c.registry, Mask: c.mask, Domain: c.domain}
 	return c
 }
 

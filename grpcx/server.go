@@ -14,6 +14,7 @@ import (
 	"github.com/otelkit/otelkit/errorsx"
 	"github.com/otelkit/otelkit/internal/record"
 	"github.com/otelkit/otelkit/internal/reqctx"
+	"github.com/otelkit/otelkit/internal/rpcstatus"
 	"github.com/otelkit/otelkit/internal/telctx"
 )
 
@@ -21,8 +22,8 @@ import (
 // "The event name MUST be rpc.server.call.exception", severity ERROR; the
 // client's is rpc.client.call.exception).
 const (
-	EventServerException = "rpc.server.call.exception"
-	EventClientException = "rpc.client.call.exception"
+	EventServerException = rpcstatus.EventServerException
+	EventClientException = rpcstatus.EventClientException
 )
 
 // UnaryServerInterceptor answers the errors of unary handlers with the
