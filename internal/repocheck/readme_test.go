@@ -34,6 +34,7 @@ var snippets = []snippet{
 	{name: "main.go", source: "otelbridge/example_setup_test.go", transform: exampleToMain},
 	{name: "api_test.go", source: "examples/quickstart/api/api_test.go", transform: asIs},
 	{name: "grpcx_example_test.go", source: "grpcx/example_test.go", transform: asIs},
+	{name: "connectx_example_test.go", source: "connectx/example_test.go", transform: asIs},
 }
 
 func asIs(_ *testing.T, src string) string { return src }

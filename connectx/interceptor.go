@@ -1,0 +1,88 @@
+package connectx
+
+import (
+	"context"
+	"net/http"
+
+	"connectrpc.com/connect"
+
+	"github.com/otelkit/otelkit/internal/record"
+)
+
+// Interceptor is a connect.Interceptor for handlers and clients; see the
+// package documentation. Make it with [NewInterceptor].
+type Interceptor struct {
+	cfg *config
+}
+
+var _ connect.Interceptor = (*Interceptor)(nil)
+
+// NewInterceptor returns an interceptor that answers handlers' errors with
+// the *connect.Error of their registered definition and records them on
+// otelconnect's span, and that turns the errors a client receives back
+// into their definitions. Give it after otelconnect's interceptor in
+// connect.WithInterceptors. It panics on an invalid [WithCode].
+func NewInterceptor(opts ...Option) *Interceptor {
+	return &Interceptor{cfg: newConfig(opts)}
+}
+
+// WrapUnary handles unary calls: on a handler, the returned error or a
+// panic; on a client, the error received.
+func (i *Interceptor) WrapUnary(next connect.UnaryFunc) connect.UnaryFunc {
+	c := i.cfg
+	return func(ctx context.Context, req connect.AnyRequest) (resp connect.AnyResponse, err error) {
+		if req.Spec().IsClient {
+			resp, err = next(ctx, req)
+			if err != nil {
+				return resp, c.clientError(ctx, err)
+			}
+			return resp, nil
+		}
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				rc := call{procedure: req.Spec().Procedure, peer: req.Peer(), header: req.Header()}
+				resp, err = nil, c.panicked(ctx, rc, v, record.PanicStack())
+			}
+		}()
+		resp, err = next(ctx, req)
+		if err != nil {
+			rc := call{procedure: req.Spec().Procedure, peer: req.Peer(), header: req.Header()}
+			return nil, c.serverError(ctx, rc, err)
+		}
+		return resp, nil
+	}
+}
+
+// WrapStreamingHandler handles streaming handlers: the error they return
+// (or a panic) ends the stream with its *connect.Error.
+func (i *Interceptor) WrapStreamingHandler(next connect.StreamingHandlerFunc) connect.StreamingHandlerFunc {
+	c := i.cfg
+	return func(ctx context.Context, conn connect.StreamingHandlerConn) (err error) {
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				rc := call{procedure: conn.Spec().Procedure, peer: conn.Peer(), header: conn.RequestHeader()}
+				err = c.panicked(ctx, rc, v, record.PanicStack())
+			}
+		}()
+		if err = next(ctx, conn); err != nil {
+			rc := call{procedure: conn.Spec().Procedure, peer: conn.Peer(), header: conn.RequestHeader()}
+			return c.serverError(ctx, rc, err)
+		}
+		return nil
+	}
+}
+
+// WrapStreamingClient handles streaming clients: the errors of Send,
+// Receive, CloseRequest and CloseResponse (io.EOF is left alone).
+func (i *Interceptor) WrapStreamingClient(next connect.StreamingClientFunc) connect.StreamingClientFunc {
+	c := i.cfg
+	return func(ctx context.Context, spec connect.Spec) connect.StreamingClientConn {
+		return &clientConn{StreamingClientConn: next(ctx, spec), ctx: ctx, cfg: c}
+	}
+}
