@@ -276,7 +276,7 @@ func TestServerError(t *testing.T) {
 					if ev.Name == connectx.EventServerException {
 						exc++
 						for _, kv := range ev.Attributes {
-							if strings.Contains(kv.Value.Emit(), "hunter2") || strings.Contains(kv.Value.Emit(), "s3cret") {
+							if strings.Contains(kv.Value.String(), "hunter2") || strings.Contains(kv.Value.String(), "s3cret") {
 								t.Errorf("exception event carries a secret: %v", kv)
 							}
 						}
@@ -290,17 +290,17 @@ func TestServerError(t *testing.T) {
 					key, absent = absent, key
 				}
 				if v, ok := attr(ss.Attributes(), key); !ok || v.AsString() != tt.reason {
-					t.Errorf("server span %s = %v, want %q", key, v.Emit(), tt.reason)
+					t.Errorf("server span %s = %v, want %q", key, v.String(), tt.reason)
 				}
 				if v, ok := attr(ss.Attributes(), absent); ok {
-					t.Errorf("server span has %s = %v", absent, v.Emit())
+					t.Errorf("server span has %s = %v", absent, v.String())
 				}
 				if v, ok := attr(ss.Attributes(), "rpc.response.status_code"); !ok || v.AsString() != connectx.CodeName(tt.code) {
-					t.Errorf("server span rpc.response.status_code = %v", v.Emit())
+					t.Errorf("server span rpc.response.status_code = %v", v.String())
 				}
 				cs := spanOf(t, e.spans, false, ctx)
 				if v, ok := attr(cs.Attributes(), "error.type"); !ok || v.AsString() != tt.reason {
-					t.Errorf("client span error.type = %q, want %q", v.Emit(), tt.reason)
+					t.Errorf("client span error.type = %q, want %q", v.String(), tt.reason)
 				}
 				// The exception log record of a failure.
 				recs := e.logs.of(ss.SpanContext().TraceID())
@@ -319,7 +319,7 @@ func TestServerError(t *testing.T) {
 					}
 					got := map[string]string{}
 					r.WalkAttributes(func(kv attribute.KeyValue) bool {
-						got[string(kv.Key)] = kv.Value.Emit()
+						got[string(kv.Key)] = kv.Value.String()
 						return true
 					})
 					wantSystem := map[string]string{"connect": "connectrpc", "grpc": "grpc", "grpcweb": "grpc"}[p.name]
@@ -411,10 +411,10 @@ func TestPassThrough(t *testing.T) {
 			t.Errorf("%s: error = %v %q %v, want Aborted hand-made without details", p.name, ce.Code(), ce.Message(), info)
 		}
 		if v, _ := attr(spanOf(t, e.spans, true, ctx).Attributes(), "error.type"); v.AsString() != "ABORTED" {
-			t.Errorf("%s: server span error.type = %q, want ABORTED", p.name, v.Emit())
+			t.Errorf("%s: server span error.type = %q, want ABORTED", p.name, v.String())
 		}
 		if v, _ := attr(spanOf(t, e.spans, false, ctx).Attributes(), "error.type"); v.AsString() != "ABORTED" {
-			t.Errorf("%s: client span error.type = %q, want ABORTED", p.name, v.Emit())
+			t.Errorf("%s: client span error.type = %q, want ABORTED", p.name, v.String())
 		}
 		if n := len(e.logs.of(trace.SpanContextFromContext(ctx).TraceID())); n != 0 {
 			t.Errorf("%s: %d exception records for a passed-through error", p.name, n)
@@ -438,7 +438,7 @@ func TestMalformedDetailsOverTheWire(t *testing.T) {
 			t.Errorf("%s: code %v", p.name, connect.CodeOf(err))
 		}
 		if v, _ := attr(spanOf(t, e.spans, false, ctx).Attributes(), "error.type"); v.AsString() != "NOT_FOUND" {
-			t.Errorf("%s: client span error.type = %q, want NOT_FOUND", p.name, v.Emit())
+			t.Errorf("%s: client span error.type = %q, want NOT_FOUND", p.name, v.String())
 		}
 	}
 }
@@ -459,7 +459,7 @@ func TestUnknownReasonIsPlain(t *testing.T) {
 			t.Errorf("%s: code %v", p.name, connect.CodeOf(err))
 		}
 		if v, _ := attr(spanOf(t, e.spans, false, ctx).Attributes(), "error.type"); v.AsString() != "NOT_FOUND" {
-			t.Errorf("%s: client span error.type = %q, want NOT_FOUND", p.name, v.Emit())
+			t.Errorf("%s: client span error.type = %q, want NOT_FOUND", p.name, v.String())
 		}
 	}
 }
@@ -511,7 +511,7 @@ func TestStream(t *testing.T) {
 				t.Errorf("%s/%s: Close: %v", p.name, tt.name, err)
 			}
 			if v, _ := attr(spanOf(t, e.spans, false, ctx).Attributes(), "error.type"); v.AsString() != tt.def.ID() {
-				t.Errorf("%s/%s: client span error.type = %q", p.name, tt.name, v.Emit())
+				t.Errorf("%s/%s: client span error.type = %q", p.name, tt.name, v.String())
 			}
 			ss := spanOf(t, e.spans, true, ctx)
 			if failed := ss.Status().Code == codes.Error; failed != (tt.def.Status() >= 500) {
