@@ -38,18 +38,18 @@ func (i *Interceptor) WrapUnary(next connect.UnaryFunc) connect.UnaryFunc {
 			}
 			return resp, nil
 		}
+		rc := call{procedure: req.Spec().Procedure, peer: req.Peer(), header: req.Header()}
+		ctx = c.rpcContext(ctx, rc)
 		defer func() {
 			if v := recover(); v != nil {
 				if v == http.ErrAbortHandler {
 					panic(v)
 				}
-				rc := call{procedure: req.Spec().Procedure, peer: req.Peer(), header: req.Header()}
 				resp, err = nil, c.panicked(ctx, rc, v, record.PanicStack())
 			}
 		}()
 		resp, err = next(ctx, req)
 		if err != nil {
-			rc := call{procedure: req.Spec().Procedure, peer: req.Peer(), header: req.Header()}
 			return nil, c.serverError(ctx, rc, err)
 		}
 		return resp, nil
@@ -61,17 +61,17 @@ func (i *Interceptor) WrapUnary(next connect.UnaryFunc) connect.UnaryFunc {
 func (i *Interceptor) WrapStreamingHandler(next connect.StreamingHandlerFunc) connect.StreamingHandlerFunc {
 	c := i.cfg
 	return func(ctx context.Context, conn connect.StreamingHandlerConn) (err error) {
+		rc := call{procedure: conn.Spec().Procedure, peer: conn.Peer(), header: conn.RequestHeader()}
+		ctx = c.rpcContext(ctx, rc)
 		defer func() {
 			if v := recover(); v != nil {
 				if v == http.ErrAbortHandler {
 					panic(v)
 				}
-				rc := call{procedure: conn.Spec().Procedure, peer: conn.Peer(), header: conn.RequestHeader()}
 				err = c.panicked(ctx, rc, v, record.PanicStack())
 			}
 		}()
 		if err = next(ctx, conn); err != nil {
-			rc := call{procedure: conn.Spec().Procedure, peer: conn.Peer(), header: conn.RequestHeader()}
 			return c.serverError(ctx, rc, err)
 		}
 		return nil

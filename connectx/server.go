@@ -3,7 +3,6 @@ package connectx
 import (
 	"context"
 	"errors"
-	"net"
 	"net/http"
 	"strings"
 
@@ -15,6 +14,7 @@ import (
 
 	"github.com/otelkit/otelkit/errorsx"
 	"github.com/otelkit/otelkit/internal/record"
+	"github.com/otelkit/otelkit/internal/reqctx"
 	"github.com/otelkit/otelkit/internal/rpcstatus"
 	"github.com/otelkit/otelkit/internal/telctx"
 )
@@ -74,7 +74,7 @@ func (c *config) fail(ctx context.Context, rc call, f *record.Failure) error {
 	f.Signal = c.signal
 	f.EventName = EventServerException
 	code := c.code(f.Match.Def)
-	extra := c.rpcAttrs(ctx, rc, code)
+	extra := rpcAttrs(code)
 	record.Record(ctx, telctx.Logger(ctx, record.ScopeName, c.logger), c.mask, f, extra)
 	// otelconnect's metric: the same key the span got (record labels
 	// otelhttp's metrics only).
@@ -112,29 +112,36 @@ func errorType(ctx context.Context, kv attribute.KeyValue) {
 	}
 }
 
-// rpcAttrs are the RPC's facts on the exception log record:
-// rpc.system.name (as otelconnect names the protocol), rpc.method,
-// rpc.response.status_code, client.address and user.id.
-func (c *config) rpcAttrs(ctx context.Context, rc call, code connect.Code) []attribute.KeyValue {
-	kv := make([]attribute.KeyValue, 0, 5)
-	system := semconv.RPCSystemNameConnectrpc
+// rpcContext returns the handler's context: ctx carrying the RPC's facts
+// (rpc.system.name as otelconnect names the protocol, rpc.method,
+// client.address, user.id) for the audits and exception records written
+// inside it, as grpcx and httpx do.
+func (c *config) rpcContext(ctx context.Context, rc call) context.Context {
+	system := systemConnect
 	if rc.peer.Protocol == connect.ProtocolGRPC || rc.peer.Protocol == connect.ProtocolGRPCWeb {
-		system = semconv.RPCSystemNameGRPC
+		system = systemGRPC
 	}
-	kv = append(kv, system, semconv.RPCMethod(strings.TrimPrefix(rc.procedure, "/")),
-		semconv.RPCResponseStatusCode(CodeName(code)))
-	if addr := rc.peer.Addr; addr != "" {
-		if host, _, err := net.SplitHostPort(addr); err == nil {
-			addr = host
-		}
-		kv = append(kv, semconv.ClientAddress(addr))
+	return &reqctx.RPC{
+		Context: ctx,
+		System:  system,
+		Method:  strings.TrimPrefix(rc.procedure, "/"),
+		Peer:    rc.peer.Addr,
+		User:    c.user,
+		Reg:     c.registry,
 	}
-	if c.user != nil {
-		if u := c.user(ctx); u != "" {
-			kv = append(kv, semconv.UserID(u))
-		}
-	}
-	return kv
+}
+
+// rpc.system.name values (semconv v1.43.0).
+var (
+	systemConnect = semconv.RPCSystemNameConnectrpc.Value.AsString()
+	systemGRPC    = semconv.RPCSystemNameGRPC.Value.AsString()
+)
+
+// rpcAttrs are what the exception log record carries beyond the RPC's
+// facts from the context: rpc.response.status_code, by this interceptor's
+// code table.
+func rpcAttrs(code connect.Code) []attribute.KeyValue {
+	return []attribute.KeyValue{semconv.RPCResponseStatusCode(CodeName(code))}
 }
 
 // AttributeFilter is an otelconnect attribute filter
