@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/go-chi/chi/v5"
 	"github.com/otelkit/otelkit/errorsx"
 	"github.com/otelkit/otelkit/internal/reqctx"
 )
@@ -28,18 +29,29 @@ type exchange struct {
 	// entryPattern is the pattern the request arrived with: an outer
 	// ServeMux's match when this Handler is mounted under a prefix.
 	entryPattern string
+	// chi is the routing context this Handler gave the chi router it
+	// wraps, nil when it wraps no chi router or one outside already
+	// routes the request.
+	chi *chi.Context
 }
 
 // routed reports whether a router inside this Handler matched a pattern:
-// the request's pattern is set and is not the one it arrived with.
+// the request's pattern is set and is not the one it arrived with. chi sets
+// a pattern for a mounted sub-router before knowing whether a route inside
+// it matches, so under chi it is always false (errors bring the pattern of
+// their own request, see writeError).
 func (e *exchange) routed() bool {
-	return e.req.Pattern != "" && e.req.Pattern != e.entryPattern
+	return e.chi == nil && e.req.Pattern != "" && e.req.Pattern != e.entryPattern
 }
 
 func (e *exchange) Value(key any) any {
 	switch key {
 	case exchangeKey{}, reqctx.SourceKey:
 		return e
+	case chi.RouteCtxKey:
+		if e.chi != nil {
+			return e.chi
+		}
 	}
 	return e.Context.Value(key)
 }
@@ -53,8 +65,12 @@ func (e *exchange) Registry() *errorsx.Registry { return e.cfg.registry }
 // RequestInfo implements reqctx.Source, lazily.
 func (e *exchange) RequestInfo() reqctx.Info {
 	r := &e.req
+	pattern := r.Pattern
+	if p := e.chiPattern(); p != "" {
+		pattern = p // a chi middleware may have routed a copy of r
+	}
 	info := reqctx.Info{
-		Route:         route(r.Pattern),
+		Route:         route(pattern),
 		Method:        r.Method,
 		ClientAddress: e.cfg.clientAddr(r),
 	}

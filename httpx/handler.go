@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"sync"
 
+	"github.com/go-chi/chi/v5"
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
 	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
@@ -29,11 +30,14 @@ func Handler(next http.Handler, opts ...Option) http.Handler {
 	if next == nil {
 		panic("httpx: Handler(nil)")
 	}
-	return &handler{next: next, own: opts, cfg: newConfig(opts)}
+	h := &handler{next: next, own: opts, cfg: newConfig(opts)}
+	h.chi, _ = next.(chi.Routes)
+	return h
 }
 
 type handler struct {
 	next   http.Handler
+	chi    chi.Routes // next, when it is a chi router
 	own    []Option
 	cfg    *config  // used outside any other Handler
 	nested sync.Map // *config of an outer Handler -> *config inheriting it
@@ -76,6 +80,15 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		ex.outcome, _ = parent.Value(outcomeKey{}).(*Outcome)
 	}
 	ex.rw = responseWriter{ex: ex, w: w}
+	if h.chi != nil && parent.Value(chi.RouteCtxKey) == nil {
+		// Route for chi: given a routing context, it routes our request
+		// instead of a copy of it, and the pattern it matched (through
+		// every mounted sub-router) is known here even for requests
+		// that end without an error, as it is for ServeMux.
+		ex.chi = chiContexts.Get().(*chi.Context)
+		ex.chi.Reset()
+		ex.chi.Routes = h.chi
+	}
 	// The copy WithContext makes stays on the stack: the exchange holds
 	// the request the wrapped handler gets.
 	ex.req = *r.WithContext(ex)
@@ -86,6 +99,12 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // finish runs deferred, so it also runs while a panic unwinds.
 func (h *handler) finish(ex *exchange, r *http.Request) {
 	r2 := &ex.req
+	if ex.chi != nil {
+		defer ex.releaseChi()
+		if p := ex.chiPattern(); p != "" {
+			r2.Pattern = p
+		}
+	}
 	// ServeMux sets Pattern on the request it was given, which is our copy:
 	// hand it back so that otelhttp, outside, names the span and labels the
 	// metrics with the route.
@@ -121,6 +140,28 @@ func (h *handler) finish(ex *exchange, r *http.Request) {
 		// end a truncated body cleanly.
 		panic(http.ErrAbortHandler)
 	}
+}
+
+// chiContexts recycles the routing contexts given to chi routers, as chi
+// itself does with the ones it makes.
+var chiContexts = sync.Pool{New: func() any { return chi.NewRouteContext() }}
+
+// chiPattern returns the full pattern chi matched for the request, "" when
+// this Handler gave chi no routing context or chi matched nothing.
+func (e *exchange) chiPattern() string {
+	if e.chi == nil || len(e.chi.RoutePatterns) == 0 {
+		return ""
+	}
+	return e.chi.RoutePattern()
+}
+
+// releaseChi gives the routing context back to the pool once the request
+// is over (chi's own contexts live as long; see chi.Context.Clone).
+func (e *exchange) releaseChi() {
+	c := e.chi
+	e.chi = nil
+	c.Reset()
+	chiContexts.Put(c)
 }
 
 func (e *exchange) answerRouteError(code int) {

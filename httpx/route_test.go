@@ -294,36 +294,6 @@ func TestRequestInfo(t *testing.T) {
 	})
 }
 
-// TestChiRoute: chi routes on a copy of the request, so httpx sees the
-// pattern only in the request a handler passes to WriteError (HandlerFunc
-// does). Errors get http.route and the renamed span; successful chi
-// requests do not (use chi's own middleware for those).
-func TestChiRoute(t *testing.T) {
-	te := newTestErrors()
-	r := chi.NewRouter()
-	var info httpx.RequestInfo
-	r.Method("GET", "/users/{id}", httpx.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) error {
-		return te.notFound
-	}))
-	r.Get("/ok/{id}", func(_ http.ResponseWriter, r *http.Request) { info, _ = httpx.RequestInfoFromContext(r.Context()) })
-	tel := newTelemetry(t)
-	h := tel.serve(r, httpx.WithRegistry(te.reg))
-
-	rec := do(h, "GET", "/users/1")
-	assert.Equal(t, 404, rec.Code)
-	assert.Equal(t, "users.not-found", body(t, rec)["id"])
-	span := tel.onlySpan(t)
-	assert.Equal(t, "/users/{id}", attrMap(span.Attributes())["http.route"].AsString())
-	assert.Equal(t, "GET /users/{id}", span.Name())
-	points := tel.durationPoints(t)
-	route, _ := points[0].Attributes.Value("http.route")
-	assert.Equal(t, "/users/{id}", route.AsString())
-
-	do(h, "GET", "/ok/1")
-	assert.Equal(t, "", info.Route, "documented limit: no route for successful chi requests")
-	assert.Equal(t, "GET", info.Method)
-}
-
 // TestNestedChiUnderServeMux: an inner Handler around chi, mounted on a
 // ServeMux prefix, still answers chi's unknown routes and wrong methods,
 // and sees chi's pattern on errors.
