@@ -12,6 +12,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/otelkit/otelkit/errorsx"
+	"github.com/otelkit/otelkit/internal/byid"
 	"github.com/otelkit/otelkit/internal/record"
 	"github.com/otelkit/otelkit/internal/reqctx"
 	"github.com/otelkit/otelkit/internal/rpcstatus"
@@ -68,11 +69,14 @@ func StreamServerInterceptor(opts ...Option) grpc.StreamServerInterceptor {
 // error that already is a gRPC status and resolves to nothing passes
 // through unchanged (otelgrpc records its code).
 func (c *config) serverError(ctx context.Context, err error) error {
-	m := c.registry.Match(err)
-	if !m.Registered() {
+	m, why := byid.Match(c.registry, err) // httpx.ErrorByID resolves as in httpx
+	if !m.Registered() && why == nil {
 		if _, ok := err.(interface{ GRPCStatus() *status.Status }); ok {
 			return err
 		}
+	}
+	if why != nil {
+		err = why // telemetry says why the internal error was answered
 	}
 	f := record.Failure{Err: err, Match: m, Kind: record.KindError, Skip: 2}
 	return c.fail(ctx, &f)

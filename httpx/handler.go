@@ -1,7 +1,6 @@
 package httpx
 
 import (
-	"errors"
 	"fmt"
 	"net/http"
 	"reflect"
@@ -14,6 +13,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/otelkit/otelkit/errorsx"
+	"github.com/otelkit/otelkit/internal/byid"
 	"github.com/otelkit/otelkit/internal/record"
 	"github.com/otelkit/otelkit/internal/telctx"
 )
@@ -217,15 +217,12 @@ func writeError(w http.ResponseWriter, r *http.Request, err error, site uintptr,
 			ex.req.Pattern = r.Pattern
 		}
 	}
-	// An Abort in the chain counts only when nothing outside it resolved,
-	// so that the outermost registered error wins as everywhere else.
-	m := cfg.registry.Match(err)
-	var ab *abortError
-	if !m.Registered() && errors.As(err, &ab) {
-		var why error
-		if m, why = ab.resolve(cfg.registry); why != nil {
-			err = why // telemetry says why the internal error was rendered
-		}
+	// An ErrorByID in the chain counts only when nothing outside it
+	// resolved, so that the outermost registered error wins as everywhere
+	// else.
+	m, why := byid.Match(cfg.registry, err)
+	if why != nil {
+		err = why // telemetry says why the internal error was rendered
 	}
 	f := record.Failure{Err: err, Match: m, Kind: record.KindError, Skip: skip, Site: site}
 	cfg.fail(ex, w, r, &f)
@@ -268,7 +265,7 @@ var problemPool = sync.Pool{New: func() any { return new(Problem) }}
 // rendered, in the registry of the Handler that renders it; an unknown id
 // renders the internal error and telemetry records why.
 func ErrorByID(id string) error {
-	return &abortError{id: id}
+	return &byid.Error{ID: id}
 }
 
 // Abort returns [ErrorByID](id), and renders the internal error when the
@@ -276,41 +273,5 @@ func ErrorByID(id string) error {
 //
 // Deprecated: use [ErrorByID]; the id alone fixes the status.
 func Abort(status int, id string) error {
-	return &abortError{status: status, id: id}
-}
-
-type abortError struct {
-	status int // 0: any (ErrorByID)
-	id     string
-}
-
-func (a *abortError) Error() string {
-	if a.status == 0 {
-		return fmt.Sprintf("httpx.ErrorByID(%q)", a.id)
-	}
-	return fmt.Sprintf("httpx.Abort(%d, %q)", a.status, a.id)
-}
-
-// Is lets errors.Is(ErrorByID(id), def) hold when id names def.
-func (a *abortError) Is(target error) bool {
-	d, ok := target.(*errorsx.Def)
-	return ok && d.ID() == a.id && (a.status == 0 || d.Status() == a.status)
-}
-
-// ErrorType returns the id asked for.
-func (a *abortError) ErrorType() string { return a.id }
-
-func (a *abortError) resolve(reg *errorsx.Registry) (errorsx.Match, error) {
-	d, ok := reg.Lookup(a.id)
-	var why error
-	switch {
-	case !ok:
-		why = fmt.Errorf("%s: no error is registered with id %q", a.Error(), a.id)
-	case a.status != 0 && d.Status() != a.status:
-		why = fmt.Errorf("%s: %q is registered with status %d", a.Error(), a.id, d.Status())
-	default:
-		return errorsx.Match{Def: d, Matched: d}, nil
-	}
-	otel.Handle(why)
-	return errorsx.Match{Def: errorsx.Internal}, why
+	return &byid.Error{Status: status, ID: id}
 }
