@@ -13,6 +13,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/otelkit/otelkit/errorsx"
+	"github.com/otelkit/otelkit/internal/byid"
 	"github.com/otelkit/otelkit/internal/record"
 	"github.com/otelkit/otelkit/internal/reqctx"
 	"github.com/otelkit/otelkit/internal/rpcstatus"
@@ -47,8 +48,10 @@ type call struct {
 // finds codes) and resolves to nothing passes through unchanged and only
 // gets error.type = its code name.
 func (c *config) serverError(ctx context.Context, rc call, err error) error {
-	m := c.registry.Match(err)
-	if !m.Registered() {
+	m, why := byid.Match(c.registry, err) // httpx.ErrorByID resolves as in httpx and grpcx
+	if why != nil {
+		err = why // telemetry says why the internal error was answered
+	} else if !m.Registered() {
 		var ce *connect.Error
 		if errors.As(err, &ce) && ce != nil {
 			errorType(ctx, semconv.ErrorTypeKey.String(CodeName(ce.Code())))

@@ -29,6 +29,7 @@ import (
 
 	"github.com/otelkit/otelkit/errorsx"
 	"github.com/otelkit/otelkit/grpcx"
+	"github.com/otelkit/otelkit/httpx"
 	"github.com/otelkit/otelkit/mask"
 )
 
@@ -67,6 +68,10 @@ func errorFor(name string) error {
 		return errConflict
 	case "panic":
 		panic("boom secret")
+	case "by-id":
+		return httpx.ErrorByID(errUserNotFound.ID())
+	case "by-unknown-id":
+		return httpx.ErrorByID("no.such-id")
 	}
 	return fmt.Errorf("unknown case %q", name)
 }
@@ -505,5 +510,22 @@ func TestCode(t *testing.T) {
 		if got := grpcx.Code(status); got != want {
 			t.Errorf("Code(%d) = %v, want %v", status, got, want)
 		}
+	}
+}
+
+// TestErrorByID: httpx.ErrorByID answers over gRPC as over HTTP; an
+// unknown id is the internal error.
+func TestErrorByID(t *testing.T) {
+	e := start(t)
+	err := check(t, e.client, context.Background(), "by-id")
+	if st, _ := status.FromError(err); st.Code() != grpccodes.NotFound || st.Message() != "No such user" {
+		t.Errorf("by-id: %v", err)
+	}
+	if !errors.Is(err, errUserNotFound) {
+		t.Errorf("by-id: errors.Is(%v, def) is false", err)
+	}
+	err = check(t, e.client, context.Background(), "by-unknown-id")
+	if st, _ := status.FromError(err); st.Code() != grpccodes.Internal || strings.Contains(st.Message(), "no.such-id") {
+		t.Errorf("by-unknown-id: %v", err)
 	}
 }

@@ -20,6 +20,7 @@ type Error struct {
 	ID     string
 }
 
+// Error says which id was asked for, and how.
 func (a *Error) Error() string {
 	if a.Status == 0 {
 		return fmt.Sprintf("httpx.ErrorByID(%q)", a.ID)
