@@ -77,7 +77,10 @@ func (c *config) fail(ctx context.Context, rc call, f *record.Failure) error {
 	f.Signal = c.signal
 	f.EventName = EventServerException
 	code := c.code(f.Match.Def)
-	extra := rpcAttrs(code)
+	var extra []attribute.KeyValue
+	if f.Failed() { // only failures get an exception record
+		extra = rpcAttrs(code)
+	}
 	record.Record(ctx, telctx.Logger(ctx, record.ScopeName, c.logger), c.mask, f, extra)
 	// otelconnect's metric: the same key the span got (record labels
 	// otelhttp's metrics only).

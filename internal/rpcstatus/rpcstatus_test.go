@@ -1,6 +1,7 @@
 package rpcstatus
 
 import (
+	"encoding/json"
 	"testing"
 
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
@@ -39,6 +40,19 @@ func TestIs(t *testing.T) {
 	} {
 		if got := is(typ, nameErrorInfo); got != want {
 			t.Errorf("is(%q) = %v", typ, got)
+		}
+	}
+}
+
+func TestMetadataValue(t *testing.T) {
+	type point struct{ X, Y int }
+	for _, v := range []any{"s", 42, -7, int64(1 << 40), true, false, 1.5, []string{"a"}, point{1, 2}, nil} {
+		want, _ := json.Marshal(v)
+		if s, ok := v.(string); ok {
+			want = []byte(s)
+		}
+		if got := metadataValue(v); got != string(want) {
+			t.Errorf("metadataValue(%#v) = %q, want %q", v, got, want)
 		}
 	}
 }
