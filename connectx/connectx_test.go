@@ -51,6 +51,7 @@ var (
 const (
 	checkProcedure = "/otelkit.test.v1.ErrorService/Check"
 	watchProcedure = "/otelkit.test.v1.ErrorService/Watch"
+	chatProcedure  = "/otelkit.test.v1.ErrorService/Chat"
 )
 
 // garbageInfo is a google.rpc.ErrorInfo detail whose bytes do not parse.
@@ -157,6 +158,14 @@ func start(t *testing.T, serverOpts ...connectx.Option) *env {
 				return err
 			}
 			return errorFor(req.Msg.GetValue())
+		}, interceptors))
+	mux.Handle(chatProcedure, connect.NewBidiStreamHandler(chatProcedure,
+		func(ctx context.Context, s *connect.BidiStream[wrapperspb.StringValue, emptypb.Empty]) error {
+			req, err := s.Receive()
+			if err != nil {
+				return err
+			}
+			return errorFor(req.GetValue())
 		}, interceptors))
 	srv := httptest.NewUnstartedServer(mux)
 	srv.EnableHTTP2 = true
@@ -731,4 +740,45 @@ func (l *logRecorder) of(tid trace.TraceID) []sdklog.Record {
 		}
 	}
 	return out
+}
+
+// TestBidiStream: a bidirectional stream (over HTTP/2, all three
+// protocols) ends with the registered error, seen by the client's Receive.
+func TestBidiStream(t *testing.T) {
+	e := start(t)
+	for _, p := range protocols {
+		client := connect.NewClient[wrapperspb.StringValue, emptypb.Empty](e.http, e.url+chatProcedure, p.opt,
+			connect.WithInterceptors(otelInterceptor(t, e), connectx.NewInterceptor(connectx.WithRegistry(reg))))
+		for _, tt := range []struct {
+			name string
+			def  *errorsx.Def
+			code connect.Code
+		}{
+			{"joined", errInvalid, connect.CodeInvalidArgument},
+			{"unregistered", errorsx.Internal, connect.CodeInternal},
+			{"panic", errorsx.Internal, connect.CodeInternal},
+		} {
+			ctx, cancel := context.WithTimeout(traced(context.Background()), 10*time.Second)
+			s := client.CallBidiStream(ctx)
+			if err := s.Send(wrapperspb.String(tt.name)); err != nil {
+				t.Fatalf("%s/%s: Send: %v", p.name, tt.name, err)
+			}
+			if err := s.CloseRequest(); err != nil {
+				t.Fatalf("%s/%s: CloseRequest: %v", p.name, tt.name, err)
+			}
+			_, err := s.Receive()
+			if !errors.Is(err, tt.def) || connect.CodeOf(err) != tt.code {
+				t.Errorf("%s/%s: stream error %v (%v), want %s %v", p.name, tt.name, err, connect.CodeOf(err), tt.def.ID(), tt.code)
+			}
+			if strings.Contains(fmt.Sprint(err), "secret") || strings.Contains(fmt.Sprint(err), "boom") {
+				t.Errorf("%s/%s: error carries its cause: %v", p.name, tt.name, err)
+			}
+			_ = s.CloseResponse()
+			ss := spanOf(t, e.spans, true, ctx)
+			if failed := ss.Status().Code == codes.Error; failed != (tt.def.Status() >= 500) {
+				t.Errorf("%s/%s: server span status %v", p.name, tt.name, ss.Status())
+			}
+			cancel()
+		}
+	}
 }

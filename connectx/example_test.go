@@ -74,3 +74,26 @@ func ExampleCode() {
 	// not_found resource_exhausted unavailable failed_precondition
 	// NOT_FOUND
 }
+
+// FromError is what the interceptor does on a client; call it yourself for
+// an error that did not come through the interceptor.
+func ExampleFromError() {
+	reg := errorsx.NewRegistry()
+	errQuota := reg.Define(429, "quota.exceeded", "Quota exceeded")
+
+	// As a server under connectx answers: code, message, ErrorInfo.
+	ce := connect.NewError(connect.CodeResourceExhausted, errors.New("Quota exceeded"))
+	ce.AddDetail(must(connect.NewErrorDetail(&errdetails.ErrorInfo{
+		Reason: "quota.exceeded", Domain: connectx.DefaultDomain, Metadata: map[string]string{"limit": "100"},
+	})))
+
+	err := connectx.FromError(ce, reg)
+	var occ *errorsx.Error
+	if errors.As(err, &occ) {
+		fmt.Println(occ.Def() == errQuota, occ.Info())
+	}
+	fmt.Println(errors.Is(err, errQuota), connect.CodeOf(err))
+	// Output:
+	// true [{limit 100}]
+	// true resource_exhausted
+}
