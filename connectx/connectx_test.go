@@ -52,6 +52,7 @@ const (
 	checkProcedure = "/otelkit.test.v1.ErrorService/Check"
 	watchProcedure = "/otelkit.test.v1.ErrorService/Watch"
 	chatProcedure  = "/otelkit.test.v1.ErrorService/Chat"
+	getProcedure   = "/otelkit.test.v1.ErrorService/Get"
 )
 
 // garbageInfo is a google.rpc.ErrorInfo detail whose bytes do not parse.
@@ -82,6 +83,8 @@ func errorFor(name string) error {
 		ce := connect.NewError(connect.CodeNotFound, errors.New("garbage details"))
 		ce.AddDetail(garbageInfo)
 		return ce
+	case "notmodified":
+		return connect.NewNotModifiedError(http.Header{"Etag": {`"v1"`}})
 	case "retry":
 		return errRateLimited.With("retry_after", 30)
 	case "conflict":
@@ -159,6 +162,13 @@ func start(t *testing.T, serverOpts ...connectx.Option) *env {
 			}
 			return errorFor(req.Msg.GetValue())
 		}, interceptors))
+	mux.Handle(getProcedure, connect.NewUnaryHandler(getProcedure,
+		func(ctx context.Context, req *connect.Request[wrapperspb.StringValue]) (*connect.Response[emptypb.Empty], error) {
+			if err := errorFor(req.Msg.GetValue()); err != nil {
+				return nil, err
+			}
+			return connect.NewResponse(&emptypb.Empty{}), nil
+		}, interceptors, connect.WithIdempotency(connect.IdempotencyNoSideEffects)))
 	mux.Handle(chatProcedure, connect.NewBidiStreamHandler(chatProcedure,
 		func(ctx context.Context, s *connect.BidiStream[wrapperspb.StringValue, emptypb.Empty]) error {
 			req, err := s.Receive()
@@ -780,5 +790,27 @@ func TestBidiStream(t *testing.T) {
 			}
 			cancel()
 		}
+	}
+}
+
+// TestNotModified: a "not modified" answer to a Connect GET passes through
+// as the 304 it is, and no span calls it an error.
+func TestNotModified(t *testing.T) {
+	e := start(t)
+	client := connect.NewClient[wrapperspb.StringValue, emptypb.Empty](e.http, e.url+getProcedure, connect.WithHTTPGet(), connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+		connect.WithInterceptors(otelInterceptor(t, e), connectx.NewInterceptor(connectx.WithRegistry(reg))))
+	ctx := traced(context.Background())
+	req := connect.NewRequest(wrapperspb.String("notmodified"))
+	cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	_, err := client.CallUnary(cctx, req)
+	if !connect.IsNotModifiedError(err) {
+		t.Fatalf("error %v, want not modified", err)
+	}
+	if v, ok := attr(spanOf(t, e.spans, true, ctx).Attributes(), "error.type"); ok {
+		t.Errorf("server span error.type = %q", v.String())
+	}
+	if n := len(e.logs.of(trace.SpanContextFromContext(ctx).TraceID())); n != 0 {
+		t.Errorf("%d exception records for a 304", n)
 	}
 }

@@ -54,7 +54,11 @@ func (c *config) serverError(ctx context.Context, rc call, err error) error {
 	} else if !m.Registered() {
 		var ce *connect.Error
 		if errors.As(err, &ce) && ce != nil {
-			errorType(ctx, semconv.ErrorTypeKey.String(CodeName(ce.Code())))
+			// A "not modified" answer (connect.NewNotModifiedError) is no
+			// error: otelconnect gives it no error.type either.
+			if !connect.IsNotModifiedError(err) {
+				errorType(ctx, semconv.ErrorTypeKey.String(CodeName(ce.Code())))
+			}
 			return err
 		}
 	}
