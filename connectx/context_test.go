@@ -143,6 +143,8 @@ func TestExceptionRecordCarriesRPC(t *testing.T) {
 	if err := callAudit(t, url, hc, connect.WithGRPC(), "5xx", "u-9"); err == nil {
 		t.Fatal("no error")
 	}
+	// The kit's RPC span assertion holds for otelconnect's spans too.
+	kit.AssertRPCSpan(auditProcedure, errStoreDown)
 	if err := callAudit(t, url, hc, connect.WithGRPC(), "capture", "u-9"); err != nil {
 		t.Fatal(err)
 	}
