@@ -814,3 +814,32 @@ func TestNotModified(t *testing.T) {
 		t.Errorf("%d exception records for a 304", n)
 	}
 }
+
+// TestWireCarriesNoSecret reads the Connect protocol's raw answer (JSON
+// body, headers): nothing of a cause, its type or a stack is on the wire.
+func TestWireCarriesNoSecret(t *testing.T) {
+	e := start(t)
+	for name, code := range map[string]string{"4xx": "not_found", "5xx": "unavailable", "joined": "invalid_argument", "unregistered": "internal", "panic": "internal"} {
+		// google.protobuf.StringValue's JSON form is a bare string.
+		req, err := http.NewRequest(http.MethodPost, e.url+checkProcedure, strings.NewReader(`"`+name+`"`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Content-Type", "application/json")
+		res, err := e.http.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if !strings.Contains(string(body), `"code":"`+code+`"`) || !strings.Contains(string(body), "google.rpc.ErrorInfo") {
+			t.Errorf("%s: %d %s, want a Connect error body with code %s and ErrorInfo", name, res.StatusCode, body, code)
+		}
+		wire := fmt.Sprint(res.Header, string(body))
+		for _, secret := range []string{"s3cret", "hunter2", "secret internal", "boom", "postgres", "errorString", "goroutine", ".go:"} {
+			if strings.Contains(wire, secret) {
+				t.Errorf("%s: the wire carries %q: %s", name, secret, wire)
+			}
+		}
+	}
+}
