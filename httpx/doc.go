@@ -52,10 +52,12 @@
 // "logs/dup"), or [WithExceptionSignal]; log records go through
 // [WithLoggerProvider]'s provider at severity ERROR. [WithClientErrorLogs]
 // adds a WARN log record for 4xx.
-// Routers that route on a copy of the request (chi) show their pattern to
-// httpx only in the request handed to [WriteError] (as [HandlerFunc] does),
-// so with chi http.route is set for rendered errors but not for successful
-// requests.
+// A chi router wrapped by the Handler routes the Handler's own request
+// (the Handler gives it chi's routing context), so http.route is chi's
+// full pattern, through mounted sub-routers, for every request, as it is
+// with ServeMux. A router that routes a copy of the request outside the
+// Handler's reach shows its pattern only in the request handed to
+// [WriteError] (as [HandlerFunc] does).
 //
 // otelhttp (v0.72) sets the span status itself after the handler returns:
 // codes.Error with an empty description for every 5xx, which replaces the

@@ -35,6 +35,7 @@ var snippets = []snippet{
 	{name: "api_test.go", source: "examples/quickstart/api/api_test.go", transform: asIs},
 	{name: "grpcx_example_test.go", source: "grpcx/example_test.go", transform: asIs},
 	{name: "connectx_example_test.go", source: "connectx/example_test.go", transform: asIs},
+	{name: "ginx_example_test.go", source: "ginx/example_test.go", transform: asIs},
 }
 
 func asIs(_ *testing.T, src string) string { return src }
