@@ -112,8 +112,8 @@ func TestWithChildrenIsStable(t *testing.T) {
 func TestWithChildrenMarkdown(t *testing.T) {
 	tr := newRegistryTree(t)
 	md := markdown(t, catalog.New(tr.root, catalog.WithChildren()))
-	assert.Contains(t, md, "| 404 Not Found | `admin.user-missing` | No such account in the admin directory |  |  | "+
+	assert.Contains(t, md, "| 404 Not Found | `NOT_FOUND` | `admin.user-missing` | No such account in the admin directory |  |  | "+
 		"value \"sql: no rows in result set\" (`*errors.errorString`) in child registry #1<br>"+
 		"type `*json.SyntaxError` from `encoding/json` in child registry #1.1 |\n")
-	assert.Contains(t, md, "| 409 Conflict | `billing.conflict` | The invoice changed |", "a child's definition has a row")
+	assert.Contains(t, md, "| 409 Conflict | `ALREADY_EXISTS` | `billing.conflict` | The invoice changed |", "a child's definition has a row")
 }

@@ -88,10 +88,10 @@ func ExampleCatalog_WriteMarkdown() {
 	//
 	// Every error body is `application/problem+json` (RFC 9457): `title` is the message below, `id` the id, `status` the status.
 	//
-	// | Status | ID | Message | Description | Translations | Mapped from |
-	// |---:|---|---|---|---|---|
-	// | 400 Bad Request | `request.bad-json` | The request body is not valid JSON |  |  | type `*json.SyntaxError` from `encoding/json` |
-	// | 404 Not Found | `user.not-found` | The user was not found | No user has the id given in the path. | `de`: Der Benutzer wurde nicht gefunden | value "sql: no rows in result set" (`*errors.errorString`) |
+	// | Status | gRPC code | ID | Message | Description | Translations | Mapped from |
+	// |---:|---|---|---|---|---|---|
+	// | 400 Bad Request | `INVALID_ARGUMENT` | `request.bad-json` | The request body is not valid JSON |  |  | type `*json.SyntaxError` from `encoding/json` |
+	// | 404 Not Found | `NOT_FOUND` | `user.not-found` | The user was not found | No user has the id given in the path. | `de`: Der Benutzer wurde nicht gefunden | value "sql: no rows in result set" (`*errors.errorString`) |
 	//
 	// ## Missing translations
 	//

@@ -8,7 +8,8 @@ import (
 )
 
 // WriteMarkdown writes the catalog as a Markdown document a team commits as
-// ERRORS.md: one table row per error (status, id, message, description,
+// ERRORS.md: one table row per error (status, the gRPC code grpcx answers
+// it with ([Entry.GRPCCode]), id, message, description,
 // translations, the Go errors mapped to it, with the registry of a
 // mapping made in a child registry), then the missing translations,
 // if any. With a base URL, ids link to their documentation pages.
@@ -20,8 +21,8 @@ func (c *Catalog) WriteMarkdown(w io.Writer) error {
 		fmt.Fprintf(b, "Version: %s\n\n", mdText(c.Version))
 	}
 	b.WriteString("Every error body is `application/problem+json` (RFC 9457): `title` is the message below, `id` the id, `status` the status.\n\n")
-	b.WriteString("| Status | ID | Message | Description | Translations | Mapped from |\n")
-	b.WriteString("|---:|---|---|---|---|---|\n")
+	b.WriteString("| Status | gRPC code | ID | Message | Description | Translations | Mapped from |\n")
+	b.WriteString("|---:|---|---|---|---|---|---|\n")
 	for _, e := range c.Entries {
 		id := "`" + e.ID + "`"
 		if c.BaseURL != "" {
@@ -30,8 +31,8 @@ func (c *Catalog) WriteMarkdown(w io.Writer) error {
 		if e.Builtin {
 			id += " (built-in)"
 		}
-		fmt.Fprintf(b, "| %d %s | %s | %s | %s | %s | %s |\n",
-			e.Status, mdText(statusText(e.Status)), id, mdText(e.Message), mdText(e.Description),
+		fmt.Fprintf(b, "| %d %s | %s | %s | %s | %s | %s | %s |\n",
+			e.Status, mdText(statusText(e.Status)), mdGRPCCode(e.GRPCCode), id, mdText(e.Message), mdText(e.Description),
 			mdTranslations(e.Translations), mdMapped(e.MappedFrom))
 	}
 	if miss := c.MissingTranslations(); len(miss) > 0 {
@@ -45,6 +46,15 @@ func (c *Catalog) WriteMarkdown(w io.Writer) error {
 		return fmt.Errorf("catalog: writing Markdown: %w", err)
 	}
 	return nil
+}
+
+// mdGRPCCode renders the gRPC code name of an entry; a catalog read from
+// JSON written before the code existed has none.
+func mdGRPCCode(code string) string {
+	if code == "" {
+		return ""
+	}
+	return mdCode(code)
 }
 
 func mdTranslations(ts []Translation) string {

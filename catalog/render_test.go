@@ -39,12 +39,12 @@ func TestMarkdown(t *testing.T) {
 			want: []string{
 				"# Shop errors\n",
 				"Version: 1.0\n",
-				"| Status | ID | Message | Description | Translations | Mapped from |\n|---:|---|---|---|---|---|\n| 400 Bad Request | `empty-body` (built-in) |",
-				"| 400 Bad Request | `request.bad-json` |",
-				"| 413 Request Entity Too Large | `body-too-large` (built-in) |",
-				"| 404 Not Found | `user.not-found` | The user was not found | No user has the id given in the path. | `de`: Der Benutzer wurde nicht gefunden<br>`fr`: L'utilisateur est introuvable | value \"sql: no rows in result set\" (`*errors.errorString`) |\n",
+				"| Status | gRPC code | ID | Message | Description | Translations | Mapped from |\n|---:|---|---|---|---|---|---|\n| 400 Bad Request | `INVALID_ARGUMENT` | `empty-body` (built-in) |",
+				"| 400 Bad Request | `INVALID_ARGUMENT` | `request.bad-json` |",
+				"| 413 Request Entity Too Large | `OUT_OF_RANGE` | `body-too-large` (built-in) |",
+				"| 404 Not Found | `NOT_FOUND` | `user.not-found` | The user was not found | No user has the id given in the path. | `de`: Der Benutzer wurde nicht gefunden<br>`fr`: L'utilisateur est introuvable | value \"sql: no rows in result set\" (`*errors.errorString`) |\n",
 				"type `*json.SyntaxError` from `encoding/json`",
-				"| 500 Internal Server Error | `internal` (built-in) | Internal server error |",
+				"| 500 Internal Server Error | `INTERNAL` | `internal` (built-in) | Internal server error |",
 				"## Missing translations\n\n| ID | Missing languages |\n|---|---|\n| `request.bad-json` | fr |\n| `order.not-found` | de, fr |\n| `auth.rate-limited` | de, fr |\n",
 			},
 		},
@@ -58,7 +58,7 @@ func TestMarkdown(t *testing.T) {
 			name: "escaping",
 			cat:  catalog.New(tricky, catalog.WithoutBuiltins()),
 			want: []string{
-				"| 400 Bad Request | `tricky` | Pipes \\| and &lt;b&gt;tags&lt;/b&gt;<br>and \\*stars\\* | Line one<br>line two \\| with pipe | `de`: Rohre \\| hier | value \"a\\`b\" (`catalog_test.errorString`) |\n",
+				"| 400 Bad Request | `INVALID_ARGUMENT` | `tricky` | Pipes \\| and &lt;b&gt;tags&lt;/b&gt;<br>and \\*stars\\* | Line one<br>line two \\| with pipe | `de`: Rohre \\| hier | value \"a\\`b\" (`catalog_test.errorString`) |\n",
 			},
 			notWant: []string{"<b>", "## Missing translations"},
 		},
@@ -75,7 +75,7 @@ func TestMarkdown(t *testing.T) {
 			for i, line := range strings.Split(strings.TrimSpace(md), "\n") {
 				if strings.HasPrefix(line, "| ") {
 					cells := strings.Count(strings.ReplaceAll(line, `\|`, ""), "|")
-					assert.Contains(t, []int{3, 7}, cells, "line %d has a broken row: %s", i+1, line)
+					assert.Contains(t, []int{3, 8}, cells, "line %d has a broken row: %s", i+1, line)
 				}
 			}
 		})
@@ -186,7 +186,7 @@ func TestOpenAPIWithoutLanguages(t *testing.T) {
 }
 
 // FuzzMarkdownRow checks that no message, description or translation can
-// break the table: every entry is one line with exactly seven unescaped
+// break the table: every entry is one line with exactly eight unescaped
 // pipes.
 func FuzzMarkdownRow(f *testing.F) {
 	for _, s := range []string{"plain", "a | b", "line\nbreak", "`code`", `back\slash |`, "<b>&</b>", "\r\n|\r", "\\|"} {
@@ -207,7 +207,7 @@ func FuzzMarkdownRow(f *testing.F) {
 			}
 		}
 		require.Len(t, rows, 1, "one line per entry:\n%s", md)
-		assert.Equal(t, 7, unescapedPipes(rows[0]), rows[0])
+		assert.Equal(t, 8, unescapedPipes(rows[0]), rows[0])
 	})
 }
 

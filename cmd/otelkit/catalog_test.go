@@ -137,8 +137,8 @@ func TestCatalogCommand(t *testing.T) {
 			args: []string{"./api", "./internal/...", "./cmd/..."},
 			stdout: []string{
 				"# Errors\n",
-				"| 404 Not Found | `user.not-found` | The user was not found | No user has the id given in the path. |",
-				"| 402 Payment Required | `billing.payment-required` | The account has no credit left \\| top up first |",
+				"| 404 Not Found | `NOT_FOUND` | `user.not-found` | The user was not found | No user has the id given in the path. |",
+				"| 402 Payment Required | `FAILED_PRECONDITION` | `billing.payment-required` | The account has no credit left \\| top up first |",
 				"type `*json.SyntaxError` from `encoding/json`",
 				"value \"sql: no rows in result set\" (`*errors.errorString`)",
 				"## Missing translations",
@@ -155,8 +155,8 @@ func TestCatalogCommand(t *testing.T) {
 			name: "a child registry's definitions and mappings",
 			args: []string{"./api", "./admin"},
 			stdout: []string{
-				"| 423 Locked | `admin.locked` | The account is locked |  |  | value \"sql: no rows in result set\" (`*errors.errorString`) in child registry #1 |",
-				"| 404 Not Found | `user.not-found` | The user was not found | No user has the id given in the path. | " +
+				"| 423 Locked | `FAILED_PRECONDITION` | `admin.locked` | The account is locked |  |  | value \"sql: no rows in result set\" (`*errors.errorString`) in child registry #1 |",
+				"| 404 Not Found | `NOT_FOUND` | `user.not-found` | The user was not found | No user has the id given in the path. | " +
 					"`de`: Der Benutzer wurde nicht gefunden<br>`fr`: L'utilisateur est introuvable | value \"sql: no rows in result set\" (`*errors.errorString`) |",
 			},
 		},
