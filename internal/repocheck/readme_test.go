@@ -36,6 +36,7 @@ var snippets = []snippet{
 	{name: "grpcx_example_test.go", source: "grpcx/example_test.go", transform: asIs},
 	{name: "connectx_example_test.go", source: "connectx/example_test.go", transform: asIs},
 	{name: "ginx_example_test.go", source: "ginx/example_test.go", transform: asIs},
+	{name: "echox_example_test.go", source: "echox/example_test.go", transform: asIs},
 }
 
 func asIs(_ *testing.T, src string) string { return src }
