@@ -128,16 +128,26 @@ func metadataText(v any) (string, error) {
 	return string(b), err
 }
 
-// RPCSpan returns the most recent server span of the RPC fullMethod
-// ("/pkg.Service/Method" or "pkg.Service/Method"), or nil.
+// RPCSpan returns the most recent server span (the last started) of the
+// RPC fullMethod ("/pkg.Service/Method" or "pkg.Service/Method"), or nil.
+// Server spans of that method that have started and not yet ended are
+// waited for (up to 10 seconds): otelgrpc ends its span after the status
+// went out, so a client may hold the answer before the span is recorded.
 func (k *Kit) RPCSpan(fullMethod string) sdktrace.ReadOnlySpan {
 	name := strings.TrimPrefix(fullMethod, "/")
+	if !k.open.wait(name, rpcSpanWait) {
+		k.t.Logf("otelkittest: a server span of %s is still open after %v", fullMethod, rpcSpanWait)
+	}
+	// Most recent by start: spans of calls made one after the other may
+	// end in another order (each ends after its answer went out).
+	var latest sdktrace.ReadOnlySpan
 	for _, s := range slices.Backward(k.Spans()) {
-		if s.SpanKind() == trace.SpanKindServer && s.Name() == name {
-			return s
+		if s.SpanKind() == trace.SpanKindServer && s.Name() == name &&
+			(latest == nil || s.StartTime().After(latest.StartTime())) {
+			latest = s
 		}
 	}
-	return nil
+	return latest
 }
 
 // AssertRPCSpan checks the most recent server span of the RPC fullMethod

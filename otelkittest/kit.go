@@ -36,6 +36,7 @@ type Kit struct {
 	t testing.TB
 
 	spans  *tracetest.SpanRecorder
+	open   *openSpans
 	tp     *sdktrace.TracerProvider
 	reader *sdkmetric.ManualReader
 	mp     *sdkmetric.MeterProvider
@@ -56,8 +57,11 @@ type Kit struct {
 // error id.
 func New(t testing.TB) *Kit {
 	t.Helper()
-	k := &Kit{t: t, spans: tracetest.NewSpanRecorder(), reader: sdkmetric.NewManualReader(), logs: &logRecorder{}}
-	k.tp = sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(otelbridge.ErrorStatusProcessor(k.spans)))
+	k := &Kit{t: t, spans: tracetest.NewSpanRecorder(), open: newOpenSpans(), reader: sdkmetric.NewManualReader(), logs: &logRecorder{}}
+	// The SDK calls processors in registration order: k.open sees a span
+	// end after k.spans has it.
+	k.tp = sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(otelbridge.ErrorStatusProcessor(k.spans)),
+		sdktrace.WithSpanProcessor(k.open))
 	k.mp = sdkmetric.NewMeterProvider(sdkmetric.WithReader(k.reader))
 	k.lp = sdklog.NewLoggerProvider(sdklog.WithProcessor(k.logs))
 	k.prov = &telctx.Providers{Tracer: k.tp, Logger: k.lp}
