@@ -66,7 +66,8 @@ func serve(w http.ResponseWriter, r *http.Request) {
 	if st.next != nil {
 		req := c.Request()
 		c.SetRequest(r)
-		c.SetResponse(echo.NewResponse(w, c.Echo()))
+		st.chain = *echo.NewResponse(w, c.Echo())
+		c.SetResponse(&st.chain)
 		defer func() { c.SetRequest(req); c.SetResponse(st.res) }()
 		err = st.next(c)
 	}
@@ -102,11 +103,13 @@ func fromEcho(r *http.Request, err error) error {
 // recycled. As the http.ResponseWriter handed to httpx.Handler it writes
 // to echo's response, which keeps the status echo's instrumentation reads.
 type state struct {
-	c    echo.Context
-	res  *echo.Response   // echo's response, under httpx's writer
-	next echo.HandlerFunc // Middleware
-	err  error            // ErrorHandler
-	sent bool             // the response was sent before ErrorHandler
+	c   echo.Context
+	res *echo.Response // echo's response, under httpx's writer
+	// chain is the response the chain writes to, through httpx's writer.
+	chain echo.Response
+	next  echo.HandlerFunc // Middleware
+	err   error            // ErrorHandler
+	sent  bool             // the response was sent before ErrorHandler
 }
 
 var states = sync.Pool{New: func() any { return new(state) }}

@@ -142,7 +142,7 @@ func TestChiRouteAllocs(t *testing.T) {
 	}
 	alone, wrapped := measure(r), measure(httpx.Handler(r))
 	t.Logf("chi: %.0f allocs/request, in httpx.Handler: %.0f", alone, wrapped)
-	if testing.CoverMode() == "" {
+	if testing.CoverMode() == "" && !raceEnabled {
 		assert.LessOrEqual(t, wrapped, alone)
 	}
 }

@@ -1,0 +1,5 @@
+//go:build !race
+
+package echox_test
+
+const raceEnabled = false

@@ -1,0 +1,7 @@
+//go:build race
+
+package echox_test
+
+// raceEnabled: the race detector changes allocation counts (and sync.Pool
+// drops items at random under it).
+const raceEnabled = true

@@ -1,0 +1,5 @@
+//go:build !race
+
+package ginx_test
+
+const raceEnabled = false
