@@ -2,6 +2,7 @@ package catalog
 
 import (
 	"cmp"
+	"encoding/json"
 	"net/http"
 	"reflect"
 	"slices"
@@ -9,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/otelkit/otelkit/errorsx"
+	"github.com/otelkit/otelkit/httpx"
 	"github.com/otelkit/otelkit/internal/rpccode"
 )
 
@@ -28,6 +30,10 @@ type Catalog struct {
 	BaseURL string `json:"base_url,omitempty"`
 	// Entries are the definitions, by status then id.
 	Entries []Entry `json:"errors"`
+	// Body describes the error bodies as the renderer given with
+	// [WithRenderer] writes them; nil without it (httpx's default,
+	// [httpx.ProblemJSON]).
+	Body *Body `json:"body,omitempty"`
 }
 
 // Entry is one definition of the catalog.
@@ -56,6 +62,11 @@ type Entry struct {
 	// Builtin is true for the definitions built into errorsx (internal,
 	// not-found, method-not-allowed).
 	Builtin bool `json:"builtin,omitempty"`
+	// Example is the body the renderer given with [WithRenderer] writes
+	// for this error (JSON; a JSON string for a body that is not JSON).
+	// Empty without it: the body is then httpx's default problem, made
+	// from the fields above.
+	Example json.RawMessage `json:"example,omitempty"`
 }
 
 // Translation is the message of an entry in one language.
@@ -126,6 +137,7 @@ type config struct {
 	children bool
 	builtins bool
 	mappings bool
+	renderer httpx.Renderer
 }
 
 func newConfig(opts []Option) config {
@@ -302,6 +314,13 @@ func New(reg *errorsx.Registry, opts ...Option) *Catalog {
 	slices.SortFunc(cat.Entries, func(a, b Entry) int {
 		return cmp.Or(cmp.Compare(a.Status, b.Status), strings.Compare(a.ID, b.ID))
 	})
+	if cfg.renderer != nil {
+		for i := range cat.Entries {
+			cat.Entries[i].Example, _ = render(cfg.renderer, cat.Entries[i])
+		}
+		body := describe(cfg.renderer, cat.Entries)
+		cat.Body = &body
+	}
 	return cat
 }
 

@@ -24,9 +24,17 @@
 //   - [Catalog.WriteMarkdown]: a table to commit as ERRORS.md, followed by
 //     the missing translations.
 //   - [Catalog.WriteOpenAPI]: an OpenAPI 3.1 document whose components hold
-//     the application/problem+json schema, one example per id and one
+//     the body schema, one example per id and one
 //     response per status ("#/components/responses/Problem404") listing the
 //     ids that can produce it.
+//
+// # Bodies
+//
+// The bodies described are those of httpx's default renderer,
+// application/problem+json, unless the catalog is given the renderer the
+// service uses ([WithRenderer]; the otelkit command's -renderer flag): its
+// media types and JSON Schema (httpx.Describer) and, for each error, the
+// body it writes.
 //
 // # Translations
 //

@@ -3,6 +3,7 @@ package catalog
 import (
 	"bytes"
 	"embed"
+	"encoding/json"
 	"html/template"
 	"mime"
 	"net/http"
@@ -18,8 +19,7 @@ import (
 var templateFS embed.FS
 
 var pages = template.Must(template.New("").Funcs(template.FuncMap{
-	"statusText":  statusText,
-	"exampleJSON": exampleJSON,
+	"statusText": statusText,
 }).ParseFS(templateFS, "templates/*.html"))
 
 type handler struct {
@@ -106,7 +106,12 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.json(w, r, http.StatusOK, "application/json", e)
 		return
 	}
-	h.html(w, r, "entry.html", entryPage{Entry: e, Title: cat.Title})
+	body := cat.body()
+	page := entryPage{Entry: e, Title: cat.Title, Example: exampleJSON(cat.example(e))}
+	if len(body.ContentTypes) > 0 {
+		page.ContentType = body.ContentTypes[0]
+	}
+	h.html(w, r, "entry.html", page)
 }
 
 type indexPage struct {
@@ -116,7 +121,9 @@ type indexPage struct {
 
 type entryPage struct {
 	Entry
-	Title string
+	Title       string
+	ContentType string // of the example body; "" when unknown
+	Example     string // the example body, indented
 }
 
 // linkBase returns the relative link from the index page to its entries,
@@ -175,11 +182,13 @@ func (h *handler) problem(w http.ResponseWriter, r *http.Request, d *errorsx.Def
 	h.json(w, r, d.Status(), ProblemMediaType, problemBody(d, r, base))
 }
 
-// exampleJSON is the problem body of e as indented JSON.
-func exampleJSON(e Entry) (string, error) {
+// exampleJSON indents an example body for a page.
+func exampleJSON(b []byte) string {
 	var buf bytes.Buffer
-	err := writeJSON(&buf, exampleBody(e))
-	return strings.TrimSpace(buf.String()), err
+	if json.Indent(&buf, b, "", "  ") != nil {
+		return string(b)
+	}
+	return buf.String()
 }
 
 // problem is the body of the handler's own errors, in the shape of the

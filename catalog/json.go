@@ -1,6 +1,7 @@
 package catalog
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -20,6 +21,14 @@ func ReadJSON(r io.Reader) (*Catalog, error) {
 	if err := dec.Decode(&c); err != nil {
 		return nil, fmt.Errorf("catalog: decoding JSON: %w", err)
 	}
+	// WriteJSON indents the example bodies and the schema with the rest;
+	// they are kept compact, as the renderer's description gave them.
+	for i := range c.Entries {
+		c.Entries[i].Example = compact(c.Entries[i].Example)
+	}
+	if c.Body != nil {
+		c.Body.Schema = compact(c.Body.Schema)
+	}
 	return &c, nil
 }
 
@@ -31,4 +40,16 @@ func writeJSON(w io.Writer, v any) error {
 		return fmt.Errorf("catalog: encoding JSON: %w", err)
 	}
 	return nil
+}
+
+// compact returns the JSON b without insignificant space.
+func compact(b json.RawMessage) json.RawMessage {
+	if len(b) == 0 {
+		return b
+	}
+	var buf bytes.Buffer
+	if json.Compact(&buf, b) != nil {
+		return b
+	}
+	return buf.Bytes()
 }

@@ -2,6 +2,7 @@ package catalog
 
 import (
 	"bufio"
+	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
@@ -20,7 +21,7 @@ func (c *Catalog) WriteMarkdown(w io.Writer) error {
 	if c.Version != "" {
 		fmt.Fprintf(b, "Version: %s\n\n", mdText(c.Version))
 	}
-	b.WriteString("Every error body is `application/problem+json` (RFC 9457): `title` is the message below, `id` the id, `status` the status.\n\n")
+	c.writeMarkdownBody(b)
 	b.WriteString("| Status | gRPC code | ID | Message | Description | Translations | Mapped from |\n")
 	b.WriteString("|---:|---|---|---|---|---|---|\n")
 	for _, e := range c.Entries {
@@ -46,6 +47,40 @@ func (c *Catalog) WriteMarkdown(w io.Writer) error {
 		return fmt.Errorf("catalog: writing Markdown: %w", err)
 	}
 	return nil
+}
+
+// writeMarkdownBody writes what an error body looks like: its media types,
+// its schema's description and the body of the first entry, as the
+// configured renderer writes them ([Catalog.Body]).
+func (c *Catalog) writeMarkdownBody(b *bufio.Writer) {
+	body := c.body()
+	switch len(body.ContentTypes) {
+	case 0:
+		b.WriteString("Error bodies are written by the service's renderer.")
+	case 1:
+		fmt.Fprintf(b, "Every error body is %s.", mdCode(body.ContentTypes[0]))
+	default:
+		others := make([]string, len(body.ContentTypes)-1)
+		for i, ct := range body.ContentTypes[1:] {
+			others[i] = mdCode(ct)
+		}
+		fmt.Fprintf(b, "Every error body is %s (%s when the client asks for it).",
+			mdCode(body.ContentTypes[0]), strings.Join(others, ", "))
+	}
+	var schema struct{ Description string }
+	if json.Unmarshal(body.Schema, &schema) == nil && schema.Description != "" {
+		b.WriteString(" " + mdText(schema.Description))
+	}
+	b.WriteString("\n\n")
+	if len(c.Entries) == 0 {
+		return
+	}
+	e := c.Entries[0]
+	if ex := c.example(e); len(ex) > 0 {
+		// A backtick can only be inside a JSON string, where \u0060 is
+		// the same text; the code fence then cannot be closed early.
+		fmt.Fprintf(b, "The body of %s:\n\n```json\n%s\n```\n\n", mdCode(e.ID), strings.ReplaceAll(string(ex), "`", `\u0060`))
+	}
 }
 
 // mdGRPCCode renders the gRPC code name of an entry; a catalog read from

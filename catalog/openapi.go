@@ -1,6 +1,7 @@
 package catalog
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -14,8 +15,8 @@ import (
 const (
 	// ProblemMediaType is the media type of otelkit's error bodies.
 	ProblemMediaType = "application/problem+json"
-	// ProblemSchema is the name of the problem body schema in
-	// components.schemas.
+	// ProblemSchema is the name of the error body schema in
+	// components.schemas, whichever renderer writes the body.
 	ProblemSchema = "Problem"
 	// ProblemEntrySchema is the name of the schema of one entry of a
 	// problem body's "errors" array.
@@ -41,12 +42,14 @@ type openAPIInfo struct {
 }
 
 // WriteOpenAPI writes an OpenAPI 3.1 document (JSON) whose components
-// describe the catalog: the problem+json schema ("Problem" and
-// "ProblemEntry"), one example per id under components.examples, and one
-// response per status under components.responses ("Problem404", ...) whose
-// examples are the ids that can produce it. A response has the
-// application/problem+json body and, for clients that ask for it, the same
-// body as application/json. Operations refer to the
+// describe the catalog: the body schema of the configured renderer
+// ([WithRenderer]; without one httpx.ProblemJSON's problem+json schema,
+// "Problem" and "ProblemEntry"), one example per id under
+// components.examples, and one response per status under
+// components.responses ("Problem404", ...) whose examples are the ids that
+// can produce it. A response has a body for each of the renderer's media
+// types (for problem+json, the same body as application/json for clients
+// that ask for it). Operations refer to the
 // responses with $ref; [Catalog.OpenAPIComponents] gives the same
 // components for merging into an existing document.
 func (c *Catalog) WriteOpenAPI(w io.Writer) error {
@@ -70,19 +73,32 @@ func (c *Catalog) WriteOpenAPI(w io.Writer) error {
 }
 
 // OpenAPIComponents returns the OpenAPI 3.1 components object of the
-// catalog (schemas, examples, responses) as JSON-encodable maps.
+// catalog (schemas, examples, responses) as JSON-encodable maps. The body
+// schema is the renderer's ([Catalog.Body]; httpx.ProblemJSON's without
+// one), named [ProblemSchema]; the schemas it refers to under "$defs" are
+// components of their own.
 func (c *Catalog) OpenAPIComponents() map[string]any {
+	body := c.body()
 	examples := map[string]any{}
 	for _, e := range c.Entries {
 		ex := map[string]any{
 			"summary":     e.Message,
-			"value":       exampleBody(e),
 			"x-grpc-code": e.GRPCCode,
+		}
+		if v := exampleValue(c.example(e)); v != nil {
+			ex["value"] = v
 		}
 		if e.Description != "" {
 			ex["description"] = e.Description
 		}
 		examples[e.ID] = ex
+	}
+
+	schemas, bodySchema := openAPISchemas(body.Schema)
+	hasStatus := schemaHasProperty(bodySchema, "status")
+	contentTypes := body.ContentTypes
+	if len(contentTypes) == 0 {
+		contentTypes = []string{"application/octet-stream"}
 	}
 
 	responses := map[string]any{}
@@ -96,18 +112,26 @@ func (c *Catalog) OpenAPIComponents() map[string]any {
 				refs[e.ID] = map[string]any{"$ref": "#/components/examples/" + e.ID}
 			}
 		}
-		schema := map[string]any{
-			"allOf": []any{
-				map[string]any{"$ref": "#/components/schemas/" + ProblemSchema},
-				map[string]any{"properties": map[string]any{"status": map[string]any{"const": status}}},
-			},
+		var schema map[string]any = map[string]any{"$ref": "#/components/schemas/" + ProblemSchema}
+		if hasStatus {
+			schema = map[string]any{
+				"allOf": []any{
+					schema,
+					map[string]any{"properties": map[string]any{"status": map[string]any{"const": status}}},
+				},
+			}
+		}
+		content := map[string]any{}
+		for i, ct := range contentTypes {
+			if i == 0 {
+				content[ct] = map[string]any{"schema": schema, "examples": refs}
+			} else {
+				content[ct] = map[string]any{"schema": schema}
+			}
 		}
 		resp := map[string]any{
-			"description": fmt.Sprintf("%s: %s", statusText(status), "`"+strings.Join(ids, "`, `")+"`"),
-			"content": map[string]any{
-				ProblemMediaType:   map[string]any{"schema": schema, "examples": refs},
-				"application/json": map[string]any{"schema": schema},
-			},
+			"description":   fmt.Sprintf("%s: %s", statusText(status), "`"+strings.Join(ids, "`, `")+"`"),
+			"content":       content,
 			"x-otelkit-ids": ids,
 			"x-grpc-code":   rpccode.Name(rpccode.ForStatus(status)),
 		}
@@ -131,104 +155,51 @@ func (c *Catalog) OpenAPIComponents() map[string]any {
 	}
 
 	return map[string]any{
-		"schemas": map[string]any{
-			ProblemSchema:      problemSchema(),
-			ProblemEntrySchema: problemEntrySchema(),
-		},
+		"schemas":   schemas,
 		"examples":  examples,
 		"responses": responses,
 	}
 }
 
-func exampleBody(e Entry) map[string]any {
-	return map[string]any{
-		"type":   e.Type,
-		"title":  e.Message,
-		"status": e.Status,
-		"id":     e.ID,
+// openAPISchemas returns the components.schemas of a body's JSON Schema:
+// the schema itself as [ProblemSchema] and each of its "$defs" under its
+// own name, with "#/$defs/" references rewritten to components. A body
+// without a schema gets one that accepts any body.
+func openAPISchemas(raw []byte) (schemas, body map[string]any) {
+	body = map[string]any{}
+	if len(raw) == 0 || json.Unmarshal(raw, &body) != nil {
+		body = map[string]any{"description": "The error body the service's renderer writes; the renderer does not describe its schema (httpx.Describer)."}
 	}
+	schemas = map[string]any{}
+	if defs, ok := body["$defs"].(map[string]any); ok {
+		delete(body, "$defs")
+		for name, d := range defs {
+			schemas[name] = rewriteRefs(d)
+		}
+	}
+	body = rewriteRefs(body).(map[string]any)
+	schemas[ProblemSchema] = body
+	return schemas, body
 }
 
-func problemSchema() map[string]any {
-	return map[string]any{
-		"type":        "object",
-		"description": "An error response: RFC 9457 problem details with otelkit's id, info and entries.",
-		"required":    []string{"type", "title", "status", "id"},
-		"properties": map[string]any{
-			"type": map[string]any{
-				"type":        "string",
-				"format":      "uri-reference",
-				"description": "The error's URI: the service's docs base URL followed by the id, or urn:otelkit:error: followed by the id.",
-			},
-			"title": map[string]any{
-				"type":        "string",
-				"description": "The registered message of the error, in the language chosen from Accept-Language when a translation exists.",
-			},
-			"status": map[string]any{
-				"type":        "integer",
-				"minimum":     400,
-				"maximum":     599,
-				"description": "The HTTP status code.",
-			},
-			"id": idSchema(),
-			"instance": map[string]any{
-				"type":        "string",
-				"format":      "uri-reference",
-				"description": "The request that failed.",
-			},
-			"detail": map[string]any{
-				"type":        "string",
-				"description": "A public explanation of this occurrence (never given for 5xx).",
-			},
-			"info": infoSchema(),
-			"trace_id": map[string]any{
-				"type":        "string",
-				"pattern":     "^[0-9a-f]{32}$",
-				"description": "The W3C trace id of the request, for support.",
-			},
-			"errors": map[string]any{
-				"type":        "array",
-				"description": "The errors reported together in this response, each with its own id.",
-				"items":       map[string]any{"$ref": "#/components/schemas/" + ProblemEntrySchema},
-			},
-		},
+// rewriteRefs replaces "#/$defs/X" references with
+// "#/components/schemas/X" in a decoded JSON Schema.
+func rewriteRefs(v any) any {
+	switch v := v.(type) {
+	case map[string]any:
+		for k, x := range v {
+			if s, ok := x.(string); ok && k == "$ref" {
+				if name, ok := strings.CutPrefix(s, "#/$defs/"); ok {
+					v[k] = "#/components/schemas/" + name
+				}
+				continue
+			}
+			v[k] = rewriteRefs(x)
+		}
+	case []any:
+		for i, x := range v {
+			v[i] = rewriteRefs(x)
+		}
 	}
-}
-
-func problemEntrySchema() map[string]any {
-	return map[string]any{
-		"type":        "object",
-		"description": "One of several errors reported in one response.",
-		"required":    []string{"id", "title", "status"},
-		"properties": map[string]any{
-			"id": idSchema(),
-			"title": map[string]any{
-				"type":        "string",
-				"description": "The registered message of the entry's error.",
-			},
-			"status": map[string]any{
-				"type":    "integer",
-				"minimum": 400,
-				"maximum": 599,
-			},
-			"detail": map[string]any{"type": "string"},
-			"info":   infoSchema(),
-		},
-	}
-}
-
-func idSchema() map[string]any {
-	return map[string]any{
-		"type":        "string",
-		"pattern":     "^[a-z0-9._-]+$",
-		"description": "The stable identifier of the error; clients branch on it.",
-	}
-}
-
-func infoSchema() map[string]any {
-	return map[string]any{
-		"type":                 "object",
-		"additionalProperties": true,
-		"description":          "Public information about this occurrence (never given for 5xx).",
-	}
+	return v
 }

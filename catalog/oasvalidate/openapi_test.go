@@ -20,6 +20,7 @@ import (
 
 	"github.com/otelkit/otelkit/catalog"
 	"github.com/otelkit/otelkit/errorsx"
+	"github.com/otelkit/otelkit/httpx"
 )
 
 // openAPI renders the catalog as an OpenAPI document.
@@ -74,7 +75,12 @@ func validateKin(t *testing.T, spec []byte) *openapi3.T {
 		assert.NoError(t, doc.ValidateSchemaJSON(problem.Value, ex.Value.Value, openapi3.EnableJSONSchema2020()), "example %s", id)
 	}
 	for name, resp := range doc.Components.Responses {
-		media := resp.Value.Content.Get(catalog.ProblemMediaType)
+		var media *openapi3.MediaType
+		for _, m := range resp.Value.Content {
+			if len(m.Examples) > 0 {
+				media = m // the renderer's default media type
+			}
+		}
 		require.NotNil(t, media, name)
 		for id, ex := range media.Examples {
 			assert.NoError(t, doc.ValidateSchemaJSON(media.Schema.Value, ex.Value.Value, openapi3.EnableJSONSchema2020()),
@@ -112,6 +118,10 @@ func TestOpenAPIValidates(t *testing.T) {
 		{"built-ins only", openAPI(t, catalog.New(errorsx.NewRegistry()))},
 		{"quickstart golden file", golden},
 		{"quickstart live", openAPI(t, quickstartCatalog())},
+		{"ErrorList renderer", openAPI(t, catalog.New(testRegistry(), catalog.WithRenderer(httpx.ErrorList{})))},
+		{"custom renderer that describes its body", openAPI(t, catalog.New(testRegistry(), catalog.WithRenderer(companyRenderer{})))},
+		{"custom renderer without a description", openAPI(t, catalog.New(testRegistry(),
+			catalog.WithRenderer(httpx.RendererFunc(companyRenderer{}.Render))))},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -171,4 +181,38 @@ func TestValidatorsReject(t *testing.T) {
 		require.NoError(t, err)
 		assert.Error(t, kd.Validate(t.Context()))
 	})
+}
+
+// companyRenderer is a service's own error body, {"error":{"code","message"}},
+// described with httpx.Describer.
+type companyRenderer struct{}
+
+func (companyRenderer) Render(w http.ResponseWriter, r *http.Request, p *httpx.Problem) error {
+	w.Header().Set("Content-Type", "application/vnd.acme.error+json")
+	w.WriteHeader(p.Status)
+	return json.NewEncoder(w).Encode(map[string]any{"error": map[string]any{"code": p.ID, "message": p.Title}})
+}
+
+func (companyRenderer) ContentTypes() []string { return []string{"application/vnd.acme.error+json"} }
+
+func (companyRenderer) JSONSchema() []byte {
+	return []byte(`{"type":"object","required":["error"],"additionalProperties":false,
+		"properties":{"error":{"$ref":"#/$defs/AcmeError"}},
+		"$defs":{"AcmeError":{"type":"object","required":["code","message"],"additionalProperties":false,
+			"properties":{"code":{"type":"string","pattern":"^[a-z0-9._-]+$"},"message":{"type":"string"}}}}}`)
+}
+
+// TestCustomRendererSchemaRejects proves the custom renderer's examples are
+// checked against its schema: a body of another shape fails it.
+func TestCustomRendererSchemaRejects(t *testing.T) {
+	spec := openAPI(t, catalog.New(testRegistry(), catalog.WithRenderer(companyRenderer{})))
+	doc, err := openapi3.NewLoader().LoadFromData(spec)
+	require.NoError(t, err)
+	body := doc.Components.Schemas[catalog.ProblemSchema].Value
+	ok := map[string]any{"error": map[string]any{"code": "user.not-found", "message": "x"}}
+	assert.NoError(t, doc.ValidateSchemaJSON(body, ok, openapi3.EnableJSONSchema2020()))
+	problem := map[string]any{"type": "urn:otelkit:error:user.not-found", "title": "x", "status": 404, "id": "user.not-found"}
+	assert.Error(t, doc.ValidateSchemaJSON(body, problem, openapi3.EnableJSONSchema2020()), "a problem body is not the company's body")
+	missing := map[string]any{"error": map[string]any{"code": "user.not-found"}}
+	assert.Error(t, doc.ValidateSchemaJSON(body, missing, openapi3.EnableJSONSchema2020()), "the message is required ($ref into components)")
 }

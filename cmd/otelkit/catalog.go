@@ -7,6 +7,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"go/token"
 	"io"
 	"os"
 	"os/exec"
@@ -14,6 +15,7 @@ import (
 	"slices"
 	"strings"
 	"text/template"
+	"unicode"
 
 	"github.com/otelkit/otelkit/catalog"
 )
@@ -27,6 +29,7 @@ type catalogFlags struct {
 	version           string
 	tags              string
 	dir               string
+	renderer          string
 	checkTranslations bool
 	patterns          []string
 }
@@ -42,6 +45,9 @@ func runCatalog(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	fs.StringVar(&f.version, "version", "", "API `version` (OpenAPI info.version)")
 	fs.StringVar(&f.tags, "tags", "", "comma-separated build `tags`")
 	fs.StringVar(&f.dir, "C", "", "run in `dir` instead of the current directory")
+	fs.StringVar(&f.renderer, "renderer", "", "the httpx.Renderer the service answers errors with, so the catalog describes its bodies: "+
+		"errorlist, problem, or a Go `expression` of an importable package as import/path.Expr "+
+		"(example.com/svc/api.Body{}, example.com/svc/api.NewRenderer()); default: httpx's problem+json")
 	fs.BoolVar(&f.checkTranslations, "check-translations", false, "report the languages each error lacks and exit 1 if any")
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), "usage: otelkit catalog [flags] [packages]\n\n"+
@@ -57,6 +63,10 @@ func runCatalog(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	}
 	if !slices.Contains([]string{"markdown", "json", "openapi"}, f.format) {
 		fmt.Fprintf(stderr, "otelkit catalog: unknown -format %q (want markdown, json or openapi)\n", f.format)
+		return 2
+	}
+	if _, _, err := rendererExpr(f.renderer); err != nil {
+		fmt.Fprintf(stderr, "otelkit catalog: %v\n", err)
 		return 2
 	}
 	f.patterns = fs.Args()
@@ -446,6 +456,12 @@ import (
 
 	"github.com/otelkit/otelkit/catalog"
 	"github.com/otelkit/otelkit/errorsx"
+{{- if .RendererImport}}
+	renderer {{printf "%q" .RendererImport}}
+{{- end}}
+{{- if .Renderer}}
+	"github.com/otelkit/otelkit/httpx"
+{{- end}}
 {{range .Imports}}
 	_ {{printf "%q" .}}
 {{- end}}
@@ -457,6 +473,9 @@ func main() {
 		catalog.WithTitle({{printf "%q" .Title}}),
 		catalog.WithVersion({{printf "%q" .Version}}),
 		catalog.WithBaseURL({{printf "%q" .BaseURL}}),
+{{- if .Renderer}}
+		catalog.WithRenderer(httpx.Renderer({{.Renderer}})),
+{{- end}}
 	)
 	if err := cat.WriteJSON(os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -467,13 +486,49 @@ func main() {
 
 // generate returns the source of the temporary program.
 func generate(f catalogFlags, imports []string) ([]byte, error) {
+	imp, expr, err := rendererExpr(f.renderer)
+	if err != nil {
+		return nil, err
+	}
 	data := struct {
 		Imports                 []string
 		Title, Version, BaseURL string
-	}{Imports: imports, Title: f.title, Version: f.version, BaseURL: f.baseURL}
+		RendererImport          string
+		Renderer                string
+	}{Imports: imports, Title: f.title, Version: f.version, BaseURL: f.baseURL, RendererImport: imp, Renderer: expr}
 	var buf bytes.Buffer
 	if err := programTemplate.Execute(&buf, data); err != nil {
 		return nil, fmt.Errorf("generating the catalog program: %w", err)
 	}
 	return buf.Bytes(), nil
+}
+
+// rendererExpr returns the import path and the Go expression of the
+// renderer named by the -renderer flag: "" for none (httpx's default),
+// "problem" and "errorlist" for httpx's own, else import/path.Expr, the
+// expression evaluated in the package as "renderer.Expr".
+func rendererExpr(flag string) (importPath, expr string, err error) {
+	switch strings.ToLower(flag) {
+	case "":
+		return "", "", nil
+	case "problem", "problemjson":
+		return "", "httpx.ProblemJSON{}", nil
+	case "errorlist":
+		return "", "httpx.ErrorList{}", nil
+	}
+	slash := strings.LastIndex(flag, "/")
+	dot := strings.Index(flag[slash+1:], ".")
+	if slash < 0 || dot <= 0 || strings.ContainsAny(flag, "\n\r\"`") {
+		return "", "", fmt.Errorf("-renderer %q: want errorlist, problem or import/path.Expr (e.g. example.com/svc/api.Body{})", flag)
+	}
+	dot += slash + 1
+	name := flag[dot+1:]
+	ident := name
+	if i := strings.IndexFunc(name, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) && r != '_' }); i >= 0 {
+		ident = name[:i]
+	}
+	if !token.IsIdentifier(ident) || !token.IsExported(ident) {
+		return "", "", fmt.Errorf("-renderer %q: %q is not an exported name of %s", flag, name, flag[:dot])
+	}
+	return flag[:dot], "renderer." + name, nil
 }

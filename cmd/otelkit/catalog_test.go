@@ -107,6 +107,28 @@ var ErrPrice = errorsx.Define(422, "cart.price", "Bad price")
 `
 )
 
+// webPkg is a service's own error body, {"error":{"code","message"}}, as a
+// renderer that does not describe itself.
+const webPkg = `package web
+
+import (
+	"encoding/json"
+	"net/http"
+
+	"github.com/otelkit/otelkit/httpx"
+)
+
+type Body struct{}
+
+func (Body) Render(w http.ResponseWriter, r *http.Request, p *httpx.Problem) error {
+	w.Header().Set("Content-Type", "application/vnd.svc.error+json")
+	w.WriteHeader(p.Status)
+	return json.NewEncoder(w).Encode(map[string]any{"error": map[string]string{"code": p.ID, "message": p.Title}})
+}
+
+func NewBody() httpx.Renderer { return Body{} }
+`
+
 func TestCatalogCommand(t *testing.T) {
 	// The go.mod of the service gets its indirect requirements on the first
 	// build, as "go mod tidy" would add them.
@@ -120,6 +142,7 @@ func TestCatalogCommand(t *testing.T) {
 		"shop/internal/stock/stock.go":        stockPkg,
 		"shop/internal/stock/internal/x/x.go": deepPkg,
 		"shop/cart/internal/price/price.go":   pricePkg,
+		"web/render.go":                       webPkg,
 	})
 
 	tests := []struct {
@@ -207,6 +230,36 @@ func TestCatalogCommand(t *testing.T) {
 			check: func(t *testing.T, stdout string) {
 				assert.True(t, json.Valid([]byte(stdout)))
 			},
+		},
+		{
+			name:      "markdown of the service's own renderer",
+			args:      []string{"-renderer", "example.com/svc/web.Body{}", "./api"},
+			stdout:    []string{"Every error body is `application/vnd.svc.error+json`.\n", "```json\n{\"error\":{\"code\":\"empty-body\",\"message\":\"The request body is empty\"}}\n```"},
+			notStdout: []string{"problem+json"},
+		},
+		{
+			name:      "openapi of the service's own renderer from a function",
+			args:      []string{"-format", "openapi", "-renderer", "example.com/svc/web.NewBody()", "./api"},
+			stdout:    []string{`"application/vnd.svc.error+json"`, `"code": "user.not-found"`},
+			notStdout: []string{"problem+json", `"status": {`},
+		},
+		{
+			name:      "openapi of ErrorList",
+			args:      []string{"-format", "openapi", "-renderer", "errorlist", "./api"},
+			stdout:    []string{`"ErrorListEntry"`, `"code": "user.not-found"`},
+			notStdout: []string{"problem+json"},
+		},
+		{
+			name:   "a -renderer that names no exported name",
+			args:   []string{"-renderer", "example.com/svc/web.body", "./api"},
+			code:   2,
+			stderr: []string{`-renderer "example.com/svc/web.body": "body" is not an exported name of example.com/svc/web`},
+		},
+		{
+			name:   "a -renderer that is not a path",
+			args:   []string{"-renderer", "mine", "./api"},
+			code:   2,
+			stderr: []string{`-renderer "mine": want errorlist, problem or import/path.Expr`},
 		},
 		{
 			name:      "check translations fails and lists the gaps",

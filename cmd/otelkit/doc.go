@@ -31,6 +31,9 @@
 //	-o file                         write to file instead of standard output
 //	-base-url URL                   docs base URL: type = URL + id
 //	-title text, -version text      catalog title and API version
+//	-renderer name                  the service's httpx renderer, whose bodies the catalog
+//	                                describes: errorlist, problem (the default) or
+//	                                import/path.Expr, e.g. example.com/svc/api.Body{}
 //	-check-translations             list the languages each error lacks; exit 1 if any
 //	-tags list                      build tags for go list and the build
 //	-C dir                          run in dir instead of the current directory
@@ -40,6 +43,7 @@
 //	go run github.com/otelkit/otelkit/cmd/otelkit catalog -o ERRORS.md ./...
 //	go run github.com/otelkit/otelkit/cmd/otelkit catalog -format openapi -base-url https://api.example.com/errors/ -o errors.openapi.json ./api
 //	go run github.com/otelkit/otelkit/cmd/otelkit catalog -check-translations ./...
+//	go run github.com/otelkit/otelkit/cmd/otelkit catalog -renderer example.com/svc/api.Body{} -o ERRORS.md ./...
 //
 // # audit verify
 //
