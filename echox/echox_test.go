@@ -359,3 +359,38 @@ func TestUnderOtelhttp(t *testing.T) {
 		"500 /case/:name id= type=internal":            true,
 	}, got)
 }
+
+// TestGroupRegistry: a route group with its own echox.Middleware and
+// child registry renders its errors there, once; handlers see their
+// request info (audits, captures) with echo's route.
+func TestGroupRegistry(t *testing.T) {
+	es := newErrs()
+	admin := errorsx.NewRegistry(errorsx.WithParent(es.reg))
+	gone := admin.Define(http.StatusGone, "admin.gone", "Gone (admin)")
+	errSentinel := errors.New("sentinel")
+	admin.Map(errSentinel, gone)
+	tl := newTel(t)
+	e := echo.New()
+	e.Use(otelecho.Middleware("api", otelecho.WithTracerProvider(tl.tp)))
+	e.Use(echox.Middleware(httpx.WithRegistry(es.reg)))
+	var info httpx.RequestInfo
+	g := e.Group("/admin", echox.Middleware(httpx.WithRegistry(admin)))
+	g.GET("/users/:id", func(c echo.Context) error {
+		info, _ = httpx.RequestInfoFromContext(c.Request().Context())
+		return errSentinel
+	})
+	e.GET("/users/:id", func(echo.Context) error { return errSentinel })
+	srv := httptest.NewServer(e)
+	t.Cleanup(srv.Close)
+
+	got := get(t, "GET", srv.URL+"/admin/users/7")
+	assert.Equal(t, 410, got.status)
+	assert.Contains(t, got.body, `"id":"admin.gone"`)
+	assert.Equal(t, "/admin/users/:id", info.Route)
+	assert.Equal(t, "GET", info.Method)
+	assert.Equal(t, "admin.gone", attrs(tl.lastSpan(t).Attributes())["otelkit.error.id"])
+
+	got = get(t, "GET", srv.URL+"/users/7")
+	assert.Equal(t, 500, got.status, "unmapped outside the group")
+	assert.Contains(t, got.body, `"id":"internal"`)
+}

@@ -325,3 +325,39 @@ func TestMetrics(t *testing.T) {
 		"500 /case/:name id= type=internal":            true,
 	}, got)
 }
+
+// TestGroupRegistry: a route group with its own ginx.Middleware and child
+// registry renders its errors there, once; handlers see their request
+// info (audits, captures) with gin's route.
+func TestGroupRegistry(t *testing.T) {
+	e := newErrs()
+	admin := errorsx.NewRegistry(errorsx.WithParent(e.reg))
+	gone := admin.Define(http.StatusGone, "admin.gone", "Gone (admin)")
+	errSentinel := errors.New("sentinel")
+	admin.Map(errSentinel, gone)
+	tl := newTel(t)
+	gin.SetMode(gin.TestMode)
+	r := gin.New()
+	r.Use(otelgin.Middleware("api", otelgin.WithTracerProvider(tl.tp)))
+	r.Use(ginx.Middleware(httpx.WithRegistry(e.reg)))
+	var info httpx.RequestInfo
+	g := r.Group("/admin", ginx.Middleware(httpx.WithRegistry(admin)))
+	g.GET("/users/:id", func(c *gin.Context) {
+		info, _ = httpx.RequestInfoFromContext(c.Request.Context())
+		_ = c.Error(errSentinel)
+	})
+	r.GET("/users/:id", func(c *gin.Context) { _ = c.Error(errSentinel) })
+	srv := httptest.NewServer(r)
+	t.Cleanup(srv.Close)
+
+	got := get(t, "GET", srv.URL+"/admin/users/7")
+	assert.Equal(t, 410, got.status)
+	assert.Contains(t, got.body, `"id":"admin.gone"`)
+	assert.Equal(t, "/admin/users/:id", info.Route)
+	assert.Equal(t, "GET", info.Method)
+	assert.Equal(t, "admin.gone", attrs(tl.lastSpan(t).Attributes())["otelkit.error.id"])
+
+	got = get(t, "GET", srv.URL+"/users/7")
+	assert.Equal(t, 500, got.status, "unmapped outside the group")
+	assert.Contains(t, got.body, `"id":"internal"`)
+}
