@@ -3,6 +3,7 @@ package errtrack
 import (
 	"time"
 
+	"github.com/otelkit/otelkit/internal/stacktext"
 	"github.com/otelkit/otelkit/mask"
 )
 
@@ -32,6 +33,7 @@ type config struct {
 	queueSize       int
 	timeout         time.Duration
 	pageURL         string
+	frames          stacktext.Limit
 	now             func() time.Time // processing clock; time.Now unless a test replaces it
 }
 
@@ -65,6 +67,16 @@ func WithMaxOccurrences(n int) Option {
 // time of each record.
 func WithMask(p *mask.Policy) Option {
 	return func(c *config) { c.policy = p }
+}
+
+// WithStackFrames bounds the stack trace the Tracker keeps of each
+// occurrence (shown on the page, sent to notifiers): at most n frames, the
+// first ones, then a line saying frames were elided; 0 keeps none; a
+// negative n keeps every frame the record carries (the default; records
+// written under otelbridge.WithStackFrames or httpx.WithStackFrames are
+// already bounded). [MaxStackBytes] bounds the text either way.
+func WithStackFrames(n int) Option {
+	return func(c *config) { c.frames = stacktext.Limit(max(n, -1)) }
 }
 
 // WithNotifier adds a notifier. Notifications are sent on the first

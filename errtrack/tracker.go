@@ -16,6 +16,7 @@ import (
 	sdklog "go.opentelemetry.io/otel/sdk/log"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/otelkit/otelkit/internal/stacktext"
 	"github.com/otelkit/otelkit/mask"
 )
 
@@ -83,6 +84,7 @@ func New(opts ...Option) *Tracker {
 		maxOccurrences:  DefaultMaxOccurrences,
 		queueSize:       DefaultNotifyQueue,
 		timeout:         DefaultNotifyTimeout,
+		frames:          stacktext.All,
 	}
 	for _, o := range opts {
 		if o != nil {
@@ -258,7 +260,7 @@ func (t *Tracker) read(r source) occurrence {
 		k := string(kv.Key)
 		switch k {
 		case keyStack:
-			o.occ.Stack = clip(kv.Value.String(), MaxStackBytes)
+			o.occ.Stack = clip(stacktext.Truncate(kv.Value.String(), t.cfg.frames), MaxStackBytes)
 			return true
 		case keyType:
 			o.typ = clip(kv.Value.String(), MaxValueBytes)

@@ -321,3 +321,31 @@ func TestOccurrenceSizeCaps(t *testing.T) {
 	body := get(t, tr.Handler(errtrack.AllowLoopback()), "/dev/errors/huge.error", "127.0.0.1:1", "application/json").body
 	assert.Less(t, len(body), 3*(errtrack.MaxMessageBytes+errtrack.MaxStackBytes+10*errtrack.MaxValueBytes)*2)
 }
+
+// TestStackFrames: WithStackFrames bounds the stack the Tracker keeps of
+// each occurrence, or keeps none (issue 17 item 4).
+func TestStackFrames(t *testing.T) {
+	deep := errtracktest.Stack("app.deep") + "app.caller()\n\t/app/caller.go:7 +0x11\n"
+	for _, tt := range []struct {
+		name string
+		opts []errtrack.Option
+		want string
+	}{
+		{"default: every frame", nil, deep},
+		{"every frame, explicitly", []errtrack.Option{errtrack.WithStackFrames(-1)}, deep},
+		{"one frame", []errtrack.Option{errtrack.WithStackFrames(1)},
+			"goroutine 1 [running]:\napp.deep(...)\n\t/app/app.deep.go:42 +0x1d\n...additional frames elided...\n"},
+		{"none", []errtrack.Option{errtrack.WithStackFrames(0)}, ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			tr := errtrack.New(tt.opts...)
+			e := registered("deep.error", 500, "deep", t0)
+			e.Stack = deep
+			errtracktest.Emit(context.Background(), logger(t, tr), e)
+			g, ok := tr.Group("deep.error")
+			require.True(t, ok)
+			require.Len(t, g.Occurrences, 1)
+			assert.Equal(t, tt.want, g.Occurrences[0].Stack)
+		})
+	}
+}

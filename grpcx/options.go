@@ -28,6 +28,7 @@ type config struct {
 	domain   string
 	codes    map[*errorsx.Def]codes.Code
 	signal   record.Signal
+	frames   record.Frames // 0: the process default
 	builder  rpcstatus.Builder
 }
 
@@ -82,6 +83,16 @@ type ExceptionSignal = record.Signal
 // these interceptors.
 func WithExceptionSignal(s ExceptionSignal) Option {
 	return optionFunc(func(c *config) { c.signal = s })
+}
+
+// WithStackFrames bounds the stack trace (exception.stacktrace) of the
+// server interceptors' exception records: at most n frames, 0 none, a
+// negative n every frame captured (see httpx.WithStackFrames). Without it
+// the interceptors follow otelbridge.Setup's WithStackFrames, else write
+// every frame captured.
+func WithStackFrames(n int) Option {
+	f := record.FramesOf(n)
+	return optionFunc(func(c *config) { c.frames = f })
 }
 
 func newConfig(opts []Option) *config {

@@ -95,6 +95,7 @@ func (c *config) panicked(ctx context.Context, v any, stack string) error {
 func (c *config) fail(ctx context.Context, f *record.Failure) error {
 	f.Mask = c.mask
 	f.Signal = c.signal
+	f.Frames = c.frames
 	f.EventName = EventServerException
 	extra := c.rpcAttrs(c.code(f.Match.Def))
 	record.Record(ctx, telctx.Logger(ctx, record.ScopeName, c.logger), c.mask, f, extra)

@@ -51,7 +51,8 @@
 // OTEL_SEMCONV_EXCEPTION_SIGNAL_OPT_IN says (unset: span events; "logs";
 // "logs/dup"), or [WithExceptionSignal]; log records go through
 // [WithLoggerProvider]'s provider at severity ERROR. [WithClientErrorLogs]
-// adds a WARN log record for 4xx.
+// adds a WARN log record for 4xx. [WithStackFrames] bounds or drops
+// exception.stacktrace (default: every frame captured).
 // A chi router wrapped by the Handler routes the Handler's own request
 // (the Handler gives it chi's routing context), so http.route is chi's
 // full pattern, through mounted sub-routers, for every request, as it is

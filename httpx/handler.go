@@ -242,6 +242,9 @@ func (c *config) fail(ex *exchange, w http.ResponseWriter, r *http.Request, f *r
 	if f.Signal == record.SignalDefault {
 		f.Signal = c.signal
 	}
+	if f.Frames == record.FramesDefault {
+		f.Frames = c.frames
+	}
 	record.Record(ctx, telctx.Logger(ctx, record.ScopeName, c.logger), c.mask, f, nil)
 	if ex != nil && ex.rw.started() {
 		return

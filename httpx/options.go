@@ -39,7 +39,8 @@ type config struct {
 	routeErrors bool
 	logClient   bool // log exception records for 4xx too
 	signal      record.Signal
-	types       sync.Map // *errorsx.Def -> problem type, see typeOf
+	frames      record.Frames // 0: the process default
+	types       sync.Map      // *errorsx.Def -> problem type, see typeOf
 }
 
 // WithRegistry makes the handler resolve errors with reg instead of
@@ -130,6 +131,20 @@ const (
 // name is http.server.request.exception (semconv model/http/events.yaml).
 func WithExceptionSignal(s ExceptionSignal) Option {
 	return optionFunc(func(c *config) { c.signal = s })
+}
+
+// WithStackFrames bounds the stack trace (exception.stacktrace) of the
+// handler's exception records, span events and log records alike: at most
+// n frames, the first ones (where the failure happened), then a line that
+// says frames were elided; 0 writes no stack trace; a negative n every
+// frame captured. Without it the handler follows otelbridge.Setup's
+// WithStackFrames, else writes every frame captured (at most 32 for a
+// returned error, 64 for a panic); no environment variable changes it.
+// Fingerprints are computed from the whole stack either way, so bounding
+// it does not regroup failures.
+func WithStackFrames(n int) Option {
+	f := record.FramesOf(n)
+	return optionFunc(func(c *config) { c.frames = f })
 }
 
 func newConfig(opts []Option) *config {

@@ -30,6 +30,7 @@ type Recorder struct {
 	lp     otellog.LoggerProvider // nil: the global one
 	tp     trace.TracerProvider   // nil: the global one
 	policy *mask.Policy           // nil: mask.Default()
+	frames record.Frames          // 0: the process default
 	logger otellog.Logger
 }
 
@@ -61,6 +62,16 @@ func RecordWithTracerProvider(tp trace.TracerProvider) RecorderOption {
 // RecordWithMask makes the Recorder mask with p instead of mask.Default().
 func RecordWithMask(p *mask.Policy) RecorderOption {
 	return recorderOptionFunc(func(r *Recorder) { r.policy = p })
+}
+
+// RecordWithStackFrames bounds the stack trace (exception.stacktrace) of
+// the Recorder's exception records: at most n frames, 0 none, a negative n
+// every frame captured (see httpx.WithStackFrames). Without it the
+// Recorder follows [WithStackFrames] given to [Setup], else writes every
+// frame captured.
+func RecordWithStackFrames(n int) RecorderOption {
+	f := record.FramesOf(n)
+	return recorderOptionFunc(func(r *Recorder) { r.frames = f })
 }
 
 // NewRecorder returns a Recorder; without options it behaves as the
@@ -97,6 +108,7 @@ func (r *Recorder) recordError(ctx context.Context, err error) {
 		return
 	}
 	f := record.Failure{Err: err, Match: r.registry(ctx).Match(err), Kind: record.KindError, Skip: 2}
+	f.Frames = r.frames
 	record.Record(ctx, r.loggerFor(ctx), r.mask(), &f, nil)
 }
 
@@ -123,6 +135,7 @@ func (r *Recorder) capture(ctx context.Context, err error, attrs []attribute.Key
 		return
 	}
 	f := record.Failure{Err: err, Match: r.registry(ctx).Match(err), Kind: record.KindError, Skip: 2, Captured: true}
+	f.Frames = r.frames
 	record.Record(ctx, r.loggerFor(ctx), r.mask(), &f, attrs)
 }
 
@@ -144,6 +157,7 @@ func (r *Recorder) captureMessage(ctx context.Context, msg string, attrs []attri
 	if span := trace.SpanFromContext(ctx); span.IsRecording() {
 		span.AddEvent(KeyMessage, trace.WithAttributes(attribute.String(KeyMessage, r.mask().Text(msg))))
 	}
+	f.Frames = r.frames
 	record.Record(ctx, r.loggerFor(ctx), r.mask(), &f, attrs)
 }
 
@@ -209,6 +223,7 @@ func (r *Recorder) Track(ctx context.Context, name string, fn func(context.Conte
 		if v := recover(); v != nil {
 			perr := &PanicError{Value: v}
 			f := record.Failure{Err: perr, Match: errorsx.Match{Def: errorsx.Internal}, Kind: record.KindPanic, Stack: record.PanicStack(), Captured: true}
+			f.Frames = r.frames
 			record.Record(ctx, r.loggerFor(ctx), r.mask(), &f, attrs)
 			err = perr
 		}
@@ -219,6 +234,7 @@ func (r *Recorder) Track(ctx context.Context, name string, fn func(context.Conte
 	if err = fn(ctx); err != nil {
 		// A job has no client: any error is the job's failure (Fail).
 		f := record.Failure{Err: err, Match: r.registry(ctx).Match(err), Kind: record.KindError, Captured: true, Fail: true}
+		f.Frames = r.frames
 		record.Record(ctx, r.loggerFor(ctx), r.mask(), &f, attrs)
 	}
 	return err

@@ -58,6 +58,7 @@ type setupConfig struct {
 	auditOpts      []delivery.Option
 	console        ConsoleFormat
 	signal         record.Signal
+	frames         record.Frames
 }
 
 // WithServiceName sets service.name unless OTEL_SERVICE_NAME (or
@@ -176,6 +177,21 @@ func WithExceptionSignal(s ExceptionSignal) Option {
 	return setupOptionFunc(func(c *setupConfig) { c.signal = s })
 }
 
+// WithStackFrames sets the process's bound on the stack trace
+// (exception.stacktrace) of exception records, span events and log records
+// alike: at most n frames, the first ones (where the failure happened),
+// then a line saying frames were elided; 0 writes no stack trace; a
+// negative n every frame captured. It applies to httpx handlers and grpcx
+// interceptors unless given their own (httpx.WithStackFrames,
+// grpcx.WithStackFrames), to [RecordError], [Capture], [CaptureMessage],
+// [Track] and Recorders without [RecordWithStackFrames]. Without it every
+// frame captured is written (at most 32 for an error, 64 for a panic); no
+// environment variable changes that. Shutdown puts the default back.
+func WithStackFrames(n int) Option {
+	f := record.FramesOf(n)
+	return setupOptionFunc(func(c *setupConfig) { c.frames = f })
+}
+
 // Setup builds the tracer, meter and logger providers from the OTEL_*
 // environment variables, installs them as the global providers with W3C
 // trace-context and baggage propagators, and, unless [WithoutSlog], makes
@@ -203,6 +219,9 @@ func Setup(ctx context.Context, opts ...Option) (shutdown func(context.Context) 
 	}
 	if cfg.signal != record.SignalDefault {
 		record.SetDefaultSignal(cfg.signal)
+	}
+	if cfg.frames != record.FramesDefault {
+		record.SetDefaultFrames(cfg.frames)
 	}
 
 	res, err := newResource(ctx, &cfg)
@@ -274,6 +293,12 @@ func Setup(ctx context.Context, opts ...Option) (shutdown func(context.Context) 
 	if cfg.signal != record.SignalDefault {
 		shutdowns = append(shutdowns, func(context.Context) error {
 			record.SetDefaultSignal(record.SignalDefault)
+			return nil
+		})
+	}
+	if cfg.frames != record.FramesDefault {
+		shutdowns = append(shutdowns, func(context.Context) error {
+			record.SetDefaultFrames(record.FramesDefault)
 			return nil
 		})
 	}

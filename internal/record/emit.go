@@ -133,8 +133,8 @@ func commonAttrs(kv []attribute.KeyValue, p *mask.Policy, f *Failure) []attribut
 		semconv.ExceptionType(f.typeName()),
 		semconv.ExceptionMessage(f.message(p)),
 	)
-	if f.Stack != "" {
-		kv = append(kv, semconv.ExceptionStacktrace(f.Stack))
+	if st := f.stackText(); st != "" {
+		kv = append(kv, semconv.ExceptionStacktrace(st))
 	}
 	if f.Kind == KindMessage {
 		// A message is not an error of the registry: no id, no status.

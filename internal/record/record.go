@@ -115,6 +115,9 @@ type Failure struct {
 	// Signal says where the exception record goes; SignalDefault follows
 	// the process default ([DefaultSignal]).
 	Signal Signal
+	// Frames bounds the stack trace written; FramesDefault follows the
+	// process default ([SetDefaultFrames]).
+	Frames Frames
 
 	// when is the time of the exception record, shared by its span event
 	// and its log record so that a reader of both can pair them.
