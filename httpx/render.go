@@ -93,24 +93,46 @@ func appendListEntry(b []byte, id, msg, detail string, info []errorsx.Field) []b
 // caches are told both (Vary).
 func writeJSON(w http.ResponseWriter, contentType string, byAccept bool, p *Problem, body []byte) error {
 	h := w.Header()
+	// The header values share one array made per response (the values of
+	// h.Set and h.Add are one slice each): every value gets a slice of its
+	// own with its capacity capped, so that appending to one never writes
+	// over another. The keys are canonical, as h.Set would make them.
+	vals := make([]string, 0, 4)
+	vary := ""
 	switch {
 	case byAccept && p.Language != "":
-		h.Add("Vary", "Accept, Accept-Language")
+		vary = "Accept, Accept-Language"
 	case byAccept:
-		h.Add("Vary", "Accept")
+		vary = "Accept"
 	case p.Language != "":
-		h.Add("Vary", "Accept-Language")
+		vary = "Accept-Language"
 	}
-	h.Del("Content-Length")
-	h.Del("Content-Encoding")
-	h.Set("Content-Type", contentType)
-	h.Set("X-Content-Type-Options", "nosniff")
+	if vary != "" {
+		if len(h["Vary"]) > 0 {
+			h.Add("Vary", vary) // keep the handler's own
+		} else {
+			vals = setHeader(h, vals, "Vary", vary)
+		}
+	}
+	delete(h, "Content-Length")
+	delete(h, "Content-Encoding")
+	vals = setHeader(h, vals, "Content-Type", contentType)
+	vals = setHeader(h, vals, "X-Content-Type-Options", "nosniff")
 	if p.Language != "" {
-		h.Set("Content-Language", p.Language)
+		setHeader(h, vals, "Content-Language", p.Language)
 	}
 	w.WriteHeader(p.Status)
 	_, err := w.Write(body)
 	return err
+}
+
+// setHeader is h.Set(key, v) for a canonical key, with v stored in vals
+// (which has room for it).
+func setHeader(h http.Header, vals []string, key, v string) []string {
+	i := len(vals)
+	vals = append(vals, v)
+	h[key] = vals[i : i+1 : i+1]
+	return vals
 }
 
 // wantsPlainJSON reports whether an Accept header prefers application/json

@@ -44,10 +44,21 @@ func (a *Error) ErrorType() string { return a.ID }
 // why in place of err so that telemetry says it.
 func Match(reg *errorsx.Registry, err error) (m errorsx.Match, why error) {
 	m = reg.Match(err)
-	var a *Error
-	if m.Registered() || !errors.As(err, &a) {
+	if m.Registered() {
 		return m, nil
 	}
+	return matchByID(reg, err, m)
+}
+
+// matchByID is Match for an error the registry does not know. It is apart
+// so that the target errors.As takes escapes only on this path: a
+// registered error costs no allocation.
+func matchByID(reg *errorsx.Registry, err error, m errorsx.Match) (errorsx.Match, error) {
+	var a *Error
+	if !errors.As(err, &a) {
+		return m, nil
+	}
+	var why error
 	d, ok := reg.Lookup(a.ID)
 	switch {
 	case !ok:

@@ -4,7 +4,6 @@ import (
 	"context"
 	"time"
 
-	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
 	otellog "go.opentelemetry.io/otel/log"
@@ -58,7 +57,7 @@ func span(ctx context.Context, f *Failure) {
 	if failed {
 		key = semconv.ErrorTypeKey
 	}
-	if l, ok := otelhttp.LabelerFromContext(ctx); ok && !f.Captured {
+	if l := labeler(ctx); l != nil && !f.Captured {
 		l.Add(key.String(id))
 	}
 	s := trace.SpanFromContext(ctx)
