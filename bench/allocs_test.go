@@ -29,6 +29,15 @@ const (
 	// auditAllocs is what LoginFailed.Emit allocates into an SDK logger
 	// provider: the body and record id (one string) and the SDK's record.
 	auditAllocs = 2
+	// renderAllocs is what rendering the 429 costs without telemetry
+	// (BenchmarkRender): the error the handler returns (the occurrence and
+	// its info), the exchange, and the response's header values (one array).
+	// huma.WriteErr costs 3.
+	renderAllocs = 4
+	// render5xxAllocs is the same for the 503, whose handler wraps a cause
+	// (fmt.Errorf, 2 allocations, and the occurrence with its call stack)
+	// and whose exception record is built for the (no-op) logger.
+	render5xxAllocs = 8
 )
 
 func allocsPerRequest(t *testing.T, impl, method, path string, status int) float64 {
@@ -52,6 +61,29 @@ func TestSuccessAllocBudget(t *testing.T) {
 	kit := allocsPerRequest(t, bench.ImplOtelkit, http.MethodGet, bench.PathSuccess, http.StatusOK)
 	t.Logf("otelhttp %v allocs/request, otelkit %v (+%v)", base, kit, kit-base)
 	assert.LessOrEqual(t, kit-base, float64(successExtraAllocs), "httpx allocations per successful request over otelhttp")
+}
+
+func TestRenderAllocBudget(t *testing.T) {
+	for _, c := range []struct {
+		status       int
+		method, path string
+		budget       float64
+	}{
+		{http.StatusTooManyRequests, http.MethodPost, bench.Path4xx, renderAllocs},
+		{http.StatusServiceUnavailable, http.MethodGet, bench.Path5xx, render5xxAllocs},
+	} {
+		h, err := bench.NewRenderService(bench.ImplRenderOtelkit)
+		require.NoError(t, err)
+		req := httptest.NewRequest(c.method, c.path, nil)
+		rec := bench.NewRecorder()
+		h.ServeHTTP(rec, req)
+		require.Equal(t, c.status, rec.Status)
+		got := testing.AllocsPerRun(200, func() {
+			rec.Reset()
+			h.ServeHTTP(rec, req)
+		})
+		assert.LessOrEqual(t, got, c.budget, "allocations per rendered %d without telemetry", c.status)
+	}
 }
 
 func TestAuditAllocBudget(t *testing.T) {

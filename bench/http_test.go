@@ -92,3 +92,37 @@ func itoa(n int) string {
 	const digits = "0123456789"
 	return string([]byte{digits[n/100], digits[n/10%10], digits[n%10]})
 }
+
+// BenchmarkRender is the error path without any telemetry (no otelhttp, so
+// no span; otelkit logs into a no-op provider): httpx.Handler around a
+// ServeMux against huma.WriteErr around a ServeMux, same recorder, same
+// status. The target: otelkit at most 1.0x huma in time and at most one
+// allocation more.
+func BenchmarkRender(b *testing.B) {
+	for _, c := range []struct {
+		status       int
+		method, path string
+	}{
+		{http.StatusTooManyRequests, http.MethodPost, bench.Path4xx},
+		{http.StatusServiceUnavailable, http.MethodGet, bench.Path5xx},
+	} {
+		for _, impl := range []string{bench.ImplRenderHuma, bench.ImplRenderOtelkit} {
+			b.Run("status="+itoa(c.status)+"/impl="+impl, func(b *testing.B) {
+				h, err := bench.NewRenderService(impl)
+				if err != nil {
+					b.Fatal(err)
+				}
+				req := httptest.NewRequest(c.method, c.path, nil)
+				rec := bench.NewRecorder()
+				h.ServeHTTP(rec, req)
+				if rec.Status != c.status {
+					b.Fatalf("%s: status %d, want %d", impl, rec.Status, c.status)
+				}
+				run(b, func() {
+					rec.Reset()
+					h.ServeHTTP(rec, req)
+				})
+			})
+		}
+	}
+}

@@ -47,6 +47,9 @@ benchstat -filter '.name:Success' -col '/impl@(otelhttp bare otelkit httpx)' "$O
 section "Error path: base hand-written equivalent"
 benchstat -filter '.name:Error' -row /status -col '/impl@(handwritten otelkit sentry huma humarec)' "$OUT"
 
+section "Render only, no telemetry: base huma.WriteErr"
+benchstat -filter '.name:Render' -row /status -col '/impl@(huma otelkit)' "$OUT"
+
 section "Audit emit: base hand-written log.Logger.Emit"
 benchstat -filter '.name:AuditEmit' -col '/impl@(handwritten otelkit otelslog)' "$OUT"
 

@@ -13,6 +13,7 @@ import (
 	"github.com/getsentry/sentry-go"
 	sentryhttp "github.com/getsentry/sentry-go/http"
 	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
+	lognoop "go.opentelemetry.io/otel/log/noop"
 	"go.opentelemetry.io/otel/propagation"
 
 	"github.com/otelkit/otelkit/errorsx"
@@ -29,6 +30,13 @@ const (
 	ImplSentry      = "sentry"      // otelhttp + sentryhttp + CaptureException
 	ImplHuma        = "huma"        // otelhttp + huma.WriteErr (RFC 9457), no recording
 	ImplHumaRecord  = "humarec"     // huma + the hand-written recording (HandRecord)
+)
+
+// Render-only implementations (no span, no logger, no otelhttp): what
+// rendering an error costs by itself.
+const (
+	ImplRenderOtelkit = "otelkit" // httpx.Handler around a ServeMux, a no-op logger provider
+	ImplRenderHuma    = "huma"    // huma.WriteErr around a ServeMux
 )
 
 // Paths of the routes every implementation serves.
@@ -168,6 +176,36 @@ func NewService(impl string, tel *Telemetry) (http.Handler, error) {
 		return Otelhttp(mux, tel), nil
 	}
 	return nil, fmt.Errorf("bench: unknown implementation %q", impl)
+}
+
+// NewRenderService returns the handler of impl (ImplRenderOtelkit or
+// ImplRenderHuma) serving POST /login (429 with info retry_after=30) and
+// GET /orders/{id} (503 wrapping a cause) without any telemetry: no
+// otelhttp, so no span; otelkit records into a no-op logger provider.
+func NewRenderService(impl string) (http.Handler, error) {
+	mux := http.NewServeMux()
+	switch impl {
+	case ImplRenderOtelkit:
+		defs := NewDefs()
+		mux.Handle("POST /login", httpx.HandlerFunc(func(http.ResponseWriter, *http.Request) error {
+			return defs.RateLimited.With("retry_after", 30)
+		}))
+		mux.Handle("GET /orders/{id}", httpx.HandlerFunc(func(http.ResponseWriter, *http.Request) error {
+			return defs.Storage.Wrap(fmt.Errorf("load order: %w", errRefused))
+		}))
+		return httpx.Handler(mux, httpx.WithRegistry(defs.Registry), httpx.WithLoggerProvider(lognoop.NewLoggerProvider())), nil
+	case ImplRenderHuma:
+		api := humago.New(http.NewServeMux(), huma.DefaultConfig("bench", "1.0.0"))
+		mux.HandleFunc("POST /login", func(w http.ResponseWriter, r *http.Request) {
+			_ = huma.WriteErr(api, humago.NewContext(nil, r, w), http.StatusTooManyRequests, RateLimitedMsg)
+		})
+		mux.HandleFunc("GET /orders/{id}", func(w http.ResponseWriter, r *http.Request) {
+			_ = fmt.Errorf("load order: %w", errRefused) // the cause the handler has, as otelkit's does
+			_ = huma.WriteErr(api, humago.NewContext(nil, r, w), http.StatusServiceUnavailable, StorageMsg)
+		})
+		return mux, nil
+	}
+	return nil, fmt.Errorf("bench: unknown render implementation %q", impl)
 }
 
 func success(w http.ResponseWriter, _ *http.Request) {

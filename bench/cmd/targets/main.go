@@ -172,6 +172,19 @@ func (c *checker) share(what, a, b, base string, max float64) {
 		c.verdict(r <= max), what, 100*r, 100*max, an, bn, an-bn, timeUnit, basen, aa-ba)
 }
 
+// ratioAllocs checks that num/den <= max and that num allocates at most
+// extra more than den.
+func (c *checker) ratioAllocs(what, num, den string, max, extra float64) {
+	n, na, ok1 := c.get(num)
+	d, da, ok2 := c.get(den)
+	if !ok1 || !ok2 {
+		return
+	}
+	r := c.paired(num, den)
+	fmt.Printf("%-4s  %-58s %6.3fx (<= %.2fx)   %8.0f vs %8.0f %s   %3.0f vs %3.0f allocs/op (<= +%.0f)\n",
+		c.verdict(r <= max && na <= da+extra), what, r, max, n, d, timeUnit, na, da, extra)
+}
+
 // info prints a/b without a target.
 func (c *checker) info(what, a, b string) {
 	n, na, ok1 := c.get(a)
@@ -195,6 +208,9 @@ func (c *checker) run() {
 		c.faster("error "+st+": otelkit faster than huma", e+"otelkit", e+"huma")
 		c.info("error "+st+": otelkit / huma + hand-written recording", e+"otelkit", e+"humarec")
 	}
+	const rd = "BenchmarkRender/status="
+	c.ratioAllocs("render: otelkit / huma (no telemetry)", rd+"429/impl=otelkit", rd+"429/impl=huma", 1.0, 1)
+	c.info("render 503: otelkit / huma (no telemetry, no target)", rd+"503/impl=otelkit", rd+"503/impl=huma")
 	const a = "BenchmarkAuditEmit/impl="
 	c.ratio("audit: auditx / hand-written log.Logger.Emit", a+"otelkit", a+"handwritten", 1.15)
 	c.faster("audit: auditx faster than slog via otelslog", a+"otelkit", a+"otelslog")
