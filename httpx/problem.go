@@ -42,7 +42,7 @@ const TypeURNPrefix = "urn:otelkit:error:"
 
 func (c *config) problem(ctx context.Context, r *http.Request, m errorsx.Match, p *Problem) {
 	def := m.Def
-	lang := r.Header.Get("Accept-Language")
+	lang := headerValue(r.Header, "Accept-Language")
 	title, tag := def.Localized(lang)
 	p.Status = def.Status()
 	p.ID = def.ID()

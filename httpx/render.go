@@ -40,7 +40,7 @@ func (ProblemJSON) Render(w http.ResponseWriter, r *http.Request, p *Problem) er
 	b := appendProblem((*bp)[:0], p)
 	*bp = b
 	ct := "application/problem+json"
-	if wantsPlainJSON(r.Header.Get("Accept")) {
+	if wantsPlainJSON(headerValue(r.Header, "Accept")) {
 		ct = "application/json"
 	}
 	return writeJSON(w, ct, true, p, b)
@@ -124,6 +124,15 @@ func writeJSON(w http.ResponseWriter, contentType string, byAccept bool, p *Prob
 	w.WriteHeader(p.Status)
 	_, err := w.Write(body)
 	return err
+}
+
+// headerValue is h.Get(key) for a canonical key, which it need not
+// canonicalize again.
+func headerValue(h http.Header, key string) string {
+	if v := h[key]; len(v) > 0 {
+		return v[0]
+	}
+	return ""
 }
 
 // setHeader is h.Set(key, v) for a canonical key, with v stored in vals
@@ -289,6 +298,16 @@ func appendValue(b []byte, v any) []byte {
 
 const hexDigits = "0123456789abcdef"
 
+// plainJSON[c] is true for the ASCII bytes a JSON string holds as they are
+// (appendString escapes the others: control characters, '"', '\\' and the
+// HTML-sensitive '<', '>', '&'; bytes from 0x80 start a UTF-8 sequence).
+var plainJSON = func() (t [256]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		t[c] = c != '"' && c != '\\' && c != '<' && c != '>' && c != '&'
+	}
+	return t
+}()
+
 // appendString appends s as a JSON string, escaping as encoding/json does
 // (HTML-safe, invalid UTF-8 replaced).
 func appendString(b []byte, s string) []byte {
@@ -296,11 +315,11 @@ func appendString(b []byte, s string) []byte {
 	start := 0
 	for i := 0; i < len(s); {
 		c := s[i]
+		if plainJSON[c] {
+			i++
+			continue
+		}
 		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
-				i++
-				continue
-			}
 			b = append(b, s[start:i]...)
 			switch c {
 			case '"', '\\':

@@ -109,3 +109,36 @@ func checkMasked(t *testing.T, p *mask.Policy, v any) {
 		}
 	}
 }
+
+// FuzzSensitive checks Sensitive against its definition: the key, lower-
+// cased with '-' written as '_', contains one of the words. Words of one
+// byte and of many are both in the policy, so that each lookup path runs.
+func FuzzSensitive(f *testing.F) {
+	for _, s := range []string{"", "p", "X-Api-Key", "retry_after", "user.Password", "remote-ADDR", "sessid", "q", "xq", "toke", "tokenX", "\xffpwd", "a_b-c"} {
+		f.Add(s)
+	}
+	words := append(mask.DefaultKeys(), "q", "Z-z")
+	p := mask.New(words...)
+	f.Fuzz(func(t *testing.T, key string) {
+		folded := strings.ReplaceAll(asciiLower(key), "-", "_")
+		want := false
+		for _, w := range words {
+			if strings.Contains(folded, strings.ReplaceAll(strings.ToLower(w), "-", "_")) {
+				want = true
+			}
+		}
+		if got := p.Sensitive(key); got != want {
+			t.Fatalf("Sensitive(%q) = %v, want %v", key, got, want)
+		}
+	})
+}
+
+func asciiLower(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return string(b)
+}

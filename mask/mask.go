@@ -36,8 +36,13 @@ func DefaultKeys() []string {
 // secrets. The zero value and a nil *Policy mask nothing. A Policy is
 // immutable and safe for concurrent use.
 type Policy struct {
-	words    []string  // lower-case ASCII, '-' written as '_'
-	first    [4]uint64 // bit c: some word starts with byte c
+	words []string  // lower-case ASCII, '-' written as '_'
+	one   [4]uint64 // bit c: the one-byte word c
+	// pairs is a bit set of the hashes of the words' first two bytes
+	// (pairHash): a key can contain a word of two bytes or more only at a
+	// position whose two bytes hash to a set bit, so most positions are
+	// ruled out without looking at the words.
+	pairs    [pairBits / 64]uint64
 	patterns Pattern
 }
 
@@ -57,7 +62,12 @@ func (p *Policy) addWords(words []string) {
 		if w = strings.TrimSpace(w); w != "" {
 			w = strings.ReplaceAll(strings.ToLower(w), "-", "_")
 			p.words = append(p.words, w)
-			p.first[w[0]>>6] |= 1 << (w[0] & 63)
+			if len(w) == 1 {
+				p.one[w[0]>>6] |= 1 << (w[0] & 63)
+			} else {
+				h := pairHash(w[0], w[1])
+				p.pairs[h>>6] |= 1 << (h & 63)
+			}
 		}
 	}
 }
@@ -83,7 +93,8 @@ func (p *Policy) With(opts ...Option) *Policy {
 	q := &Policy{}
 	if p != nil {
 		q.words = append([]string(nil), p.words...)
-		q.first = p.first
+		q.one = p.one
+		q.pairs = p.pairs
 		q.patterns = p.patterns
 	}
 	for _, o := range opts {
@@ -137,18 +148,36 @@ func (p *Policy) Sensitive(key string) bool {
 	if p == nil || len(p.words) == 0 {
 		return false
 	}
-	for i := 0; i < len(key); i++ {
-		c := fold(key[i])
-		if p.first[c>>6]&(1<<(c&63)) == 0 {
-			continue
+	if len(key) == 0 {
+		return false
+	}
+	c := fold(key[0])
+	for i := 1; i <= len(key); i++ {
+		if p.one[c>>6]&(1<<(c&63)) != 0 {
+			return true
 		}
-		for _, w := range p.words {
-			if w[0] == c && hasPrefixFold(key[i:], w) {
-				return true
+		if i == len(key) {
+			break
+		}
+		next := fold(key[i])
+		if h := pairHash(c, next); p.pairs[h>>6]&(1<<(h&63)) != 0 {
+			for _, w := range p.words {
+				if len(w) > 1 && w[0] == c && w[1] == next && hasPrefixFold(key[i-1:], w) {
+					return true
+				}
 			}
 		}
+		c = next
 	}
 	return false
+}
+
+// pairBits is the size of Policy.pairs.
+const pairBits = 1024
+
+// pairHash hashes two folded bytes into [0, pairBits).
+func pairHash(a, b byte) uint {
+	return (uint(a)*31 + uint(b)) & (pairBits - 1)
 }
 
 // fold lower-cases an ASCII letter and writes '-' as '_'.
