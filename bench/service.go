@@ -79,6 +79,8 @@ func NewDefs() *Defs {
 var errRefused = errors.New("dial tcp 10.0.0.7:5432: connect: connection refused")
 
 // errRateLimited is the hand-written twin of RateLimited.
+//
+//lint:ignore ST1005 the registered message, capitalized as clients see it
 var errRateLimited = errors.New(RateLimitedMsg)
 
 // Otelhttp wraps h in otelhttp with the SDK providers of tel and the W3C

@@ -1,0 +1,93 @@
+// Command icount serves one request of a benchmark's handler N times, for
+// counting instructions under valgrind (callgrind), which on a shared
+// machine repeat where times do not:
+//
+//	go build -o /tmp/icount ./cmd/icount
+//	GOGC=off GOMAXPROCS=1 GODEBUG=asyncpreemptoff=1 \
+//	  valgrind --tool=callgrind /tmp/icount -case render429 -impl otelkit -n 20000
+//
+// Run it with two values of -n: the difference divided by the difference
+// of n is the instructions per request, without start-up.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+
+	"go.opentelemetry.io/otel/attribute"
+
+	"github.com/otelkit/otelkit/auditx"
+	"github.com/otelkit/otelkit/bench"
+)
+
+func main() {
+	kase := flag.String("case", "render429", "render429, render503, error429, error503, success or audit")
+	impl := flag.String("impl", "otelkit", "implementation (see bench.NewService, bench.NewRenderService; audit: otelkit or handwritten)")
+	n := flag.Int("n", 10000, "requests")
+	flag.Parse()
+	f, err := setup(*kase, *impl)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
+	for range *n {
+		f()
+	}
+}
+
+func setup(kase, impl string) (func(), error) {
+	var (
+		h            http.Handler
+		err          error
+		method, path string
+		status       int
+	)
+	switch kase {
+	case "render429", "render503":
+		h, err = bench.NewRenderService(impl)
+	case "error429", "error503", "success":
+		h, err = bench.NewService(impl, bench.NewTelemetry())
+	case "audit":
+		return audit(impl)
+	default:
+		return nil, fmt.Errorf("unknown case %q", kase)
+	}
+	if err != nil {
+		return nil, err
+	}
+	switch kase {
+	case "render429", "error429":
+		method, path, status = http.MethodPost, bench.Path4xx, http.StatusTooManyRequests
+	case "render503", "error503":
+		method, path, status = http.MethodGet, bench.Path5xx, http.StatusServiceUnavailable
+	default:
+		method, path, status = http.MethodGet, bench.PathSuccess, http.StatusOK
+	}
+	req := httptest.NewRequest(method, path, nil)
+	rec := bench.NewRecorder()
+	h.ServeHTTP(rec, req)
+	if rec.Status != status {
+		return nil, fmt.Errorf("%s %s: status %d, want %d", impl, kase, rec.Status, status)
+	}
+	return func() {
+		rec.Reset()
+		h.ServeHTTP(rec, req)
+	}, nil
+}
+
+func audit(impl string) (func(), error) {
+	tel := bench.NewTelemetry()
+	ctx := context.Background()
+	user, ip, pw := attribute.String("user", "ada"), attribute.String("client_ip", "203.0.113.7"), attribute.String("password", "hunter2")
+	switch impl {
+	case "otelkit":
+		reg := auditx.NewRegistry(auditx.WithLoggerProvider(tel.Logger))
+		ev := reg.Define("LoginFailed", auditx.LevelWarn, "login failed for {user} from {client_ip}")
+		return func() { _ = ev.Emit(ctx, user, ip, pw) }, nil
+	}
+	return nil, fmt.Errorf("audit: unknown implementation %q", impl)
+}
