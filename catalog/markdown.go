@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 )
 
@@ -50,7 +51,8 @@ func (c *Catalog) WriteMarkdown(w io.Writer) error {
 }
 
 // writeMarkdownBody writes what an error body looks like: its media types,
-// its schema's description and the body of the first entry, as the
+// its schema's description and the body of the first entry the service
+// defines (the first built-in when it defines none), as the
 // configured renderer writes them ([Catalog.Body]).
 func (c *Catalog) writeMarkdownBody(b *bufio.Writer) {
 	body := c.body()
@@ -75,7 +77,10 @@ func (c *Catalog) writeMarkdownBody(b *bufio.Writer) {
 	if len(c.Entries) == 0 {
 		return
 	}
-	e := c.Entries[0]
+	e := c.Entries[0] // the service's own first error, else the first built-in
+	if i := slices.IndexFunc(c.Entries, func(e Entry) bool { return !e.Builtin }); i >= 0 {
+		e = c.Entries[i]
+	}
 	if ex := c.example(e); len(ex) > 0 {
 		// A backtick can only be inside a JSON string, where \u0060 is
 		// the same text; the code fence then cannot be closed early.

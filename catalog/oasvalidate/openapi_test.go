@@ -20,6 +20,7 @@ import (
 
 	"github.com/otelkit/otelkit/catalog"
 	"github.com/otelkit/otelkit/errorsx"
+	adopter "github.com/otelkit/otelkit/examples/adopter/api"
 	"github.com/otelkit/otelkit/httpx"
 )
 
@@ -122,6 +123,7 @@ func TestOpenAPIValidates(t *testing.T) {
 		{"custom renderer that describes its body", openAPI(t, catalog.New(testRegistry(), catalog.WithRenderer(companyRenderer{})))},
 		{"custom renderer without a description", openAPI(t, catalog.New(testRegistry(),
 			catalog.WithRenderer(httpx.RendererFunc(companyRenderer{}.Render))))},
+		{"adopter example's body", openAPI(t, catalog.New(adopter.Registry, catalog.WithParents(), catalog.WithRenderer(adopter.Body{})))},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -234,7 +234,7 @@ func TestCatalogCommand(t *testing.T) {
 		{
 			name:      "markdown of the service's own renderer",
 			args:      []string{"-renderer", "example.com/svc/web.Body{}", "./api"},
-			stdout:    []string{"Every error body is `application/vnd.svc.error+json`.\n", "```json\n{\"error\":{\"code\":\"empty-body\",\"message\":\"The request body is empty\"}}\n```"},
+			stdout:    []string{"Every error body is `application/vnd.svc.error+json`.\n", "The body of `request.bad-json`:\n\n```json\n{\"error\":{\"code\":\"request.bad-json\",\"message\":\"The request body is not valid JSON\"}}\n```"},
 			notStdout: []string{"problem+json"},
 		},
 		{

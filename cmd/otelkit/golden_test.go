@@ -80,3 +80,19 @@ func TestQuickstartRouteGroup(t *testing.T) {
 
 	assert.Contains(t, stderr, "otelkit catalog: warning: 7 errors lack translations (languages in use: de, fr): request.bad-json (de, fr), users.bad-id (fr),")
 }
+
+// TestAdopterGolden runs the catalog command with the adopter example's own
+// renderer (-renderer) and compares it with the example's committed
+// ERRORS.md, which the example's TestCatalogGolden builds in process: the
+// command and catalog.WithRenderer describe the same body. Regenerate with
+// go test ./examples/adopter -run TestCatalogGolden -update.
+func TestAdopterGolden(t *testing.T) {
+	root := repoRoot(t)
+	t.Setenv("GOFLAGS", "-mod=readonly")
+	code, stdout, stderr := runCmd(t, "catalog", "-C", root, "-title", "Notes API errors",
+		"-renderer", "github.com/otelkit/otelkit/examples/adopter/api.Body{}", "./examples/adopter/api")
+	require.Equal(t, 0, code, stderr)
+	want, err := os.ReadFile(filepath.Join(root, "examples", "adopter", "ERRORS.md"))
+	require.NoError(t, err)
+	assert.Equal(t, string(want), stdout)
+}
