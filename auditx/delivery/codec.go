@@ -8,6 +8,7 @@ import (
 	"math"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/log"
@@ -16,7 +17,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 	cpb "go.opentelemetry.io/proto/otlp/common/v1"
 	lpb "go.opentelemetry.io/proto/otlp/logs/v1"
-	rpb "go.opentelemetry.io/proto/otlp/resource/v1"
+	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
 )
 
@@ -28,11 +29,12 @@ const seqBytes = 8
 
 // encodeFrame returns a spool frame for r: frameHdr bytes to be filled by the
 // writer, 8 bytes for the sequence number (setFrameSeq), then the protobuf.
-// It returns nil if r cannot be encoded.
+// It returns nil if r cannot be encoded (a string that is not valid UTF-8,
+// which proto3 forbids).
 func encodeFrame(r *sdklog.Record) []byte {
 	buf := make([]byte, frameHdr+seqBytes, 512)
-	out, err := proto.MarshalOptions{}.MarshalAppend(buf, toProto(r))
-	if err != nil {
+	out, ok := appendRecord(buf, r, nil)
+	if !ok {
 		return nil
 	}
 	return out
@@ -42,47 +44,288 @@ func setFrameSeq(frame []byte, seq uint64) {
 	binary.LittleEndian.PutUint64(frame[frameHdr:], seq)
 }
 
-func toProto(r *sdklog.Record) *lpb.ResourceLogs {
-	lr := &lpb.LogRecord{
-		TimeUnixNano:         unixNano(r.Timestamp()),
-		ObservedTimeUnixNano: unixNano(r.ObservedTimestamp()),
-		EventName:            r.EventName(),
-		SeverityNumber:       lpb.SeverityNumber(r.Severity()),
-		SeverityText:         r.SeverityText(),
-		Body:                 anyValue(r.Body()),
-		Attributes:           make([]*cpb.KeyValue, 0, r.AttributesLen()),
-		Flags:                uint32(r.TraceFlags()),
+// Field numbers of the OTLP messages a frame holds
+// (opentelemetry/proto/logs/v1/logs.proto, common/v1/common.proto,
+// resource/v1/resource.proto).
+const (
+	fResourceLogsResource  protowire.Number = 1
+	fResourceLogsScopeLogs protowire.Number = 2
+	fResourceLogsSchemaURL protowire.Number = 3
+
+	fResourceAttributes protowire.Number = 1
+
+	fScopeLogsScope      protowire.Number = 1
+	fScopeLogsLogRecords protowire.Number = 2
+	fScopeLogsSchemaURL  protowire.Number = 3
+
+	fScopeName       protowire.Number = 1
+	fScopeVersion    protowire.Number = 2
+	fScopeAttributes protowire.Number = 3
+
+	fLogTime         protowire.Number = 1
+	fLogSeverity     protowire.Number = 2
+	fLogSeverityText protowire.Number = 3
+	fLogBody         protowire.Number = 5
+	fLogAttributes   protowire.Number = 6
+	fLogDropped      protowire.Number = 7
+	fLogFlags        protowire.Number = 8
+	fLogTraceID      protowire.Number = 9
+	fLogSpanID       protowire.Number = 10
+	fLogObserved     protowire.Number = 11
+	fLogEventName    protowire.Number = 12
+
+	fKeyValueKey   protowire.Number = 1
+	fKeyValueValue protowire.Number = 2
+
+	fAnyString protowire.Number = 1
+	fAnyBool   protowire.Number = 2
+	fAnyInt    protowire.Number = 3
+	fAnyDouble protowire.Number = 4
+	fAnyArray  protowire.Number = 5
+	fAnyKvlist protowire.Number = 6
+	fAnyBytes  protowire.Number = 7
+
+	fListValues protowire.Number = 1 // ArrayValue.values, KeyValueList.values
+)
+
+// appendRecord appends to b the OTLP ResourceLogs message holding r alone,
+// with extra added to r's attributes as Record.AddAttributes would add
+// them (an extra key replaces an attribute of r with that key, in place;
+// the others follow r's attributes). It writes with protowire, without
+// building the generated messages, the same bytes proto.Marshal writes
+// for them (fields in number order, proto3 defaults left out, oneof
+// members always written); a test holds it to proto.Marshal. It reports
+// false when a string is not valid UTF-8, which proto.Marshal refuses.
+func appendRecord(b []byte, r *sdklog.Record, extra []attribute.KeyValue) ([]byte, bool) {
+	e := encoder{b: b, ok: true}
+	if res := r.Resource(); res != nil {
+		at := e.begin(fResourceLogsResource)
+		for it := res.Iter(); it.Next(); {
+			e.keyValue(fResourceAttributes, it.Attribute())
+		}
+		e.end(at)
+	}
+	sl := e.begin(fResourceLogsScopeLogs)
+	sc := r.InstrumentationScope()
+	at := e.begin(fScopeLogsScope)
+	e.str(fScopeName, sc.Name)
+	e.str(fScopeVersion, sc.Version)
+	for it := sc.Attributes.Iter(); it.Next(); {
+		e.keyValue(fScopeAttributes, it.Attribute())
+	}
+	e.end(at)
+	lr := e.begin(fScopeLogsLogRecords)
+	e.logRecord(r, extra)
+	e.end(lr)
+	e.str(fScopeLogsSchemaURL, sc.SchemaURL)
+	e.end(sl)
+	if res := r.Resource(); res != nil {
+		e.str(fResourceLogsSchemaURL, res.SchemaURL())
+	}
+	return e.b, e.ok
+}
+
+// encoder appends protobuf fields to b; ok turns false on a string that is
+// not valid UTF-8.
+type encoder struct {
+	b  []byte
+	ok bool
+}
+
+// begin appends the tag of the message field num and a one-byte length,
+// and returns where the length is, for end.
+func (e *encoder) begin(num protowire.Number) int {
+	e.b = protowire.AppendTag(e.b, num, protowire.BytesType)
+	e.b = append(e.b, 0)
+	return len(e.b) - 1
+}
+
+// end writes the length of the message begun at at; a length of 128 or
+// more takes more than the byte begin reserved, and the message moves up.
+func (e *encoder) end(at int) {
+	n := len(e.b) - at - 1
+	if n < 0x80 {
+		e.b[at] = byte(n)
+		return
+	}
+	k := protowire.SizeVarint(uint64(n))
+	e.b = append(e.b, make([]byte, k-1)...)
+	copy(e.b[at+k:], e.b[at+1:at+1+n])
+	protowire.AppendVarint(e.b[:at], uint64(n))
+}
+
+// str appends a string field, left out when empty (proto3).
+func (e *encoder) str(num protowire.Number, s string) {
+	if s != "" {
+		e.strAlways(num, s)
+	}
+}
+
+func (e *encoder) strAlways(num protowire.Number, s string) {
+	if !utf8.ValidString(s) {
+		e.ok = false
+	}
+	e.b = protowire.AppendTag(e.b, num, protowire.BytesType)
+	e.b = protowire.AppendString(e.b, s)
+}
+
+func (e *encoder) logRecord(r *sdklog.Record, extra []attribute.KeyValue) {
+	if t := unixNano(r.Timestamp()); t != 0 {
+		e.b = protowire.AppendTag(e.b, fLogTime, protowire.Fixed64Type)
+		e.b = protowire.AppendFixed64(e.b, t)
+	}
+	if sev := lpb.SeverityNumber(r.Severity()); sev != 0 {
+		e.b = protowire.AppendTag(e.b, fLogSeverity, protowire.VarintType)
+		e.b = protowire.AppendVarint(e.b, uint64(int64(sev)))
+	}
+	e.str(fLogSeverityText, r.SeverityText())
+	if body := r.Body(); body.Type() != attribute.EMPTY {
+		at := e.begin(fLogBody)
+		e.anyValue(body)
+		e.end(at)
+	}
+	if len(extra) == 0 {
+		r.WalkAttributes(func(kv attribute.KeyValue) bool {
+			e.keyValue(fLogAttributes, kv)
+			return true
+		})
+	} else {
+		var used uint64 // bit i: extra[i] replaced an attribute of r
+		r.WalkAttributes(func(kv attribute.KeyValue) bool {
+			for i := range extra {
+				if extra[i].Key == kv.Key && i < 64 {
+					kv = extra[i]
+					used |= 1 << i
+					break
+				}
+			}
+			e.keyValue(fLogAttributes, kv)
+			return true
+		})
+		for i, kv := range extra {
+			if i >= 64 || used&(1<<i) == 0 {
+				e.keyValue(fLogAttributes, kv)
+			}
+		}
 	}
 	if n := r.DroppedAttributes(); n > 0 && n <= math.MaxUint32 {
-		lr.DroppedAttributesCount = uint32(n)
+		e.b = protowire.AppendTag(e.b, fLogDropped, protowire.VarintType)
+		e.b = protowire.AppendVarint(e.b, uint64(n))
 	}
-	r.WalkAttributes(func(kv attribute.KeyValue) bool {
-		lr.Attributes = append(lr.Attributes, &cpb.KeyValue{Key: string(kv.Key), Value: anyValue(kv.Value)})
-		return true
-	})
+	if f := r.TraceFlags(); f != 0 {
+		e.b = protowire.AppendTag(e.b, fLogFlags, protowire.Fixed32Type)
+		e.b = protowire.AppendFixed32(e.b, uint32(f))
+	}
 	if id := r.TraceID(); id.IsValid() {
-		lr.TraceId = id[:]
+		e.b = protowire.AppendTag(e.b, fLogTraceID, protowire.BytesType)
+		e.b = protowire.AppendBytes(e.b, id[:])
 	}
 	if id := r.SpanID(); id.IsValid() {
-		lr.SpanId = id[:]
+		e.b = protowire.AppendTag(e.b, fLogSpanID, protowire.BytesType)
+		e.b = protowire.AppendBytes(e.b, id[:])
 	}
+	if t := unixNano(r.ObservedTimestamp()); t != 0 {
+		e.b = protowire.AppendTag(e.b, fLogObserved, protowire.Fixed64Type)
+		e.b = protowire.AppendFixed64(e.b, t)
+	}
+	e.str(fLogEventName, r.EventName())
+}
 
-	sc := r.InstrumentationScope()
-	sl := &lpb.ScopeLogs{
-		Scope: &cpb.InstrumentationScope{
-			Name:       sc.Name,
-			Version:    sc.Version,
-			Attributes: kvs(sc.Attributes.ToSlice()),
-		},
-		SchemaUrl:  sc.SchemaURL,
-		LogRecords: []*lpb.LogRecord{lr},
+// keyValue appends a KeyValue message as field num; an empty value has no
+// value field, as the OTLP exporters send it.
+func (e *encoder) keyValue(num protowire.Number, kv attribute.KeyValue) {
+	at := e.begin(num)
+	e.str(fKeyValueKey, string(kv.Key))
+	if kv.Value.Type() != attribute.EMPTY {
+		v := e.begin(fKeyValueValue)
+		e.anyValue(kv.Value)
+		e.end(v)
 	}
-	rl := &lpb.ResourceLogs{ScopeLogs: []*lpb.ScopeLogs{sl}}
-	if res := r.Resource(); res != nil {
-		rl.Resource = &rpb.Resource{Attributes: kvs(res.Attributes())}
-		rl.SchemaUrl = res.SchemaURL()
+	e.end(at)
+}
+
+// anyValue appends the fields of the AnyValue v is exported as (the way
+// the OTLP exporters convert it, so a replayed record reaches the
+// collector exactly as the original would have). A oneof member is
+// written even when it holds its type's zero value.
+func (e *encoder) anyValue(v attribute.Value) {
+	switch v.Type() {
+	case attribute.BOOL:
+		e.boolValue(v.AsBool())
+	case attribute.INT64:
+		e.intValue(v.AsInt64())
+	case attribute.FLOAT64:
+		e.doubleValue(v.AsFloat64())
+	case attribute.STRING:
+		e.strAlways(fAnyString, v.AsString())
+	case attribute.BYTESLICE:
+		e.b = protowire.AppendTag(e.b, fAnyBytes, protowire.BytesType)
+		e.b = protowire.AppendBytes(e.b, v.AsByteSlice())
+	case attribute.BOOLSLICE:
+		at := e.begin(fAnyArray)
+		for _, x := range v.AsBoolSlice() {
+			el := e.begin(fListValues)
+			e.boolValue(x)
+			e.end(el)
+		}
+		e.end(at)
+	case attribute.INT64SLICE:
+		at := e.begin(fAnyArray)
+		for _, x := range v.AsInt64Slice() {
+			el := e.begin(fListValues)
+			e.intValue(x)
+			e.end(el)
+		}
+		e.end(at)
+	case attribute.FLOAT64SLICE:
+		at := e.begin(fAnyArray)
+		for _, x := range v.AsFloat64Slice() {
+			el := e.begin(fListValues)
+			e.doubleValue(x)
+			e.end(el)
+		}
+		e.end(at)
+	case attribute.STRINGSLICE:
+		at := e.begin(fAnyArray)
+		for _, x := range v.AsStringSlice() {
+			el := e.begin(fListValues)
+			e.strAlways(fAnyString, x)
+			e.end(el)
+		}
+		e.end(at)
+	case attribute.SLICE:
+		at := e.begin(fAnyArray)
+		for _, x := range v.AsSlice() {
+			el := e.begin(fListValues) // an empty element is an empty AnyValue
+			e.anyValue(x)
+			e.end(el)
+		}
+		e.end(at)
+	case attribute.MAP:
+		at := e.begin(fAnyKvlist)
+		for _, kv := range v.AsMap() {
+			e.keyValue(fListValues, kv)
+		}
+		e.end(at)
+	case attribute.EMPTY:
+	default:
+		e.strAlways(fAnyString, "INVALID")
 	}
-	return rl
+}
+
+func (e *encoder) boolValue(x bool) {
+	e.b = protowire.AppendTag(e.b, fAnyBool, protowire.VarintType)
+	e.b = protowire.AppendVarint(e.b, protowire.EncodeBool(x))
+}
+
+func (e *encoder) intValue(x int64) {
+	e.b = protowire.AppendTag(e.b, fAnyInt, protowire.VarintType)
+	e.b = protowire.AppendVarint(e.b, uint64(x))
+}
+
+func (e *encoder) doubleValue(x float64) {
+	e.b = protowire.AppendTag(e.b, fAnyDouble, protowire.Fixed64Type)
+	e.b = protowire.AppendFixed64(e.b, math.Float64bits(x))
 }
 
 func unixNano(t time.Time) uint64 {
@@ -101,59 +344,6 @@ func fromUnixNano(n uint64) time.Time {
 		return time.Time{}
 	}
 	return time.Unix(0, int64(n))
-}
-
-func kvs(in []attribute.KeyValue) []*cpb.KeyValue {
-	if len(in) == 0 {
-		return nil
-	}
-	out := make([]*cpb.KeyValue, len(in))
-	for i, kv := range in {
-		out[i] = &cpb.KeyValue{Key: string(kv.Key), Value: anyValue(kv.Value)}
-	}
-	return out
-}
-
-// anyValue converts v the way the OTLP exporters do, so a replayed record
-// reaches the collector exactly as the original would have.
-func anyValue(v attribute.Value) *cpb.AnyValue {
-	av := new(cpb.AnyValue)
-	switch v.Type() {
-	case attribute.BOOL:
-		av.Value = &cpb.AnyValue_BoolValue{BoolValue: v.AsBool()}
-	case attribute.INT64:
-		av.Value = &cpb.AnyValue_IntValue{IntValue: v.AsInt64()}
-	case attribute.FLOAT64:
-		av.Value = &cpb.AnyValue_DoubleValue{DoubleValue: v.AsFloat64()}
-	case attribute.STRING:
-		av.Value = &cpb.AnyValue_StringValue{StringValue: v.AsString()}
-	case attribute.BYTESLICE:
-		av.Value = &cpb.AnyValue_BytesValue{BytesValue: v.AsByteSlice()}
-	case attribute.BOOLSLICE:
-		av.Value = arrayValue(v.AsBoolSlice(), func(b bool) *cpb.AnyValue { return &cpb.AnyValue{Value: &cpb.AnyValue_BoolValue{BoolValue: b}} })
-	case attribute.INT64SLICE:
-		av.Value = arrayValue(v.AsInt64Slice(), func(n int64) *cpb.AnyValue { return &cpb.AnyValue{Value: &cpb.AnyValue_IntValue{IntValue: n}} })
-	case attribute.FLOAT64SLICE:
-		av.Value = arrayValue(v.AsFloat64Slice(), func(f float64) *cpb.AnyValue { return &cpb.AnyValue{Value: &cpb.AnyValue_DoubleValue{DoubleValue: f}} })
-	case attribute.STRINGSLICE:
-		av.Value = arrayValue(v.AsStringSlice(), func(str string) *cpb.AnyValue {
-			return &cpb.AnyValue{Value: &cpb.AnyValue_StringValue{StringValue: str}}
-		})
-	case attribute.SLICE:
-		s := v.AsSlice()
-		vals := make([]*cpb.AnyValue, len(s))
-		for i, e := range s {
-			vals[i] = anyValue(e)
-		}
-		av.Value = &cpb.AnyValue_ArrayValue{ArrayValue: &cpb.ArrayValue{Values: vals}}
-	case attribute.MAP:
-		av.Value = &cpb.AnyValue_KvlistValue{KvlistValue: &cpb.KeyValueList{Values: kvs(v.AsMap())}}
-	case attribute.EMPTY:
-		return nil
-	default:
-		av.Value = &cpb.AnyValue_StringValue{StringValue: "INVALID"}
-	}
-	return av
 }
 
 func attrValue(av *cpb.AnyValue) attribute.Value {
@@ -306,13 +496,4 @@ func (d *decoder) shutdown(ctx context.Context) {
 		_ = cp.lp.Shutdown(ctx)
 		delete(d.providers, k)
 	}
-}
-
-// arrayValue encodes a typed attribute slice as an OTLP array value.
-func arrayValue[T any](s []T, one func(T) *cpb.AnyValue) *cpb.AnyValue_ArrayValue {
-	vals := make([]*cpb.AnyValue, len(s))
-	for i, e := range s {
-		vals[i] = one(e)
-	}
-	return &cpb.AnyValue_ArrayValue{ArrayValue: &cpb.ArrayValue{Values: vals}}
 }

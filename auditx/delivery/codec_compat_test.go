@@ -197,3 +197,123 @@ func TestOldFramesDecode(t *testing.T) {
 		}
 	}
 }
+
+// refPayload is the payload the proto.Marshal codec wrote for r.
+func refPayload(t testing.TB, r *sdklog.Record) ([]byte, error) {
+	t.Helper()
+	return proto.MarshalOptions{}.Marshal(toProto(r))
+}
+
+// The protowire encoder writes exactly what proto.Marshal wrote, and
+// refuses what it refused.
+func TestEncoderMatchesProtoMarshal(t *testing.T) {
+	for _, c := range codecCases() {
+		rec := c.record(t)
+		want, err := refPayload(t, &rec)
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		got, ok := appendRecord(nil, &rec, nil)
+		if !ok || !bytes.Equal(got, want) {
+			t.Errorf("%s: ok=%v\n got %x\nwant %x", c.name, ok, got, want)
+		}
+	}
+	// Invalid UTF-8 anywhere a string goes: refused by both.
+	bad := string([]byte{0xff, 'x'})
+	for name, build := range map[string]func(*log.Record){
+		"event":    func(r *log.Record) { r.SetEventName(bad) },
+		"severity": func(r *log.Record) { r.SetSeverityText(bad) },
+		"body":     func(r *log.Record) { r.SetBody(attribute.StringValue(bad)) },
+		"key":      func(r *log.Record) { r.AddAttributes(attribute.String(bad, "v")) },
+		"value":    func(r *log.Record) { r.AddAttributes(attribute.String("k", bad)) },
+		"slice":    func(r *log.Record) { r.AddAttributes(attribute.StringSlice("k", []string{"a", bad})) },
+		"map":      func(r *log.Record) { r.SetBody(attribute.MapValue(attribute.String("k", bad))) },
+	} {
+		rec := codecCase{name, context.Background(), resource.Empty(), build}.record(t)
+		if _, err := refPayload(t, &rec); err == nil {
+			t.Fatalf("%s: proto.Marshal accepted invalid UTF-8", name)
+		}
+		if _, ok := appendRecord(nil, &rec, nil); ok {
+			t.Errorf("%s: the encoder accepted invalid UTF-8", name)
+		}
+	}
+}
+
+// Extra attributes are encoded as Record.AddAttributes would add them.
+func TestEncoderExtraAttributes(t *testing.T) {
+	base := codecCases()[0]
+	extra := []attribute.KeyValue{
+		attribute.String("otelkit.audit.stream_id", "s"),
+		attribute.Int64("n", 7), // replaces the record's "n" in place
+		attribute.String("otelkit.audit.hash", "h"),
+	}
+	rec := base.record(t)
+	got, ok := appendRecord(nil, &rec, extra)
+	added := rec.Clone()
+	added.AddAttributes(extra...)
+	want, err := refPayload(t, &added)
+	if err != nil || !ok || !bytes.Equal(got, want) {
+		t.Errorf("ok=%v err=%v\n got %x\nwant %x", ok, err, got, want)
+	}
+}
+
+// FuzzEncoder holds the encoder to proto.Marshal (same bytes, same
+// refusals) and to the decoder (the record comes back) on records built
+// from fuzzed strings, numbers and nesting.
+func FuzzEncoder(f *testing.F) {
+	f.Add("user.login", "WARN", "body", "k", "v", int64(-1), 1.5, []byte{0, 1}, uint8(3), int64(9))
+	f.Add("", "", "", "", "", int64(0), 0.0, []byte(nil), uint8(0), int64(0))
+	f.Add(string(bytes.Repeat([]byte("x"), 300)), "\xff", "ü", "kk", "\x00", int64(math.MinInt64), math.Inf(-1), bytes.Repeat([]byte{7}, 200), uint8(255), int64(-5))
+	f.Fuzz(func(t *testing.T, event, sevText, body, key, val string, n int64, d float64, raw []byte, shape uint8, sev int64) {
+		build := func(r *log.Record) {
+			r.SetEventName(event)
+			r.SetSeverityText(sevText)
+			r.SetSeverity(log.Severity(sev))
+			r.SetTimestamp(time.Unix(0, n))
+			r.SetObservedTimestamp(time.Unix(0, n^0x5a5a))
+			elems := []attribute.Value{attribute.StringValue(val), attribute.Int64Value(n), attribute.Float64Value(d), attribute.BoolValue(shape&1 == 1), {}, attribute.ByteSliceValue(raw)}
+			switch shape % 4 {
+			case 0:
+				r.SetBody(attribute.StringValue(body))
+			case 1:
+				r.SetBody(attribute.SliceValue(elems[:int(shape)%len(elems)+1]...))
+			case 2:
+				r.SetBody(attribute.MapValue(attribute.String(key, val), attribute.Slice(body, elems...), attribute.Map(val, attribute.Int64(key, n))))
+			}
+			kvs := []attribute.KeyValue{
+				attribute.String(key, val),
+				attribute.Int64(key+"n", n),
+				attribute.Float64(key+"d", d),
+				attribute.StringSlice(key+"ss", []string{val, body, ""}),
+				attribute.Int64Slice(key+"is", []int64{n, -n}),
+				attribute.Float64Slice(key+"fs", []float64{d}),
+				attribute.BoolSlice(key+"bs", []bool{shape&2 == 2}),
+				{Key: attribute.Key(key + "y"), Value: attribute.ByteSliceValue(raw)},
+				{Key: attribute.Key(key + "e"), Value: attribute.Value{}},
+			}
+			r.AddAttributes(kvs[:int(shape)%len(kvs)+1]...)
+		}
+		res := resource.NewWithAttributes(val, attribute.String(key, body))
+		rec := codecCase{"fuzz", context.Background(), res, build}.record(t)
+		want, err := refPayload(t, &rec)
+		got, ok := appendRecord(nil, &rec, nil)
+		if (err == nil) != ok {
+			t.Fatalf("proto.Marshal error %v, encoder ok %v", err, ok)
+		}
+		if !ok {
+			return
+		}
+		if !bytes.Equal(got, want) {
+			t.Fatalf("\n got %x\nwant %x", got, want)
+		}
+		dec := newDecoder()
+		defer dec.shutdown(context.Background())
+		_, back, err := dec.decode(append(make([]byte, seqBytes), got...))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !proto.Equal(toProto(&rec), toProto(&back)) {
+			t.Fatalf("decoded\n%v\nwant\n%v", toProto(&back), toProto(&rec))
+		}
+	})
+}
