@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"sync"
 	"time"
-	"unicode/utf8"
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/log"
@@ -252,23 +251,33 @@ func (c *chainer) onEmit(ctx context.Context, r *sdklog.Record) {
 	}
 }
 
-// chainLocked adds the chain attributes to r and hands it to the
-// Processor; the chain advances when the Processor accepted it.
+// chainLocked gives r the next place in the chain and hands it to the
+// Processor; the chain advances when the Processor accepted it. The
+// Processor's copy of r is hashed (accept calls hash) and carries the
+// chain attributes: in its spool frame at once, on the record itself
+// from the spool writer on (store), before anything reads or exports it.
+// The record the SDK passed to OnEmit is left as it is.
 func (c *chainer) chainLocked(ctx context.Context, r *sdklog.Record) bool {
-	seq := c.seq + 1
+	pos := chainPos{stream: c.stream, seq: c.seq + 1, prev: c.prev}
+	if !c.p.accept(ctx, r, c, &pos) {
+		return false
+	}
+	c.seq, c.prev = pos.seq, pos.hash
+	c.since++
+	return true
+}
+
+// hash sets pos.hash to the hash of r at pos. r's strings must be valid
+// UTF-8 (what is hashed is what is exported): accept sanitises r and calls
+// hash again when the spool frame cannot be encoded, and sanitises first
+// when there is no spool. Under c.mu (accept is called under it).
+func (c *chainer) hash(r *sdklog.Record, pos *chainPos) {
 	c.attrs = c.attrs[:0]
 	r.WalkAttributes(c.collect)
-	// Invalid UTF-8 is replaced before hashing (what is hashed is what is
-	// exported); checking first costs nothing in the common case.
-	if !validUTF8(r, c.attrs) && sanitize(r) {
-		c.p.reportSanitized()
-		c.attrs = c.attrs[:0]
-		r.WalkAttributes(c.collect)
-	}
 	cr := chain.Record{
-		StreamID:     c.stream,
-		Seq:          seq,
-		PrevHash:     c.prev,
+		StreamID:     pos.stream,
+		Seq:          pos.seq,
+		PrevHash:     pos.prev,
 		EventName:    r.EventName(),
 		TimeUnixNano: int64(unixNano(r.Timestamp())),
 		Severity:     int64(r.Severity()),
@@ -280,20 +289,29 @@ func (c *chainer) chainLocked(ctx context.Context, r *sdklog.Record) bool {
 	}
 	c.buf = cr.AppendCanonical(c.buf[:0])
 	sum := sha256.Sum256(c.buf)
-	h := hex.EncodeToString(sum[:])
+	var h [2 * sha256.Size]byte
+	hex.Encode(h[:], sum[:])
+	pos.hash = string(h[:]) // one allocation, where hex.EncodeToString makes two
 	clear(c.attrs)
-	r.AddAttributes(
-		attribute.String(chain.KeyStreamID, c.stream),
-		attribute.Int64(chain.KeySeq, int64(seq)),
-		attribute.String(chain.KeyPrevHash, c.prev),
-		attribute.String(chain.KeyHash, h),
-	)
-	if !c.p.accept(ctx, r) {
-		return false
-	}
-	c.seq, c.prev = seq, h
-	c.since++
-	return true
+}
+
+// chainAttrs is the number of chain attributes a record carries.
+const chainAttrs = 4
+
+// chainPos is a record's place in the chain; hash is empty for a record
+// that is not chained.
+type chainPos struct {
+	stream, prev, hash string
+	seq                uint64
+}
+
+// attrs returns the chain attributes of p, in dst.
+func (p *chainPos) attrs(dst *[chainAttrs]attribute.KeyValue) []attribute.KeyValue {
+	dst[0] = attribute.String(chain.KeyStreamID, p.stream)
+	dst[1] = attribute.Int64(chain.KeySeq, int64(p.seq))
+	dst[2] = attribute.String(chain.KeyPrevHash, p.prev)
+	dst[3] = attribute.String(chain.KeyHash, p.hash)
+	return dst[:]
 }
 
 // checkpointLocked emits a checkpoint of kind covering the records so far.
@@ -375,13 +393,11 @@ func (c *chainer) spooled(batch []entry) {
 		return
 	}
 	for i := len(batch) - 1; i >= 0; i-- {
-		if !batch[i].spooled {
+		pos := &batch[i].chain
+		if !batch[i].spooled || pos.hash == "" || pos.stream != c.stream {
 			continue
 		}
-		st, ok := chainStateOf(&batch[i].rec)
-		if !ok || st.StreamID != c.stream {
-			continue
-		}
+		st := chainState{StreamID: pos.stream, Seq: pos.seq, Hash: pos.hash}
 		b, _ := json.Marshal(st)
 		tmp := c.statePath + ".tmp"
 		err := os.WriteFile(tmp, b, 0o600)
@@ -416,29 +432,4 @@ func (c *chainer) close(ctx context.Context) {
 	case <-c.done:
 	case <-ctx.Done():
 	}
-}
-
-// validUTF8 reports whether every string of r (attrs are its attributes)
-// is valid UTF-8, without allocating.
-func validUTF8(r *sdklog.Record, attrs []attribute.KeyValue) bool {
-	if !utf8.ValidString(r.EventName()) || !utf8.ValidString(r.SeverityText()) || !validValue(r.Body()) {
-		return false
-	}
-	for _, kv := range attrs {
-		if !utf8.ValidString(string(kv.Key)) || !validValue(kv.Value) {
-			return false
-		}
-	}
-	return true
-}
-
-func validValue(v attribute.Value) bool {
-	switch v.Type() {
-	case attribute.STRING:
-		return utf8.ValidString(v.AsString())
-	case attribute.STRINGSLICE, attribute.SLICE, attribute.MAP:
-		_, changed := fixValue(v)
-		return !changed
-	}
-	return true
 }

@@ -28,16 +28,59 @@ import (
 const seqBytes = 8
 
 // encodeFrame returns a spool frame for r: frameHdr bytes to be filled by the
-// writer, 8 bytes for the sequence number (setFrameSeq), then the protobuf.
-// It returns nil if r cannot be encoded (a string that is not valid UTF-8,
-// which proto3 forbids).
-func encodeFrame(r *sdklog.Record) []byte {
-	buf := make([]byte, frameHdr+seqBytes, 512)
-	out, ok := appendRecord(buf, r, nil)
+// writer, 8 bytes for the sequence number (setFrameSeq), then the protobuf,
+// with the chain attributes of pos when it is set (nil or an empty hash:
+// none). It returns nil if r cannot be encoded (a string that is not valid
+// UTF-8, which proto3 forbids).
+func encodeFrame(r *sdklog.Record, pos *chainPos) []byte {
+	return encodeFrameTo(nil, r, pos)
+}
+
+// encodeFrameTo is encodeFrame into the buffer *box (from getFrame; nil:
+// a new one).
+func encodeFrameTo(box *[]byte, r *sdklog.Record, pos *chainPos) []byte {
+	var extra []attribute.KeyValue
+	var kvs [chainAttrs]attribute.KeyValue
+	if pos != nil && pos.hash != "" {
+		extra = pos.attrs(&kvs)
+	}
+	var buf []byte
+	if box != nil {
+		buf = (*box)[:frameHdr+seqBytes]
+	} else {
+		buf = make([]byte, frameHdr+seqBytes, 1024)
+	}
+	out, ok := appendRecord(buf, r, extra)
 	if !ok {
 		return nil
 	}
 	return out
+}
+
+// Frame buffers are reused: OnEmit takes one from the pool with getFrame,
+// the spool writer gives it back with putFrame once it copied the frame.
+// The pool holds boxes (*[]byte) that travel with the entry, so neither
+// side allocates.
+var framePool = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
+
+// maxPooledFrame is the largest frame buffer kept for reuse.
+const maxPooledFrame = 16 << 10
+
+func getFrame() *[]byte { return framePool.Get().(*[]byte) }
+
+// putFrame gives back box, whose buffer now is frame (grown, or nil when
+// encoding failed); nothing may refer to frame afterwards.
+func putFrame(box *[]byte, frame []byte) {
+	if box == nil {
+		return
+	}
+	if frame != nil {
+		if cap(frame) > maxPooledFrame {
+			return
+		}
+		*box = frame[:0]
+	}
+	framePool.Put(box)
 }
 
 func setFrameSeq(frame []byte, seq uint64) {

@@ -160,7 +160,7 @@ func TestOldFramesDecode(t *testing.T) {
 		var out []byte
 		for i, c := range cases {
 			rec := c.record(t)
-			fr := encodeFrame(&rec)
+			fr := encodeFrame(&rec, nil)
 			if fr == nil {
 				t.Fatalf("%s: not encodable", c.name)
 			}
@@ -190,7 +190,7 @@ func TestOldFramesDecode(t *testing.T) {
 		if !proto.Equal(toProto(&want), toProto(&got)) {
 			t.Errorf("%s: decoded\n%v\nwant\n%v", c.name, toProto(&got), toProto(&want))
 		}
-		fr := encodeFrame(&want)
+		fr := encodeFrame(&want, nil)
 		setFrameSeq(fr, uint64(i+1))
 		if !bytes.Equal(fr[frameHdr:], frames[i]) {
 			t.Errorf("%s: the encoder writes\n%x\nthe old frame is\n%x", c.name, fr[frameHdr:], frames[i])

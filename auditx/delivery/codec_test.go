@@ -77,7 +77,7 @@ func TestCodecRoundTrip(t *testing.T) {
 			require.Len(t, c.recs, 1)
 			orig := c.recs[0]
 
-			frame := encodeFrame(&orig)
+			frame := encodeFrame(&orig, nil)
 			require.NotNil(t, frame)
 			setFrameSeq(frame, 99)
 			payload := frame[frameHdr:]

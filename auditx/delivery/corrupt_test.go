@@ -168,7 +168,7 @@ func TestEmptySegmentIsRemoved(t *testing.T) {
 // FuzzScan checks that the segment parser never panics and only reports
 // ordered, non-overlapping frames with valid checksums.
 func FuzzScan(f *testing.F) {
-	frame := encodeFrame(testRecord())
+	frame := encodeFrame(testRecord(), nil)
 	setFrameSeq(frame, 1)
 	binary.LittleEndian.PutUint32(frame, uint32(len(frame)-frameHdr))
 	binary.LittleEndian.PutUint32(frame[4:], crc32.Checksum(frame[frameHdr:], crcTable))

@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"go.opentelemetry.io/otel/attribute"
 	sdklog "go.opentelemetry.io/otel/sdk/log"
 
 	"github.com/otelkit/otelkit/internal/durable"
@@ -20,7 +21,9 @@ var _ sdklog.Processor = (*Processor)(nil)
 type entry struct {
 	seq     uint64
 	rec     sdklog.Record
-	frame   []byte // frame header space + payload, encoded by OnEmit; nil without a spool
+	frame   []byte   // frame header space + payload, encoded by OnEmit; nil without a spool
+	box     *[]byte  // the pooled buffer frame lives in (putFrame), or nil
+	chain   chainPos // the record's place in the chain (WithChain); rec carries it from store on
 	spooled bool
 	size    int             // encoded size (frame payload), or an estimate without a spool
 	waiter  *durable.Waiter // a required emit waiting for the fsync, or nil
@@ -196,14 +199,15 @@ func (p *Processor) OnEmit(ctx context.Context, r *sdklog.Record) error {
 		p.ch.onEmit(ctx, r)
 		return nil
 	}
-	p.accept(ctx, r)
+	p.accept(ctx, r, nil, nil)
 	return nil
 }
 
 // accept takes a copy of r into the intake and reports whether it did (it
 // did not when r was dropped). The waiter of a required emit in ctx is
-// told the outcome (see durable.go).
-func (p *Processor) accept(ctx context.Context, r *sdklog.Record) bool {
+// told the outcome (see durable.go). With pos (chained, under ch's lock),
+// the copy is hashed at pos before it is encoded, and pos.hash is set.
+func (p *Processor) accept(ctx context.Context, r *sdklog.Record, ch *chainer, pos *chainPos) bool {
 	w := p.claim(ctx)
 	p.met.emitted.Add(context.Background(), 1)
 	p.mu.Lock()
@@ -220,15 +224,35 @@ func (p *Processor) accept(ctx context.Context, r *sdklog.Record) bool {
 	// writer only copies, writes and fsyncs. The sequence number is filled in
 	// once it is assigned. A record accepted while there is no spool has no
 	// frame; the writer encodes it if a spool opens later.
+	// Invalid UTF-8 is replaced (OTLP cannot carry it), before hashing:
+	// what is hashed is what is exported. The encoder finds it at no
+	// extra cost; without a spool, sanitize looks for it.
 	var frame []byte
+	var box *[]byte
 	if p.sp.Load() != nil {
-		frame = encodeFrame(&rec)
+		if pos != nil {
+			ch.hash(&rec, pos)
+		}
+		box = getFrame()
+		frame = encodeFrameTo(box, &rec, pos)
 		if frame == nil && sanitize(&rec) {
 			p.reportSanitized()
-			frame = encodeFrame(&rec)
+			if pos != nil {
+				ch.hash(&rec, pos)
+			}
+			frame = encodeFrameTo(box, &rec, pos)
 		}
-	} else if sanitize(&rec) {
-		p.reportSanitized()
+		if frame == nil {
+			putFrame(box, nil)
+			box = nil
+		}
+	} else {
+		if sanitize(&rec) {
+			p.reportSanitized()
+		}
+		if pos != nil {
+			ch.hash(&rec, pos)
+		}
 	}
 	p.mu.Lock()
 	if p.stopping {
@@ -283,7 +307,11 @@ wait:
 	if frame == nil {
 		size = approxSize(&rec)
 	}
-	p.intake = append(p.intake, entry{seq: p.nextSeq, rec: rec, frame: frame, waiter: w, size: size})
+	e := entry{seq: p.nextSeq, rec: rec, frame: frame, box: box, waiter: w, size: size}
+	if pos != nil {
+		e.chain = *pos
+	}
+	p.intake = append(p.intake, e)
 	p.nextSeq++
 	p.mu.Unlock()
 	signal(p.writeCh)
@@ -440,13 +468,23 @@ func (p *Processor) store(batch []entry) {
 		reason = p.noSpoolReason
 		sp     = p.sp.Load()
 	)
+	// The chain attributes join the records here, off the emitting
+	// goroutine (their frames have them already): the SDK's AddAttributes
+	// deduplicates through a map, and nothing reads or exports a record
+	// before it passed this point.
+	for i := range batch {
+		if pos := &batch[i].chain; pos.hash != "" {
+			var kvs [chainAttrs]attribute.KeyValue
+			batch[i].rec.AddAttributes(pos.attrs(&kvs)...)
+		}
+	}
 	if sp != nil {
 		for i := range batch {
 			if batch[i].frame == nil {
 				// Accepted before the spool was opened.
-				fr := encodeFrame(&batch[i].rec)
+				fr := encodeFrame(&batch[i].rec, nil)
 				if fr == nil && sanitize(&batch[i].rec) {
-					fr = encodeFrame(&batch[i].rec)
+					fr = encodeFrame(&batch[i].rec, nil)
 				}
 				if fr != nil {
 					setFrameSeq(fr, batch[i].seq)
@@ -473,7 +511,8 @@ func (p *Processor) store(batch []entry) {
 	p.writing = nil
 	for i := range batch {
 		e := batch[i]
-		e.frame = nil
+		putFrame(e.box, e.frame) // copied to the spool, or never to be
+		e.frame, e.box = nil, nil
 		switch {
 		case len(p.mem) < p.cfg.memoryLimit:
 			p.mem = append(p.mem, e)
