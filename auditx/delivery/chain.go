@@ -45,9 +45,11 @@ func (f chainOptionFunc) applyChain(c *chainConfig) { f(c) }
 
 // WithChain makes the Processor place every record it accepts in a
 // tamper-evident hash chain and emit checkpoints, as package
-// [github.com/otelkit/otelkit/auditx/chain] specifies: the chain attributes
-// are added to each record in OnEmit, in the order the records enter the
-// spool, and a checkpoint record follows every [WithCheckpointEvery]
+// [github.com/otelkit/otelkit/auditx/chain] specifies: each record is
+// hashed in OnEmit, in the order the records enter the spool, and the
+// chain attributes are on the Processor's copy of it (the one spooled and
+// exported; the record the SDK passed to OnEmit, which log processors
+// after this one see, is left without them), and a checkpoint record follows every [WithCheckpointEvery]
 // records, every [WithCheckpointInterval] when records arrived since the
 // last one, and at Shutdown (a "final" checkpoint). Each process starts a
 // new stream; with a spool directory, the stream's first record is a
