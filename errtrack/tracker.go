@@ -189,7 +189,7 @@ func (t *Tracker) Stats() Stats {
 type Group struct {
 	Fingerprint string               // otelkit.error.fingerprint, else otelkit.error.id, else exception.type
 	ID          string               // otelkit.error.id
-	Status      int                  // http.response.status_code, 0 when absent
+	Status      int                  // http.response.status_code of the latest occurrence that has one (a gRPC one has none), 0 when none has
 	Type        string               // exception.type of the latest occurrence
 	Kind        string               // otelkit.capture.kind of the latest occurrence
 	Count       int64                // occurrences since the fingerprint was first kept
@@ -370,7 +370,10 @@ func (t *Tracker) add(o occurrence, now time.Time) *Notification {
 	}
 	if !o.occ.Time.Before(g.LastSeen) {
 		g.LastSeen = o.occ.Time
-		g.ID, g.Status, g.Type, g.Kind = o.id, o.status, o.typ, o.kind
+		g.ID, g.Type, g.Kind = o.id, o.typ, o.kind
+		if o.status != 0 {
+			g.Status = o.status // the same id over gRPC has no HTTP status
+		}
 		g.Message, g.Route, g.Method = o.occ.Message, o.route, o.method
 		g.Info, g.Extras = o.info, o.extras
 		if o.occ.TraceID != "" {

@@ -349,3 +349,19 @@ func TestStackFrames(t *testing.T) {
 		})
 	}
 }
+
+// TestStatusKeptAcrossTransports: the same id answered over HTTP and then
+// over gRPC (whose record has no http.response.status_code) keeps the
+// group's HTTP status.
+func TestStatusKeptAcrossTransports(t *testing.T) {
+	tr := errtrack.New()
+	l := logger(t, tr)
+	errtracktest.Emit(context.Background(), l, errtracktest.Exception{Time: t0, Type: "*errors.errorString", Message: "down",
+		ID: "store.down", Fingerprint: "store.down", Status: 503})
+	errtracktest.Emit(context.Background(), l, errtracktest.Exception{Time: t0.Add(time.Second), Type: "*errors.errorString", Message: "down",
+		ID: "store.down", Fingerprint: "store.down"})
+	groups := tr.Groups()
+	require.Len(t, groups, 1)
+	assert.Equal(t, int64(2), groups[0].Count)
+	assert.Equal(t, 503, groups[0].Status)
+}

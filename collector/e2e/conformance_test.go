@@ -236,8 +236,15 @@ func readTelemetry(dir string) (telemetry, error) {
 // Names of the conventions the rules use.
 const (
 	httpServerException = "http.server.request.exception" // model/http/events.yaml
+	rpcServerException  = "rpc.server.call.exception"     // rpc/rpc-exceptions.md
 	plainException      = "exception"                     // model/exceptions
 )
+
+// rpcServerFailure lists the gRPC codes of otelkit's table that answer a
+// server failure (5xx, unregistered, panic): INTERNAL (500), UNIMPLEMENTED
+// (501), UNAVAILABLE (502, 503), DEADLINE_EXCEEDED (504). The quickstart
+// answers no 405 or 408 over gRPC, whose codes are also these.
+var rpcServerFailure = map[string]bool{"INTERNAL": true, "UNIMPLEMENTED": true, "UNAVAILABLE": true, "DEADLINE_EXCEEDED": true, "UNKNOWN": true, "DATA_LOSS": true}
 
 // isException reports whether an event name is an exception's.
 func isException(name string) bool {
@@ -298,7 +305,7 @@ func checkConformance(tel telemetry, reg *registry, events, logs bool) (string, 
 			logsBySpan[lr.SpanID()] = append(logsBySpan[lr.SpanID()], lr)
 		}
 	}
-	var n4xx, n5xx int
+	var n4xx, n5xx, nRPC int
 	for _, s := range tel.spans {
 		check("span "+s.scope, s.Attributes(), nil)
 		var excEvents []ptrace.SpanEvent
@@ -310,6 +317,16 @@ func checkConformance(tel telemetry, reg *registry, events, logs bool) (string, 
 		}
 		excLogs := logsBySpan[s.SpanID()]
 		code, hasCode := s.Attributes().Get("http.response.status_code")
+		rpcCode, isRPC := s.Attributes().Get("rpc.response.status_code")
+		if s.Kind() == ptrace.SpanKindServer && isRPC && !hasCode {
+			// A server RPC: the same rules, by the code's class, and the
+			// RPC's event name.
+			var nr int
+			problems, nr = checkServerOutcome(problems, s.Span, fmt.Sprintf("%q %s", s.Name(), rpcCode.Str()), rpcCode.Str() != "OK", rpcServerFailure[rpcCode.Str()],
+				excEvents, excLogs, rpcServerException, events, logs)
+			nRPC += nr
+			continue
+		}
 		if s.Kind() != ptrace.SpanKindServer || !hasCode {
 			for _, ev := range excEvents {
 				if ev.Name() != plainException {
@@ -371,6 +388,9 @@ func checkConformance(tel telemetry, reg *registry, events, logs bool) (string, 
 	}
 	if n4xx == 0 || n5xx == 0 {
 		problems = append(problems, fmt.Sprintf("the demo's spans hold %d 4xx and %d 5xx server spans; want both", n4xx, n5xx))
+	}
+	if nRPC == 0 {
+		problems = append(problems, "the demo's spans hold no failed server RPC (the quickstart serves gRPC too)")
 	}
 
 	// Log records: keys, and exception records outside a request.
@@ -517,4 +537,62 @@ func undocumented(tel telemetry, docs map[string]bool) []string {
 		out = append(out, "key "+k+" is not in docs/telemetry.md's table")
 	}
 	return out
+}
+
+// checkServerOutcome applies the span rules to a server RPC's span: a
+// failure has status Error, error.type and its exception records (named
+// event) where the signal says; any other error has status Unset, no
+// error.type, no exception record and otelkit.error.id. It returns the
+// problems and 1 when the span is an error of either kind.
+func checkServerOutcome(problems []string, s ptrace.Span, what string, isError, failure bool, excEvents []ptrace.SpanEvent, excLogs []telLog, event string, events, logs bool) ([]string, int) {
+	if !isError {
+		return problems, 0
+	}
+	_, hasErrorType := s.Attributes().Get("error.type")
+	id, hasID := s.Attributes().Get("otelkit.error.id")
+	if !failure {
+		if s.Status().Code() != ptrace.StatusCodeUnset {
+			problems = append(problems, fmt.Sprintf("span %s: status %v, want Unset", what, s.Status().Code()))
+		}
+		if hasErrorType {
+			problems = append(problems, fmt.Sprintf("span %s: error.type on a client error", what))
+		}
+		if len(excEvents)+len(excLogs) > 0 {
+			problems = append(problems, fmt.Sprintf("span %s: %d exception events and %d exception log records on a client error", what, len(excEvents), len(excLogs)))
+		}
+		if !hasID || id.Str() == "" {
+			problems = append(problems, fmt.Sprintf("span %s: no otelkit.error.id", what))
+		}
+		return problems, 1
+	}
+	if s.Status().Code() != ptrace.StatusCodeError {
+		problems = append(problems, fmt.Sprintf("span %s: status %v, want Error", what, s.Status().Code()))
+	}
+	if !hasErrorType {
+		problems = append(problems, fmt.Sprintf("span %s: no error.type", what))
+	}
+	want := map[bool]int{true: 1, false: 0}
+	if len(excEvents) != want[events] {
+		problems = append(problems, fmt.Sprintf("span %s: %d exception events, want %d", what, len(excEvents), want[events]))
+	}
+	if len(excLogs) != want[logs] {
+		problems = append(problems, fmt.Sprintf("span %s: %d exception log records, want %d", what, len(excLogs), want[logs]))
+	}
+	for _, ev := range excEvents {
+		if ev.Name() != event {
+			problems = append(problems, fmt.Sprintf("span %s: exception event %q, want %q", what, ev.Name(), event))
+		}
+	}
+	for _, lr := range excLogs {
+		if lr.EventName() != event {
+			problems = append(problems, fmt.Sprintf("span %s: exception log record %q, want %q", what, lr.EventName(), event))
+		}
+		if lr.SeverityNumber() != plog.SeverityNumberError {
+			problems = append(problems, fmt.Sprintf("span %s: exception log record severity %d, want ERROR (17)", what, lr.SeverityNumber()))
+		}
+		if lr.TraceID() != s.TraceID() {
+			problems = append(problems, fmt.Sprintf("span %s: exception log record in another trace", what))
+		}
+	}
+	return problems, 1
 }

@@ -19,35 +19,81 @@ import (
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
 
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/emptypb"
+	"google.golang.org/protobuf/types/known/structpb"
+	"google.golang.org/protobuf/types/known/wrapperspb"
+
+	"github.com/otelkit/otelkit/errorsx"
 	"github.com/otelkit/otelkit/errtrack"
+	"github.com/otelkit/otelkit/examples/quickstart/api"
+	"github.com/otelkit/otelkit/grpcx"
 )
 
-// call is one request of the demo.
+// call is one request of the demo, and the same operation over gRPC when
+// the service has one (rpc).
 type call struct {
 	method, path, body string
 	header             map[string]string
 	note               string
+	rpc                *rpcCall
+}
+
+// rpcCall is a call of one of the service's gRPC methods (api.RegisterGRPC).
+type rpcCall struct {
+	method string
+	req    proto.Message
+	md     map[string]string // request metadata
+}
+
+func getUser(id string, md map[string]string) *rpcCall {
+	return &rpcCall{method: "GetUser", req: wrapperspb.String(id), md: md}
 }
 
 var calls = []call{
 	{method: "GET", path: "/users/42", header: map[string]string{"X-User": "ada"}, note: "success, with an audit event"},
-	{method: "GET", path: "/users/0", header: map[string]string{"X-User": "ada"}, note: "sql.ErrNoRows, mapped with errorsx.Map"},
-	{method: "GET", path: "/users/0", header: map[string]string{"Accept-Language": "de-CH, en;q=0.5"}, note: "the same, in German"},
-	{method: "GET", path: "/users/abc", note: "an occurrence with a public detail"},
+	{method: "GET", path: "/users/0", header: map[string]string{"X-User": "ada"}, note: "sql.ErrNoRows, mapped with errorsx.Map",
+		rpc: getUser("0", map[string]string{"x-user": "ada"})},
+	{method: "GET", path: "/users/0", header: map[string]string{"Accept-Language": "de-CH, en;q=0.5"}, note: "the same, in German",
+		rpc: getUser("0", map[string]string{"accept-language": "de-CH, en;q=0.5"})},
+	{method: "GET", path: "/users/abc", note: "an occurrence with a public detail", rpc: getUser("abc", nil)},
 	{method: "POST", path: "/login", body: `{"user":"mallory","password":"hunter2"}`, note: "public info; the audit masks the password"},
-	{method: "POST", path: "/users", body: `{"name":"","email":"nope"}`, header: map[string]string{"X-User": "ada"}, note: "a joined validation error"},
+	{method: "POST", path: "/users", body: `{"name":"","email":"nope"}`, header: map[string]string{"X-User": "ada"}, note: "a joined validation error",
+		rpc: &rpcCall{method: "CreateUser", req: mustStruct(map[string]any{"name": "", "email": "nope"}), md: map[string]string{"x-user": "ada"}}},
 	{method: "POST", path: "/users", body: `{"name": nope}`, note: "*json.SyntaxError, mapped with errorsx.MapType"},
 	{method: "POST", path: "/users", body: `{"name":"Grace","email":"grace@example.com"}`, header: map[string]string{"X-User": "ada"}, note: "success, with an audit event"},
-	{method: "GET", path: "/orders/7", note: "a 5xx: the cause stays in telemetry"},
-	{method: "GET", path: "/panic", note: "a recovered panic"},
+	{method: "GET", path: "/orders/7", note: "a 5xx: the cause stays in telemetry",
+		rpc: &rpcCall{method: "GetOrder", req: wrapperspb.String("7")}},
+	{method: "GET", path: "/panic", note: "a recovered panic", rpc: &rpcCall{method: "Panic", req: &emptypb.Empty{}}},
 	{method: "GET", path: "/admin/users/9", note: "the admin group's own registry maps sql.ErrNoRows"},
-	{method: "GET", path: "/abort", note: "httpx.ErrorByID(id)"},
+	{method: "GET", path: "/abort", note: "httpx.ErrorByID(id)", rpc: &rpcCall{method: "Abort", req: &emptypb.Empty{}}},
 	{method: "GET", path: "/nope", note: "no such route"},
 	{method: "DELETE", path: "/users/42", note: "wrong method"},
 }
 
-func runDemo(ctx context.Context, base string, seen *observer, out io.Writer) error {
+func mustStruct(m map[string]any) *structpb.Struct {
+	s, err := structpb.NewStruct(m)
+	if err != nil {
+		panic(err)
+	}
+	return s
+}
+
+func runDemo(ctx context.Context, base, grpcAddr string, seen *observer, out io.Writer) error {
 	client := &http.Client{Timeout: 10 * time.Second}
+	// The gRPC client turns a status back into its registered error
+	// (grpcx.FromError), so errorsx.Resolve and errors.Is work on it.
+	cc, err := grpc.NewClient(grpcAddr, grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithChainUnaryInterceptor(grpcx.UnaryClientInterceptor()))
+	if err != nil {
+		return err
+	}
+	defer cc.Close()
 	for _, c := range calls {
 		traceID := newTraceID()
 		req, err := http.NewRequestWithContext(ctx, c.method, base+c.path, strings.NewReader(c.body))
@@ -86,9 +132,69 @@ func runDemo(ctx context.Context, base string, seen *observer, out io.Writer) er
 		for _, r := range seen.logs(traceID) {
 			printLog(out, r)
 		}
+		if c.rpc != nil {
+			if err := callRPC(ctx, cc, c.rpc, seen, out); err != nil {
+				return err
+			}
+		}
 		fmt.Fprintln(out)
 	}
 	return printTracked(ctx, client, base, out)
+}
+
+// callRPC makes the same call over gRPC and prints the status and its
+// details beside the HTTP body, then the RPC's span and records.
+func callRPC(ctx context.Context, cc *grpc.ClientConn, c *rpcCall, seen *observer, out io.Writer) error {
+	traceID := newTraceID()
+	md := metadata.Pairs("traceparent", "00-"+traceID+"-00f067aa0ba902b7-01")
+	for k, v := range c.md {
+		md.Append(k, v)
+	}
+	ctx, cancel := context.WithTimeout(metadata.NewOutgoingContext(ctx, md), 10*time.Second)
+	defer cancel()
+	err := cc.Invoke(ctx, api.GRPCMethod(c.method), c.req, new(emptypb.Empty))
+	st, ok := status.FromError(err)
+	if !ok {
+		return fmt.Errorf("gRPC %s: %w", c.method, err)
+	}
+	fmt.Fprintf(out, "  grpc     %s  %s %q\n", api.GRPCMethod(c.method), grpcx.CodeName(st.Code()), st.Message())
+	for _, d := range st.Details() {
+		switch d := d.(type) {
+		case *errdetails.ErrorInfo:
+			fmt.Fprintf(out, "           ErrorInfo reason=%s domain=%s", d.GetReason(), d.GetDomain())
+			keys := make([]string, 0, len(d.GetMetadata()))
+			for k := range d.GetMetadata() {
+				keys = append(keys, k)
+			}
+			sort.Strings(keys)
+			for _, k := range keys {
+				fmt.Fprintf(out, " metadata.%s=%q", k, d.GetMetadata()[k])
+			}
+			fmt.Fprintln(out)
+		case *errdetails.BadRequest:
+			for _, v := range d.GetFieldViolations() {
+				fmt.Fprintf(out, "           BadRequest field=%s reason=%s %q\n", v.GetField(), v.GetReason(), v.GetDescription())
+			}
+		case *errdetails.RetryInfo:
+			fmt.Fprintf(out, "           RetryInfo retry_delay=%s\n", d.GetRetryDelay().AsDuration())
+		case *errdetails.LocalizedMessage:
+			fmt.Fprintf(out, "           LocalizedMessage locale=%s %q\n", d.GetLocale(), d.GetMessage())
+		default:
+			fmt.Fprintf(out, "           %T\n", d)
+		}
+	}
+	if err != nil {
+		fmt.Fprintf(out, "           the client resolves it to %s (grpcx.FromError; errors.Is holds)\n", errorsx.Resolve(err).ID())
+	}
+	if span := seen.waitSpan(traceID, 3*time.Second); span == nil {
+		fmt.Fprintf(out, "  span     (not recorded)\n")
+	} else {
+		printSpan(out, span)
+	}
+	for _, r := range seen.logs(traceID) {
+		printLog(out, r)
+	}
+	return nil
 }
 
 // printTracked shows what /dev/errors grouped, through its JSON view.
@@ -128,8 +234,12 @@ func printSpan(out io.Writer, s sdktrace.ReadOnlySpan) {
 	if s.Status().Description != "" {
 		status += " (" + s.Status().Description + ")"
 	}
-	fmt.Fprintf(out, "  span     %q  status=%s  http.route=%s  error.type=%s  otelkit.error.id=%s  trace_id=%s\n",
-		s.Name(), status, orDash(attrs["http.route"]), orDash(attrs["error.type"]), orDash(attrs["otelkit.error.id"]), s.SpanContext().TraceID())
+	where := "http.route=" + orDash(attrs["http.route"])
+	if m := attrs["rpc.method"]; m != "" {
+		where = "rpc.method=" + m
+	}
+	fmt.Fprintf(out, "  span     %q  status=%s  %s  error.type=%s  otelkit.error.id=%s  trace_id=%s\n",
+		s.Name(), status, where, orDash(attrs["error.type"]), orDash(attrs["otelkit.error.id"]), s.SpanContext().TraceID())
 	for _, e := range s.Events() {
 		if !errtrack.IsException(e.Name) {
 			continue

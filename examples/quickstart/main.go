@@ -1,9 +1,11 @@
 // Command quickstart is otelkit's quickstart service: a few registered
 // errors, a mapped sentinel and type, a joined validation error, a panic
-// route, a group of routes with its own registry, and audit events.
+// route, a group of routes with its own registry, and audit events. It
+// serves the same operations over HTTP and gRPC (package api), and the
+// same definitions answer both.
 //
-//	go run ./examples/quickstart          # serve on 127.0.0.1:8080
-//	go run ./examples/quickstart -demo    # call every route, print body and telemetry side by side
+//	go run ./examples/quickstart          # serve HTTP on 127.0.0.1:8080, gRPC on 127.0.0.1:9090
+//	go run ./examples/quickstart -demo    # call every route, print body, gRPC status and telemetry side by side
 //
 // Telemetry goes where the OTEL_* environment variables say (for example
 // OTEL_EXPORTER_OTLP_ENDPOINT=http://localhost:4318); with none set it is
@@ -24,22 +26,25 @@ import (
 	"syscall"
 	"time"
 
+	"go.opentelemetry.io/contrib/instrumentation/google.golang.org/grpc/otelgrpc"
 	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
+	"google.golang.org/grpc"
 
 	"github.com/otelkit/otelkit/examples/quickstart/api"
 	"github.com/otelkit/otelkit/otelbridge"
 )
 
 func main() {
-	addr := flag.String("addr", "127.0.0.1:8080", "address to listen on")
+	addr := flag.String("addr", "127.0.0.1:8080", "address to serve HTTP on")
+	grpcAddr := flag.String("grpc-addr", "127.0.0.1:9090", "address to serve gRPC on")
 	demo := flag.Bool("demo", false, "call the service's own routes, print what the client and telemetry got, and exit")
 	flag.Parse()
-	if err := run(*addr, *demo, os.Stdout); err != nil {
+	if err := run(*addr, *grpcAddr, *demo, os.Stdout); err != nil {
 		log.Fatal(err)
 	}
 }
 
-func run(addr string, demo bool, out io.Writer) error {
+func run(addr, grpcAddr string, demo bool, out io.Writer) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
@@ -52,7 +57,7 @@ func run(addr string, demo bool, out io.Writer) error {
 			// The demo prints telemetry itself; keep stderr quiet.
 			opts = append(opts, otelbridge.WithWriter(io.Discard))
 		}
-		addr = "127.0.0.1:0"
+		addr, grpcAddr = "127.0.0.1:0", "127.0.0.1:0"
 	}
 	extra, extraOpts := devPages()
 	opts = append(opts, extraOpts...)
@@ -74,24 +79,39 @@ func run(addr string, demo bool, out io.Writer) error {
 		return err
 	}
 	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 5 * time.Second}
-	serveErr := make(chan error, 1)
-	go func() { serveErr <- srv.Serve(ln) }()
-	base := "http://" + ln.Addr().String()
+	// The same operations over gRPC: otelgrpc makes the spans (as otelhttp
+	// does for HTTP), grpcx answers the errors and records on them.
+	gln, err := net.Listen("tcp", grpcAddr)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	gsrv := grpc.NewServer(append([]grpc.ServerOption{grpc.StatsHandler(otelgrpc.NewServerHandler())}, api.GRPCServerOptions()...)...)
+	api.RegisterGRPC(gsrv)
 
-	if demo {
-		runErr := runDemo(ctx, base, seen, out)
+	serveErr := make(chan error, 2)
+	go func() { serveErr <- srv.Serve(ln) }()
+	go func() { serveErr <- gsrv.Serve(gln) }()
+	base := "http://" + ln.Addr().String()
+	stopAll := func() error {
+		gsrv.GracefulStop()
 		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		return errors.Join(runErr, srv.Shutdown(sctx))
+		return srv.Shutdown(sctx)
 	}
 
-	fmt.Fprintf(out, "quickstart listening on %s\n  try: curl -i %s/users/0\n  errors: %s/dev/errors/\n", base, base, base)
+	if demo {
+		runErr := runDemo(ctx, base, gln.Addr().String(), seen, out)
+		return errors.Join(runErr, stopAll())
+	}
+
+	fmt.Fprintf(out, "quickstart listening on %s (HTTP) and %s (gRPC)\n  try: curl -i %s/users/0\n  errors: %s/dev/errors/\n",
+		base, gln.Addr(), base, base)
 	select {
 	case <-ctx.Done():
 	case err := <-serveErr:
+		stopAll()
 		return err
 	}
-	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	return srv.Shutdown(sctx)
+	return stopAll()
 }

@@ -3,11 +3,14 @@ package main
 import (
 	"bytes"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/otelkit/otelkit/grpcx"
 )
 
 // TestDemo runs the quickstart's -demo and checks that, for each error, the
@@ -18,7 +21,7 @@ func TestDemo(t *testing.T) {
 	t.Setenv("OTEL_METRICS_EXPORTER", "")
 	t.Setenv("OTEL_LOGS_EXPORTER", "")
 	var out bytes.Buffer
-	require.NoError(t, run("", true, &out))
+	require.NoError(t, run("", "", true, &out))
 	s := out.String()
 
 	blocks := strings.Split(s, "▶ ")
@@ -47,6 +50,39 @@ func TestDemo(t *testing.T) {
 		ids[id] = true
 	}
 	assert.GreaterOrEqual(t, len(ids), 5, "at least five different errors")
+
+	// The same error over gRPC, beside the HTTP body: the code of grpcx's
+	// table, ErrorInfo with the same id, the client resolving it back, and
+	// the RPC's span by the same rule.
+	rpcs := 0
+	grpcRe := regexp.MustCompile(`(?s)  grpc     /quickstart\.v1\.Users/\w+  ([A-Z_]+) "[^"]*"\n(.*)`)
+	for _, b := range blocks[1 : len(calls)+1] {
+		g := grpcRe.FindStringSubmatch(b)
+		if g == nil {
+			continue
+		}
+		rpcs++
+		id := idRe.FindStringSubmatch(b)[1]
+		status, err := strconv.Atoi(statusRe.FindStringSubmatch(b)[1])
+		require.NoError(t, err)
+		assert.Equal(t, grpcx.CodeName(grpcx.Code(status)), g[1], b)
+		rest := g[2]
+		assert.Contains(t, rest, "ErrorInfo reason="+id+" domain=quickstart", b)
+		assert.Contains(t, rest, "the client resolves it to "+id, b)
+		if status >= 500 {
+			assert.Regexp(t, `span     "quickstart\.v1\.Users/\w+"  status=Error .*error\.type=`+regexp.QuoteMeta(id)+`  otelkit\.error\.id=-`, rest)
+			assert.Contains(t, rest, "event    rpc.server.call.exception  otelkit.error.id="+id, b)
+			statusLine := strings.SplitN(rest, "  span", 2)[0]
+			for _, leak := range []string{"dial tcp", "load order", "nil map", "goroutine", ".go:", "*errors", "runtime."} {
+				assert.NotContains(t, statusLine, leak, "5xx status:\n%s", statusLine)
+			}
+		} else {
+			assert.Regexp(t, `span     "quickstart\.v1\.Users/\w+"  status=Unset .*error\.type=-  otelkit\.error\.id=`+regexp.QuoteMeta(id), rest)
+		}
+	}
+	assert.Equal(t, 7, rpcs, "the demo calls seven errors over gRPC too")
+	assert.Contains(t, s, `LocalizedMessage locale=de "Benutzer nicht gefunden"`)
+	assert.Contains(t, s, `BadRequest field=email reason=users.email-invalid`)
 	for _, id := range []string{"users.not-found", "auth.rate-limited", "users.invalid", "request.bad-json",
 		"storage.unavailable", "internal", "admin.user-missing", "not-found", "method-not-allowed"} {
 		assert.True(t, ids[id], "demo shows %s", id)
@@ -73,5 +109,5 @@ func TestDemo(t *testing.T) {
 	assert.NotContains(t, s, "hunter2")
 	// /dev/errors groups what was captured.
 	assert.Contains(t, s, "▶ GET /dev/errors")
-	assert.Regexp(t, `1× 503 storage.unavailable`, s)
+	assert.Regexp(t, `2× 503 storage.unavailable`, s, "one over HTTP, one over gRPC")
 }

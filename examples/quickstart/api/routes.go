@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"database/sql"
 	"encoding/json"
 	"errors"
@@ -61,16 +62,26 @@ func findUser(id int) (string, error) {
 }
 
 func getUser(w http.ResponseWriter, r *http.Request) error {
-	id, err := strconv.Atoi(r.PathValue("id"))
+	id, name, err := viewUser(r.Context(), r.PathValue("id"))
 	if err != nil {
-		return ErrBadUserID.Detailf("%q is not a number", r.PathValue("id"))
+		return err
+	}
+	return writeJSON(w, http.StatusOK, map[string]any{"id": id, "name": name})
+}
+
+// viewUser is GET /users/{id} and Users/GetUser: the user, or the error
+// both transports answer.
+func viewUser(ctx context.Context, idText string) (int, string, error) {
+	id, err := strconv.Atoi(idText)
+	if err != nil {
+		return 0, "", ErrBadUserID.Detailf("%q is not a number", idText)
 	}
 	name, err := findUser(id)
 	if err != nil {
-		return err // sql.ErrNoRows is mapped to users.not-found
+		return 0, "", err // sql.ErrNoRows is mapped to users.not-found
 	}
-	ProfileViewed.Emit(r.Context(), attribute.Int("profile_id", id))
-	return writeJSON(w, http.StatusOK, map[string]any{"id": id, "name": name})
+	ProfileViewed.Emit(ctx, attribute.Int("profile_id", id))
+	return id, name, nil
 }
 
 type newUser struct {
@@ -83,6 +94,14 @@ func createUser(w http.ResponseWriter, r *http.Request) error {
 	if err := json.NewDecoder(r.Body).Decode(&u); err != nil {
 		return err // *json.SyntaxError is mapped to request.bad-json
 	}
+	if err := addUser(r.Context(), u); err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusCreated, u)
+}
+
+// addUser is POST /users and Users/CreateUser.
+func addUser(ctx context.Context, u newUser) error {
 	var problems []error
 	if u.Name == "" {
 		problems = append(problems, ErrNameRequired.With("field", "name"))
@@ -93,8 +112,8 @@ func createUser(w http.ResponseWriter, r *http.Request) error {
 	if len(problems) > 0 {
 		return ErrInvalidUser.Join(problems...)
 	}
-	UserCreated.Emit(r.Context(), attribute.String("new_user.name", u.Name), attribute.String("new_user.email", u.Email))
-	return writeJSON(w, http.StatusCreated, u)
+	UserCreated.Emit(ctx, attribute.String("new_user.name", u.Name), attribute.String("new_user.email", u.Email))
+	return nil
 }
 
 func validEmail(s string) bool {
@@ -117,29 +136,41 @@ func login(w http.ResponseWriter, r *http.Request) error {
 	if err := json.NewDecoder(r.Body).Decode(&c); err != nil {
 		return err
 	}
+	return logIn(r.Context(), c)
+}
+
+// logIn is POST /login and Users/Login.
+func logIn(ctx context.Context, c credentials) error {
 	// client.address comes from the request; the password parameter is
 	// masked in the record and its body.
-	LoginFailed.Emit(r.Context(),
+	LoginFailed.Emit(ctx,
 		attribute.String("user.name", c.User),
 		attribute.String("password", c.Password))
 	return ErrRateLimited.With("retry_after", 30)
 }
 
-func getOrder(http.ResponseWriter, *http.Request) error {
+func getOrder(http.ResponseWriter, *http.Request) error { return loadOrder() }
+
+// loadOrder is GET /orders/{id} and Users/GetOrder.
+func loadOrder() error {
 	cause := errors.New("dial tcp 10.0.0.7:5432: connect: connection refused")
 	return ErrStorage.Wrap(fmt.Errorf("load order: %w", cause)) // the client sees none of this
 }
 
-func panics(http.ResponseWriter, *http.Request) error {
+func panics(http.ResponseWriter, *http.Request) error { return crash() }
+
+// crash is GET /panic and Users/Panic.
+func crash() error {
 	var m map[string]int
 	//lint:ignore SA5000 the route panics on purpose
 	m["boom"]++ // assignment to entry in nil map
 	return nil
 }
 
-func abort(http.ResponseWriter, *http.Request) error {
-	return httpx.ErrorByID("auth.rate-limited")
-}
+func abort(http.ResponseWriter, *http.Request) error { return abortByID() }
+
+// abortByID is GET /abort and Users/Abort.
+func abortByID() error { return httpx.ErrorByID("auth.rate-limited") }
 
 func adminGetUser(http.ResponseWriter, *http.Request) error {
 	return fmt.Errorf("admin directory: %w", sql.ErrNoRows) // admin.user-missing here
