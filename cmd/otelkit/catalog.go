@@ -276,7 +276,15 @@ func loadCatalog(ctx context.Context, f catalogFlags, stderr io.Writer) (*catalo
 	if err := cmd.Run(); err != nil {
 		msg := strings.TrimSpace(errOut.String())
 		hint := ""
-		if strings.Contains(msg, "github.com/otelkit/otelkit/catalog") {
+		switch {
+		case strings.Contains(msg, "missing go.sum entry"):
+			// The catalog package imports httpx (renderers describe the
+			// bodies), so a service that does not use httpx may lack the
+			// checksums of its dependencies (chi, otelhttp).
+			hint = "\n(the generated program imports github.com/otelkit/otelkit/catalog, which imports " +
+				"github.com/otelkit/otelkit/httpx and its dependencies; add their checksums with " +
+				"go get github.com/otelkit/otelkit/catalog, or run with GOFLAGS=-mod=mod)"
+		case strings.Contains(msg, "github.com/otelkit/otelkit/catalog"):
 			hint = "\n(the generated program imports github.com/otelkit/otelkit/catalog: the module must require " +
 				"a version of github.com/otelkit/otelkit that has it, e.g. go get github.com/otelkit/otelkit@latest; " +
 				"with a vendor directory, run with GOFLAGS=-mod=mod)"

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -458,4 +459,33 @@ func TestCatalogCommandWithoutOtelkit(t *testing.T) {
 	assert.Equal(t, 1, code)
 	assert.Contains(t, stderr, "github.com/otelkit/otelkit/catalog")
 	assert.Contains(t, stderr, "go get github.com/otelkit/otelkit@latest")
+}
+
+// TestCatalogCommandMissingChecksums: a service that does not use httpx
+// may lack the checksums of the modules the catalog package needs through
+// httpx (chi here); the command says how to add them, and with them (here
+// GOFLAGS=-mod=mod, from the module cache) it works.
+func TestCatalogCommandMissingChecksums(t *testing.T) {
+	t.Setenv("GOWORK", "off")
+	t.Setenv("GOPROXY", "off")
+	svc := newService(t, nil)
+	// The service's go.mod and go.sum as go mod tidy leaves them: the
+	// checksums its own packages (errorsx only) need.
+	require.NoError(t, os.WriteFile(filepath.Join(svc, "go.sum"), nil, 0o644))
+	tidy := exec.Command("go", "mod", "tidy")
+	tidy.Dir = svc
+	tidy.Env = append(os.Environ(), "GOFLAGS=-mod=mod")
+	out, err := tidy.CombinedOutput()
+	require.NoError(t, err, "%s", out)
+
+	t.Setenv("GOFLAGS", "-mod=readonly")
+	code, _, stderr := runCmd(t, "catalog", "-C", svc, "./api")
+	require.Equal(t, 1, code, stderr)
+	assert.Contains(t, stderr, "missing go.sum entry")
+	assert.Contains(t, stderr, "go get github.com/otelkit/otelkit/catalog, or run with GOFLAGS=-mod=mod")
+
+	t.Setenv("GOFLAGS", "-mod=mod")
+	code, stdout, stderr := runCmd(t, "catalog", "-C", svc, "./api")
+	require.Equal(t, 0, code, stderr)
+	assert.Contains(t, stdout, "`user.not-found`")
 }
