@@ -31,7 +31,8 @@
 // evicts the fingerprint seen least recently, [WithMaxOccurrences] bounds the
 // ring, and each occurrence is capped in size: [MaxMessageBytes] of message,
 // [MaxStackBytes] of stack and [MaxValueBytes] per attribute value, longer
-// texts ending in a "… [truncated N bytes]" marker. Messages, info, extras
+// texts ending in a "… [truncated N bytes]" marker; [WithStackFrames] keeps
+// only the first frames of each stack, or none. Messages, info, extras
 // and attributes are masked with [mask.Default] (or the policy given to
 // [WithMask]) before they are stored, even though their writers mask them
 // already.
