@@ -1,11 +1,13 @@
 // Package parity proves that one registered error answers the same over
 // every transport otelkit serves: one table of errors ([Cases]) is served
-// by real servers on 127.0.0.1 over net/http, chi and gRPC (grpc-go under
-// otelgrpc), and each answer is checked against the same rules: the id,
+// by real servers on 127.0.0.1 over net/http, chi, gin (ginx under
+// otelgin), echo (echox under otelecho), gRPC (grpc-go under otelgrpc) and
+// Connect (connectx under otelconnect; the Connect, gRPC and gRPC-Web
+// protocols), and each answer is checked against the same rules: the id,
 // the HTTP status or the gRPC code of the definition, the registered
 // message, the public info masked, never the cause; the server span's
 // status by otelkit's rule; and the client side of each transport
-// (httpx.ResponseErr, grpcx.FromError) turning the answer back into the
+// (httpx.ResponseErr, grpcx.FromError, connectx.FromError) turning the answer back into the
 // same definition (errors.Is).
 //
 // It is a module of its own so that the frameworks it serves through stay
