@@ -31,7 +31,9 @@
 // /dev/errors page and a backend. Exception records are span events, log
 // records or both, as OTEL_SEMCONV_EXCEPTION_SIGNAL_OPT_IN or
 // [WithExceptionSignal] says, named exception (http.server.request.exception
-// inside an HTTP request). [WithExtras] attaches
+// inside an HTTP request); their exception.stacktrace is whole unless
+// [WithStackFrames] (or a Recorder's [RecordWithStackFrames]) bounds or
+// drops it. [WithExtras] attaches
 // attributes to everything captured or audited under a context, and
 // [Track] runs a job and captures its error or panic.
 //

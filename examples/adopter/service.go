@@ -27,7 +27,7 @@ type Config struct {
 	MeterProvider  metric.MeterProvider
 	LoggerProvider otellog.LoggerProvider
 	AccessLog      io.Writer // one line per request
-	StackFrames    int       // bound of exception.stacktrace (httpx.WithStackFrames)
+	StackFrames    int       // bound of exception.stacktrace (httpx.WithStackFrames: 0 none, negative every frame)
 }
 
 // Service is the notes API.
