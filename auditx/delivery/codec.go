@@ -134,7 +134,9 @@ const (
 // appendRecord appends to b the OTLP ResourceLogs message holding r alone,
 // with extra added to r's attributes as Record.AddAttributes would add
 // them (an extra key replaces an attribute of r with that key, in place;
-// the others follow r's attributes). It writes with protowire, without
+// the others follow r's attributes). The strings of extra are not checked
+// for UTF-8 when they follow r's attributes: the caller's (the chain
+// attributes) are ASCII. It writes with protowire, without
 // building the generated messages, the same bytes proto.Marshal writes
 // for them (fields in number order, proto3 defaults left out, oneof
 // members always written); a test holds it to proto.Marshal. It reports
@@ -171,8 +173,9 @@ func appendRecord(b []byte, r *sdklog.Record, extra []attribute.KeyValue) ([]byt
 // encoder appends protobuf fields to b; ok turns false on a string that is
 // not valid UTF-8.
 type encoder struct {
-	b  []byte
-	ok bool
+	b     []byte
+	ok    bool
+	trust bool // the strings being written are known to be valid (the chain attributes: constant keys, hex values)
 }
 
 // begin appends the tag of the message field num and a one-byte length,
@@ -205,7 +208,7 @@ func (e *encoder) str(num protowire.Number, s string) {
 }
 
 func (e *encoder) strAlways(num protowire.Number, s string) {
-	if !utf8.ValidString(s) {
+	if !e.trust && !utf8.ValidString(s) {
 		e.ok = false
 	}
 	e.b = protowire.AppendTag(e.b, num, protowire.BytesType)
@@ -245,11 +248,13 @@ func (e *encoder) logRecord(r *sdklog.Record, extra []attribute.KeyValue) {
 			e.keyValue(fLogAttributes, kv)
 			return true
 		})
+		e.trust = true
 		for i, kv := range extra {
 			if i >= 64 || used&(1<<i) == 0 {
 				e.keyValue(fLogAttributes, kv)
 			}
 		}
+		e.trust = false
 	}
 	if n := r.DroppedAttributes(); n > 0 && n <= math.MaxUint32 {
 		e.b = protowire.AppendTag(e.b, fLogDropped, protowire.VarintType)
