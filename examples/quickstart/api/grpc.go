@@ -33,41 +33,64 @@ const GRPCService = "quickstart.v1.Users"
 // ("/quickstart.v1.Users/GetUser"), as clients invoke it.
 func GRPCMethod(name string) string { return "/" + GRPCService + "/" + name }
 
+// Users holds the service's RPC operations on protobuf's well-known
+// types. RegisterGRPC serves them with grpc-go; any other RPC transport
+// (a connect-go handler per method, as examples/quickstart-connect does)
+// serves the same methods, errors and definitions.
+type Users struct{}
+
+// GetUser is GET /users/{id}: the id as text, the user as {id, name}.
+func (Users) GetUser(ctx context.Context, req *wrapperspb.StringValue) (*structpb.Struct, error) {
+	id, name, err := viewUser(ctx, req.GetValue())
+	if err != nil {
+		return nil, err
+	}
+	return structpb.NewStruct(map[string]any{"id": id, "name": name})
+}
+
+// CreateUser is POST /users: {name, email}, answered as given.
+func (Users) CreateUser(ctx context.Context, req *structpb.Struct) (*structpb.Struct, error) {
+	u := newUser{Name: req.GetFields()["name"].GetStringValue(), Email: req.GetFields()["email"].GetStringValue()}
+	if err := addUser(ctx, u); err != nil {
+		return nil, err
+	}
+	return req, nil
+}
+
+// Login is POST /login: {user, password}; it always fails (rate limited).
+func (Users) Login(ctx context.Context, req *structpb.Struct) (*emptypb.Empty, error) {
+	c := credentials{User: req.GetFields()["user"].GetStringValue(), Password: req.GetFields()["password"].GetStringValue()}
+	return empty(logIn(ctx, c))
+}
+
+// GetOrder is GET /orders/{id}: a 5xx wrapping a cause.
+func (Users) GetOrder(context.Context, *wrapperspb.StringValue) (*emptypb.Empty, error) {
+	return empty(loadOrder())
+}
+
+// Panic is GET /panic.
+func (Users) Panic(context.Context, *emptypb.Empty) (*emptypb.Empty, error) { return empty(crash()) }
+
+// Abort is GET /abort: httpx.ErrorByID.
+func (Users) Abort(context.Context, *emptypb.Empty) (*emptypb.Empty, error) {
+	return empty(abortByID())
+}
+
 // RegisterGRPC registers the service on s. Serve it with
 // [GRPCServerOptions] (and otelgrpc's stats handler) so that its errors
 // answer their definitions.
 func RegisterGRPC(s grpc.ServiceRegistrar) {
+	var u Users
 	s.RegisterService(&grpc.ServiceDesc{
 		ServiceName: GRPCService,
 		HandlerType: (*any)(nil),
 		Methods: []grpc.MethodDesc{
-			unary("GetUser", func(ctx context.Context, req *wrapperspb.StringValue) (*structpb.Struct, error) {
-				id, name, err := viewUser(ctx, req.GetValue())
-				if err != nil {
-					return nil, err
-				}
-				return structpb.NewStruct(map[string]any{"id": id, "name": name})
-			}),
-			unary("CreateUser", func(ctx context.Context, req *structpb.Struct) (*structpb.Struct, error) {
-				u := newUser{Name: req.GetFields()["name"].GetStringValue(), Email: req.GetFields()["email"].GetStringValue()}
-				if err := addUser(ctx, u); err != nil {
-					return nil, err
-				}
-				return req, nil
-			}),
-			unary("Login", func(ctx context.Context, req *structpb.Struct) (*emptypb.Empty, error) {
-				c := credentials{User: req.GetFields()["user"].GetStringValue(), Password: req.GetFields()["password"].GetStringValue()}
-				return empty(logIn(ctx, c))
-			}),
-			unary("GetOrder", func(context.Context, *wrapperspb.StringValue) (*emptypb.Empty, error) {
-				return empty(loadOrder())
-			}),
-			unary("Panic", func(context.Context, *emptypb.Empty) (*emptypb.Empty, error) {
-				return empty(crash())
-			}),
-			unary("Abort", func(context.Context, *emptypb.Empty) (*emptypb.Empty, error) {
-				return empty(abortByID())
-			}),
+			unary("GetUser", u.GetUser),
+			unary("CreateUser", u.CreateUser),
+			unary("Login", u.Login),
+			unary("GetOrder", u.GetOrder),
+			unary("Panic", u.Panic),
+			unary("Abort", u.Abort),
 		},
 	}, nil)
 }
