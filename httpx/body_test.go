@@ -172,6 +172,38 @@ func TestCustomRenderer(t *testing.T) {
 	assert.Equal(t, []errorsx.Field{{Key: "api_key", Value: mask.Mask}, {Key: "n", Value: 1}}, got.Info, "renderers get masked info")
 }
 
+// TestRendererChangingProblem: ProblemJSON writes the problem it is given,
+// also when a renderer around it changed the fields whose JSON httpx made
+// once per definition.
+func TestRendererChangingProblem(t *testing.T) {
+	for name, change := range map[string]func(p *httpx.Problem){
+		"title":  func(p *httpx.Problem) { p.Title = "Invalid <now>" },
+		"type":   func(p *httpx.Problem) { p.Type = "https://errors.example/invalid" },
+		"status": func(p *httpx.Problem) { p.Status = 503 },
+		"id":     func(p *httpx.Problem) { p.ID = "other.id" },
+		"none":   func(*httpx.Problem) {},
+	} {
+		t.Run(name, func(t *testing.T) {
+			te := newTestErrors()
+			var want httpx.Problem
+			r := httpx.RendererFunc(func(w http.ResponseWriter, r *http.Request, p *httpx.Problem) error {
+				change(p)
+				want = *p
+				return httpx.ProblemJSON{}.Render(w, r, p)
+			})
+			h := httpx.Handler(returning(te.validation.With("n", 1)), httpx.WithRegistry(te.reg), httpx.WithRenderer(r))
+			for range 2 { // the second answer uses what the first one made
+				rec := do(h, "GET", "/x")
+				assert.Equal(t, want.Status, rec.Code)
+				wantBody := fmt.Sprintf(`{"type":%q,"title":%q,"status":%d,"id":%q,"instance":"/x","info":{"n":1}}`+"\n",
+					want.Type, want.Title, want.Status, want.ID)
+				wantBody = strings.NewReplacer("<", `\u003c`, ">", `\u003e`).Replace(wantBody)
+				assert.Equal(t, wantBody, rec.Body.String())
+			}
+		})
+	}
+}
+
 func TestServerErrorsHideInternals(t *testing.T) {
 	te := newTestErrors()
 	tel := newTelemetry(t)

@@ -40,7 +40,7 @@ type config struct {
 	logClient   bool // log exception records for 4xx too
 	signal      record.Signal
 	frames      record.Frames // 0: the process default
-	types       sync.Map      // *errorsx.Def -> problem type, see typeOf
+	types       sync.Map      // *errorsx.Def -> *defInfo
 }
 
 // WithRegistry makes the handler resolve errors with reg instead of

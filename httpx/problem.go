@@ -3,6 +3,7 @@ package httpx
 import (
 	"context"
 	"net/http"
+	"sync/atomic"
 
 	"go.opentelemetry.io/otel/trace"
 	"golang.org/x/text/language"
@@ -25,6 +26,33 @@ type Problem struct {
 	TraceID  string          // "trace_id": when the request has a valid span
 	Errors   []Entry         // "errors": the entries of a joined error
 	Language string          // the Content-Language of Title; "" when the definition has no translations
+
+	// head is the JSON of type, title, status and id made for the
+	// definition, or nil; ProblemJSON writes it when those fields still
+	// hold the values it was made from.
+	head *problemHead
+}
+
+// problemHead is the start of a problem+json body, which depends on the
+// definition only: made once per definition (in its registered language),
+// it spares escaping the same strings on every error.
+type problemHead struct {
+	typ, title, id string
+	status         int
+	json           []byte // {"type":…,"title":…,"status":…,"id":…
+}
+
+// matches reports whether h was made from p's type, title, status and id.
+// Comparing strings that share their bytes costs no more than comparing
+// their lengths and pointers.
+func (h *problemHead) matches(p *Problem) bool {
+	return h.status == p.Status && h.typ == p.Type && h.title == p.Title && h.id == p.ID
+}
+
+// defInfo is what a config keeps per definition.
+type defInfo struct {
+	typ  string // the problem type
+	head atomic.Pointer[problemHead]
 }
 
 // Entry is one error of a joined error.
@@ -50,7 +78,17 @@ func (c *config) problem(ctx context.Context, r *http.Request, m errorsx.Match, 
 	if tag != language.Und {
 		p.Language = tag.String()
 	}
-	p.Type = c.typeOf(def)
+	di := c.defInfo(def)
+	p.Type = di.typ
+	if tag == language.Und {
+		h := di.head.Load()
+		if h == nil || !h.matches(p) {
+			h = &problemHead{typ: p.Type, title: p.Title, id: p.ID, status: p.Status}
+			h.json = appendHead(nil, p.Type, p.Title, p.Status, p.ID)
+			di.head.Store(h)
+		}
+		p.head = h
+	}
 	p.Instance = r.URL.EscapedPath() // a URI reference, as RFC 9457 wants
 	if sc := trace.SpanContextFromContext(ctx); sc.IsValid() {
 		p.TraceID = sc.TraceID().String()
@@ -77,19 +115,19 @@ func (c *config) problem(ctx context.Context, r *http.Request, m errorsx.Match, 
 	}
 }
 
-// typeOf returns the problem type of def: the docs base URL (or the URN
-// prefix) followed by the id, made once per definition.
-func (c *config) typeOf(def *errorsx.Def) string {
-	if t, ok := c.types.Load(def); ok {
-		return t.(string)
+// defInfo returns what c keeps for def, made once per definition: its
+// problem type (the docs base URL, or the URN prefix, followed by the id)
+// and the head of its bodies.
+func (c *config) defInfo(def *errorsx.Def) *defInfo {
+	if v, ok := c.types.Load(def); ok {
+		return v.(*defInfo)
 	}
 	base := c.docsBase
 	if base == "" {
 		base = TypeURNPrefix
 	}
-	t := base + def.ID()
-	c.types.Store(def, t)
-	return t
+	v, _ := c.types.LoadOrStore(def, &defInfo{typ: base + def.ID()})
+	return v.(*defInfo)
 }
 
 // maskInfo returns info with sensitive values masked, at any depth, and the

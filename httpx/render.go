@@ -196,14 +196,11 @@ func qValue(params string) float64 {
 }
 
 func appendProblem(b []byte, p *Problem) []byte {
-	b = append(b, `{"type":`...)
-	b = appendString(b, p.Type)
-	b = append(b, `,"title":`...)
-	b = appendString(b, p.Title)
-	b = append(b, `,"status":`...)
-	b = strconv.AppendInt(b, int64(p.Status), 10)
-	b = append(b, `,"id":`...)
-	b = appendString(b, p.ID)
+	if h := p.head; h != nil && h.matches(p) {
+		b = append(b, h.json...)
+	} else {
+		b = appendHead(b, p.Type, p.Title, p.Status, p.ID)
+	}
 	if p.Instance != "" {
 		b = append(b, `,"instance":`...)
 		b = appendString(b, p.Instance)
@@ -245,6 +242,19 @@ func appendProblem(b []byte, p *Problem) []byte {
 		b = append(b, ']')
 	}
 	return append(b, "}\n"...)
+}
+
+// appendHead appends the start of a problem body: type, title, status and
+// id.
+func appendHead(b []byte, typ, title string, status int, id string) []byte {
+	b = append(b, `{"type":`...)
+	b = appendString(b, typ)
+	b = append(b, `,"title":`...)
+	b = appendString(b, title)
+	b = append(b, `,"status":`...)
+	b = strconv.AppendInt(b, int64(status), 10)
+	b = append(b, `,"id":`...)
+	return appendString(b, id)
 }
 
 func appendInfo(b []byte, info []errorsx.Field) []byte {
