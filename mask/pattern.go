@@ -50,12 +50,14 @@ func (p *Policy) pattern(s string, i, j int) (start, end int) {
 			return i, e
 		}
 	}
-	if ps&BearerTokens != 0 && isAuthScheme(word) && j+1 < len(s) && s[j] == ' ' && isTokenByte(s[j+1]) {
+	// The cheap tests first: a scheme is followed by a space and a token.
+	if ps&BearerTokens != 0 && j+1 < len(s) && s[j] == ' ' && isTokenByte(s[j+1]) && isAuthScheme(word) {
+		// The token and its padding; an '=' followed by more token bytes
+		// ("token password=hunter2") is not padding, and what follows it
+		// is masked too rather than left as the value of a key the token
+		// swallowed.
 		e := j + 1
-		for e < len(s) && isTokenByte(s[e]) {
-			e++
-		}
-		for e < len(s) && s[e] == '=' {
+		for e < len(s) && (isTokenByte(s[e]) || s[e] == '=') {
 			e++
 		}
 		return j + 1, e
@@ -71,10 +73,7 @@ func (p *Policy) pattern(s string, i, j int) (start, end int) {
 		}
 		// A key may follow a prefix inside the word ("key.AKIA…").
 		for k := i; k < j; k++ {
-			if k > i && s[k-1] != '.' && s[k-1] != '-' && s[k-1] != '_' {
-				continue
-			}
-			if c := s[k]; c != 'A' && c != 'g' && c != 'x' && c != 's' && c != 'r' && c != 'n' {
+			if !cloudKeyFirst[s[k]] || (k > i && s[k-1] != '.' && s[k-1] != '-' && s[k-1] != '_') {
 				continue
 			}
 			if n := cloudKey(s[k:j]); n > 0 {
@@ -159,6 +158,10 @@ func isJWT(w string) bool {
 	b := strings.IndexByte(w[a+1:], '.')
 	return b > 0
 }
+
+// cloudKeyFirst[c] reports whether some prefix of cloudKeys starts with c
+// (TestCloudKeyFirst keeps it in step).
+var cloudKeyFirst = [256]bool{'A': true, 'g': true, 'x': true, 's': true, 'r': true, 'n': true}
 
 // cloudKeys are the prefixes of well-known credentials, the characters
 // that follow and how many at least.

@@ -276,10 +276,17 @@ func scanValue(s string, k int) int {
 	return k
 }
 
-func isKeyByte(c byte) bool {
-	return c == '_' || c == '-' || c == '.' ||
-		('a' <= c && c <= 'z') || ('A' <= c && c <= 'Z') || ('0' <= c && c <= '9')
-}
+func isKeyByte(c byte) bool { return keyBytes[c] }
+
+// keyBytes[c] reports whether c may be part of a key: '_', '-', '.', an
+// ASCII letter or digit.
+var keyBytes = func() (t [256]bool) {
+	for c := range 256 {
+		t[c] = c == '_' || c == '-' || c == '.' ||
+			('a' <= c && c <= 'z') || ('A' <= c && c <= 'Z') || ('0' <= c && c <= '9')
+	}
+	return t
+}()
 
 // userinfo returns the bounds of the password of the URL whose authority
 // starts at k ("app:hunter2@db" gives those of "hunter2"), or end <= start.
