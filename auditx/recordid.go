@@ -2,6 +2,7 @@ package auditx
 
 import (
 	"crypto/rand"
+	"strconv"
 	"sync"
 	"sync/atomic"
 )
@@ -24,13 +25,5 @@ var (
 // appendRecordID appends a new record id, "<16 hex digits>-<hex counter>".
 func appendRecordID(dst []byte) []byte {
 	dst = append(dst, recordPrefix()...)
-	n := recordSeq.Add(1)
-	shift := 60
-	for shift > 0 && n>>shift == 0 {
-		shift -= 4
-	}
-	for ; shift >= 0; shift -= 4 {
-		dst = append(dst, hexDigits[n>>shift&0xf])
-	}
-	return dst
+	return strconv.AppendUint(dst, recordSeq.Add(1), 16)
 }

@@ -39,7 +39,7 @@ func appendEscaped(dst []byte, s string) []byte {
 	start := 0
 	for i := 0; i < len(s); {
 		c := s[i]
-		if c >= 0x20 && c < 0x7f && c != '\\' {
+		if plainText[c] {
 			i++
 			continue
 		}
@@ -81,6 +81,15 @@ func appendEscaped(dst []byte, s string) []byte {
 	}
 	return append(dst, s[start:]...)
 }
+
+// plainText[c] reports whether appendEscaped copies the byte c as it is:
+// printable ASCII but the backslash.
+var plainText = func() (t [256]bool) {
+	for c := 0x20; c < 0x7f; c++ {
+		t[c] = c != '\\'
+	}
+	return t
+}()
 
 // escapeRune reports whether a non-ASCII rune is escaped in bodies: C1
 // controls, NEL, the line and paragraph separators, the byte order mark and

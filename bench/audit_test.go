@@ -6,12 +6,10 @@ import (
 	"strconv"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"go.opentelemetry.io/contrib/bridges/otelslog"
 	"go.opentelemetry.io/otel/attribute"
 	otellog "go.opentelemetry.io/otel/log"
-	"go.opentelemetry.io/otel/trace"
 
 	"github.com/otelkit/otelkit/auditx"
 	"github.com/otelkit/otelkit/bench"
@@ -19,49 +17,19 @@ import (
 )
 
 const (
-	auditType     = "auth.login_failed"
-	auditTemplate = "User '{user}' failed to log in from {client_ip}"
-	auditUser     = "mallory"
-	auditIP       = "203.0.113.7"
-	auditPassword = "hunter2"
+	auditType     = bench.AuditType
+	auditTemplate = bench.AuditTemplate
+	auditUser     = bench.AuditUser
+	auditIP       = bench.AuditIP
+	auditPassword = bench.AuditPassword
 )
 
-// auditCtx is a context with a sampled span context, as inside a traced
-// request, so every implementation copies trace and span ids.
-func auditCtx() context.Context {
-	sc := trace.NewSpanContext(trace.SpanContextConfig{
-		TraceID:    trace.TraceID{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16},
-		SpanID:     trace.SpanID{1, 2, 3, 4, 5, 6, 7, 8},
-		TraceFlags: trace.FlagsSampled,
-	})
-	return trace.ContextWithSpanContext(context.Background(), sc)
-}
+func auditCtx() context.Context { return bench.AuditCtx() }
 
 var handSeq atomic.Uint64
 
-// handAudit is the hand-written log.Logger.Emit of the record auditx
-// produces for LoginFailed: event name, severity 13 "WARN", the rendered
-// body, user, client_ip, the masked password, otelkit.audit.template and a unique
-// otelkit.audit.record_id. It knows at compile time which key is sensitive and
-// renders by concatenation (no escaping).
 func handAudit(ctx context.Context, logger otellog.Logger, user, ip, password string) {
-	_ = password // masked: the value never leaves
-	var idBuf [40]byte
-	id := string(strconv.AppendUint(append(idBuf[:0], bench.HandAuditPrefix...), handSeq.Add(1), 16))
-	var rec otellog.Record
-	rec.SetEventName(auditType)
-	rec.SetTimestamp(time.Now())
-	rec.SetSeverity(otellog.SeverityWarn)
-	rec.SetSeverityText("WARN")
-	rec.SetBody(attribute.StringValue("User '" + user + "' failed to log in from " + ip))
-	rec.AddAttributes(
-		attribute.String("user", user),
-		attribute.String("client_ip", ip),
-		attribute.String("password", mask.Mask),
-		attribute.String("otelkit.audit.template", auditTemplate),
-		attribute.String("otelkit.audit.record_id", id),
-	)
-	logger.Emit(ctx, rec)
+	bench.HandAudit(ctx, logger, user, ip, password)
 }
 
 // slogAudit is the same record through log/slog and the otelslog bridge:

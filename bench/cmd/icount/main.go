@@ -11,7 +11,6 @@
 package main
 
 import (
-	"context"
 	"flag"
 	"fmt"
 	"net/http"
@@ -81,13 +80,20 @@ func setup(kase, impl string) (func(), error) {
 
 func audit(impl string) (func(), error) {
 	tel := bench.NewTelemetry()
-	ctx := context.Background()
-	user, ip, pw := attribute.String("user", "ada"), attribute.String("client_ip", "203.0.113.7"), attribute.String("password", "hunter2")
+	ctx := bench.AuditCtx()
 	switch impl {
 	case "otelkit":
 		reg := auditx.NewRegistry(auditx.WithLoggerProvider(tel.Logger))
-		ev := reg.Define("LoginFailed", auditx.LevelWarn, "login failed for {user} from {client_ip}")
-		return func() { _ = ev.Emit(ctx, user, ip, pw) }, nil
+		ev := reg.Define(bench.AuditType, auditx.LevelWarn, bench.AuditTemplate)
+		return func() {
+			_ = ev.Emit(ctx,
+				attribute.String("user", bench.AuditUser),
+				attribute.String("client_ip", bench.AuditIP),
+				attribute.String("password", bench.AuditPassword))
+		}, nil
+	case "handwritten":
+		logger := tel.Logger.Logger(auditx.ScopeName)
+		return func() { bench.HandAudit(ctx, logger, bench.AuditUser, bench.AuditIP, bench.AuditPassword) }, nil
 	}
 	return nil, fmt.Errorf("audit: unknown implementation %q", impl)
 }
