@@ -29,6 +29,10 @@ type Error struct {
 	cause   error
 	entries []error
 	pcs     []uintptr // where a 5xx occurrence was made
+	// one holds the info of an occurrence with a single field, so that
+	// d.With(key, value) costs one allocation (as slog.Record keeps its
+	// first attributes inline).
+	one [1]Field
 }
 
 // Def returns the definition of the occurrence.
@@ -56,14 +60,19 @@ func (e *Error) Stack() []uintptr { return e.pcs }
 // given again replaces its earlier value.
 func (e *Error) With(key string, value any) *Error {
 	c := *e
-	c.info = slices.Clone(e.info)
-	for i := range c.info {
-		if c.info[i].Key == key {
-			c.info[i].Value = value
-			return &c
-		}
+	at := slices.IndexFunc(e.info, func(f Field) bool { return f.Key == key })
+	n := len(e.info)
+	if at < 0 {
+		at = n
+		n++
 	}
-	c.info = append(c.info, Field{Key: key, Value: value})
+	if n == 1 {
+		c.info = c.one[:1:1]
+	} else {
+		c.info = make([]Field, n)
+		copy(c.info, e.info)
+	}
+	c.info[at] = Field{Key: key, Value: value}
 	return &c
 }
 

@@ -204,6 +204,21 @@ func TestRendererChangingProblem(t *testing.T) {
 	}
 }
 
+// TestHeaderValuesNotShared: a middleware adding to a problem response's
+// headers changes that response only.
+func TestHeaderValuesNotShared(t *testing.T) {
+	te := newTestErrors()
+	h := httpx.Handler(returning(te.validation), httpx.WithRegistry(te.reg))
+	first := do(h, "GET", "/x")
+	first.Header().Add("Vary", "Origin")
+	first.Header().Add("Content-Type", "text/plain")
+	first.Header().Add("X-Content-Type-Options", "other")
+	second := do(h, "GET", "/x")
+	assert.Equal(t, []string{"Accept"}, second.Header().Values("Vary"))
+	assert.Equal(t, []string{"application/problem+json"}, second.Header().Values("Content-Type"))
+	assert.Equal(t, []string{"nosniff"}, second.Header().Values("X-Content-Type-Options"))
+}
+
 func TestServerErrorsHideInternals(t *testing.T) {
 	te := newTestErrors()
 	tel := newTelemetry(t)

@@ -93,38 +93,56 @@ func appendListEntry(b []byte, id, msg, detail string, info []errorsx.Field) []b
 // caches are told both (Vary).
 func writeJSON(w http.ResponseWriter, contentType string, byAccept bool, p *Problem, body []byte) error {
 	h := w.Header()
-	// The header values share one array made per response (the values of
-	// h.Set and h.Add are one slice each): every value gets a slice of its
-	// own with its capacity capped, so that appending to one never writes
-	// over another. The keys are canonical, as h.Set would make them.
-	vals := make([]string, 0, 4)
-	vary := ""
+	var vary []string
 	switch {
 	case byAccept && p.Language != "":
-		vary = "Accept, Accept-Language"
+		vary = varyAcceptLanguage
 	case byAccept:
-		vary = "Accept"
+		vary = varyAccept
 	case p.Language != "":
-		vary = "Accept-Language"
+		vary = varyLanguage
 	}
-	if vary != "" {
+	if vary != nil {
 		if len(h["Vary"]) > 0 {
-			h.Add("Vary", vary) // keep the handler's own
+			h.Add("Vary", vary[0]) // keep the handler's own
 		} else {
-			vals = setHeader(h, vals, "Vary", vary)
+			h["Vary"] = vary
 		}
 	}
 	delete(h, "Content-Length")
 	delete(h, "Content-Encoding")
-	vals = setHeader(h, vals, "Content-Type", contentType)
-	vals = setHeader(h, vals, "X-Content-Type-Options", "nosniff")
+	switch contentType {
+	case "application/problem+json":
+		h["Content-Type"] = ctProblemJSON
+	case "application/json":
+		h["Content-Type"] = ctJSON
+	default:
+		h.Set("Content-Type", contentType)
+	}
+	h["X-Content-Type-Options"] = nosniff
 	if p.Language != "" {
-		setHeader(h, vals, "Content-Language", p.Language)
+		h.Set("Content-Language", p.Language)
 	}
 	w.WriteHeader(p.Status)
 	_, err := w.Write(body)
 	return err
 }
+
+// Header values every problem response sets, made once: assigning them to
+// the header map as gin's renderers do (render.writeContentType) costs no
+// allocation, where h.Set makes a slice per value. Each has capacity 1, so
+// that h.Add appends to a copy; code that
+// overwrites a header value in place (h["Vary"][0] = …) instead of
+// setting it would change them for every later response, which is why
+// none of them is exported.
+var (
+	ctProblemJSON      = []string{"application/problem+json"}
+	ctJSON             = []string{"application/json"}
+	nosniff            = []string{"nosniff"}
+	varyAccept         = []string{"Accept"}
+	varyLanguage       = []string{"Accept-Language"}
+	varyAcceptLanguage = []string{"Accept, Accept-Language"}
+)
 
 // headerValue is h.Get(key) for a canonical key, which it need not
 // canonicalize again.
@@ -133,15 +151,6 @@ func headerValue(h http.Header, key string) string {
 		return v[0]
 	}
 	return ""
-}
-
-// setHeader is h.Set(key, v) for a canonical key, with v stored in vals
-// (which has room for it).
-func setHeader(h http.Header, vals []string, key, v string) []string {
-	i := len(vals)
-	vals = append(vals, v)
-	h[key] = vals[i : i+1 : i+1]
-	return vals
 }
 
 // wantsPlainJSON reports whether an Accept header prefers application/json
