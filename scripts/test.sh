@@ -77,6 +77,17 @@ go test -count=2 ./...
 # validator, the collector's pdata and the benchmark peers never enter the
 # root go.mod.
 mapfile -t modules < <(find . -name go.mod -not -path './go.mod' -not -path './bin/*' -not -path '*/dist/*' -not -path '*/testdata/*' -printf '%h\n' | sort)
+# A go.mod that needs tidying fails here with its diff and the command that
+# fixes it, instead of as "updates to go.mod needed" in the middle of a test.
+step "every module: go.mod and go.sum tidy (go mod tidy -diff)"
+for dir in . "${modules[@]}"; do
+  case "$dir" in ./bin/*) continue ;; esac
+  if ! (cd "$dir" && go mod tidy -diff); then
+    echo "go.mod/go.sum of $dir are not tidy: run (cd $dir && go mod tidy) and commit the result" >&2
+    exit 1
+  fi
+done
+
 for dir in "${modules[@]}"; do
   case "$dir" in
     ./collector*) continue ;; # collector/test.sh below builds the collector first
