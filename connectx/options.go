@@ -29,6 +29,7 @@ type config struct {
 	domain   string
 	codes    map[*errorsx.Def]connect.Code
 	signal   record.Signal
+	frames   record.Frames
 	builder  rpcstatus.Builder
 }
 
@@ -85,6 +86,16 @@ type ExceptionSignal = record.Signal
 // values).
 func WithExceptionSignal(s ExceptionSignal) Option {
 	return optionFunc(func(c *config) { c.signal = s })
+}
+
+// WithStackFrames bounds the stack trace (exception.stacktrace) of the
+// interceptor's server exception records: at most n frames, 0 none, a
+// negative n every frame captured (see httpx.WithStackFrames and
+// grpcx.WithStackFrames). Without it the interceptor follows
+// otelbridge.Setup's WithStackFrames, else writes every frame captured.
+func WithStackFrames(n int) Option {
+	f := record.FramesOf(n)
+	return optionFunc(func(c *config) { c.frames = f })
 }
 
 func newConfig(opts []Option) *config {

@@ -79,6 +79,7 @@ func (c *config) panicked(ctx context.Context, rc call, v any, stack string) err
 func (c *config) fail(ctx context.Context, rc call, f *record.Failure) error {
 	f.Mask = c.mask
 	f.Signal = c.signal
+	f.Frames = c.frames
 	f.EventName = EventServerException
 	code := c.code(f.Match.Def)
 	var extra []attribute.KeyValue
