@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -61,11 +62,29 @@ func TestComposeFile(t *testing.T) {
 			assertPinned(t, "Dockerfile", m[1])
 		}
 		assert.Contains(t, string(data), "./examples/quickstart")
+
+		// Each port compose publishes is one the image exposes and one the
+		// service listens on at 0.0.0.0 (its flags default to 127.0.0.1,
+		// which a published port cannot reach): -addr for HTTP, -grpc-addr
+		// for gRPC.
+		expose := regexp.MustCompile(`(?m)^EXPOSE\s+(.+)$`).FindStringSubmatch(string(data))
+		require.NotNil(t, expose, "the Dockerfile has an EXPOSE line")
+		entry := regexp.MustCompile(`(?m)^ENTRYPOINT\s+(.+)$`).FindStringSubmatch(string(data))
+		require.NotNil(t, entry, "the Dockerfile has an ENTRYPOINT")
+		flags := map[uint32]string{8080: `"-addr", "0.0.0.0:8080"`, 9090: `"-grpc-addr", "0.0.0.0:9090"`}
+		for _, p := range project.Services["quickstart"].Ports {
+			assert.Contains(t, strings.Fields(expose[1]), strconv.FormatUint(uint64(p.Target), 10), "EXPOSE lists %d", p.Target)
+			flag, ok := flags[p.Target]
+			if assert.True(t, ok, "port %d is a known quickstart listener", p.Target) {
+				assert.Contains(t, entry[1], flag, "the entrypoint listens on 0.0.0.0:%d", p.Target)
+			}
+			assert.Equal(t, strconv.FormatUint(uint64(p.Target), 10), p.Published, "port %d is published as itself", p.Target)
+		}
 	})
 
 	t.Run("ports", func(t *testing.T) {
 		want := map[string][]uint32{
-			"quickstart":      {8080},
+			"quickstart":      {8080, 9090},
 			"collector":       {4317, 4318, 13133},
 			"victorialogs":    {9428},
 			"victoriametrics": {8428},
