@@ -24,7 +24,7 @@ import (
 )
 
 func main() {
-	kase := flag.String("case", "render429", "render429, render503, error429, error503, success or audit")
+	kase := flag.String("case", "render429", "render429, render503, error429, error503, success, audit, gin429, gin503, echo429 or echo503")
 	impl := flag.String("impl", "otelkit", "implementation (see bench.NewService, bench.NewRenderService; audit: otelkit or handwritten)")
 	n := flag.Int("n", 10000, "requests")
 	flag.Parse()
@@ -50,6 +50,10 @@ func setup(kase, impl string) (func(), error) {
 		h, err = bench.NewRenderService(impl)
 	case "error429", "error503", "success":
 		h, err = bench.NewService(impl, bench.NewTelemetry())
+	case "gin429", "gin503":
+		h = bench.NewGinService(impl, bench.NewTelemetry())
+	case "echo429", "echo503":
+		h = bench.NewEchoService(impl, bench.NewTelemetry())
 	case "audit":
 		return audit(impl)
 	default:
@@ -59,9 +63,9 @@ func setup(kase, impl string) (func(), error) {
 		return nil, err
 	}
 	switch kase {
-	case "render429", "error429":
+	case "render429", "error429", "gin429", "echo429":
 		method, path, status = http.MethodPost, bench.Path4xx, http.StatusTooManyRequests
-	case "render503", "error503":
+	case "render503", "error503", "gin503", "echo503":
 		method, path, status = http.MethodGet, bench.Path5xx, http.StatusServiceUnavailable
 	default:
 		method, path, status = http.MethodGet, bench.PathSuccess, http.StatusOK
