@@ -53,6 +53,15 @@ benchstat -filter '.name:Render' -row /status -col '/impl@(huma otelkit)' "$OUT"
 section "Audit emit: base hand-written log.Logger.Emit"
 benchstat -filter '.name:AuditEmit' -col '/impl@(handwritten otelkit otelslog)' "$OUT"
 
+section "gRPC success: base otelgrpc alone"
+benchstat -filter '.name:GRPCSuccess' -col '/impl@(otelgrpc otelkit)' "$OUT"
+
+section "gRPC error: base hand-written status with ErrorInfo"
+benchstat -filter '.name:GRPCError' -row /case -col '/impl@(handwritten otelkit)' "$OUT"
+
+section "gin / echo error path: base hand-written"
+benchstat -filter '.name:(GinError OR EchoError)' -row .name/status -col '/impl@(handwritten otelkit)' "$OUT"
+
 section "Resolution: base 10 mappings"
 benchstat -filter '.name:Resolve' -row /target -col '/mappings@(10 100 1000 10000)' "$OUT"
 

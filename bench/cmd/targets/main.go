@@ -205,18 +205,30 @@ func (c *checker) run() {
 		e := "BenchmarkError/status=" + st + "/impl="
 		c.ratio("error "+st+": otelkit / hand-written", e+"otelkit", e+"handwritten", 1.2)
 		c.faster("error "+st+": otelkit faster than sentry-go", e+"otelkit", e+"sentry")
-		c.faster("error "+st+": otelkit faster than huma", e+"otelkit", e+"huma")
-		c.info("error "+st+": otelkit / huma + hand-written recording", e+"otelkit", e+"humarec")
+		c.ratio("error "+st+": otelkit / huma + hand-written recording", e+"otelkit", e+"humarec", 1.0)
+		c.info("error "+st+": otelkit / huma (records nothing; no target)", e+"otelkit", e+"huma")
 	}
 	const rd = "BenchmarkRender/status="
 	c.ratioAllocs("render: otelkit / huma (no telemetry)", rd+"429/impl=otelkit", rd+"429/impl=huma", 1.0, 1)
 	c.info("render 503: otelkit / huma (no telemetry, no target)", rd+"503/impl=otelkit", rd+"503/impl=huma")
 	const a = "BenchmarkAuditEmit/impl="
-	c.ratio("audit: auditx / hand-written log.Logger.Emit", a+"otelkit", a+"handwritten", 1.15)
+	c.ratio("audit: auditx / hand-written log.Logger.Emit", a+"otelkit", a+"handwritten", 1.10)
 	c.faster("audit: auditx faster than slog via otelslog", a+"otelkit", a+"otelslog")
 	for _, t := range []string{"value", "type"} {
 		r := "BenchmarkResolve/target=" + t + "/mappings="
 		c.ratio("resolve ("+t+"): 10,000 / 10 mappings", r+"10000", r+"10", 1.2)
+	}
+	const g = "BenchmarkGRPCSuccess/impl="
+	c.ratio("grpc success: otelkit / otelgrpc time", g+"otelkit", g+"otelgrpc", 1.03)
+	for _, cs := range []string{"4xx", "5xx"} {
+		e := "BenchmarkGRPCError/case=" + cs + "/impl="
+		c.ratio("grpc error "+cs+": otelkit / hand-written", e+"otelkit", e+"handwritten", 1.1)
+	}
+	for _, fw := range []string{"Gin", "Echo"} {
+		for _, st := range []string{"429", "503"} {
+			e := "Benchmark" + fw + "Error/status=" + st + "/impl="
+			c.ratio(strings.ToLower(fw)+" error "+st+": otelkit / hand-written", e+"otelkit", e+"handwritten", 1.2)
+		}
 	}
 	const p = "BenchmarkPanic/impl="
 	c.info("panic: otelkit / hand-written (no target)", p+"otelkit", p+"handwritten")
