@@ -33,9 +33,9 @@ func init() {
 		{"connect-grpc", connect.WithGRPC()},
 		{"connect-grpcweb", connect.WithGRPCWeb()},
 	} {
-		register(transport{name: p.name, rpc: true, event: connectx.EventServerException,
-			start: func(t *testing.T, tp trace.TracerProvider) func(context.Context, string) answer {
-				return startConnect(t, tp, p.opt)
+		register(transport{name: p.name, rpc: true, event: connectx.EventServerException, metric: "rpc.server.call.duration",
+			start: func(t *testing.T, ps providers) func(context.Context, string) answer {
+				return startConnect(t, ps, p.opt)
 			}})
 	}
 }
@@ -57,9 +57,10 @@ func otelConnect(t *testing.T, tp trace.TracerProvider, extra ...otelconnect.Opt
 // connectx on 127.0.0.1 (TLS with HTTP/2: the gRPC protocol needs it), and
 // calls it with a connect-go client of the given protocol through
 // connectx's client interceptor.
-func startConnect(t *testing.T, tp trace.TracerProvider, protocol connect.ClientOption) func(context.Context, string) answer {
+func startConnect(t *testing.T, p providers, protocol connect.ClientOption) func(context.Context, string) answer {
 	t.Helper()
 	ic := connectx.NewInterceptor(connectx.WithRegistry(parity.Registry))
+	server := connectx.NewInterceptor(connectx.WithRegistry(parity.Registry), connectx.WithLoggerProvider(p.lp))
 	mux := http.NewServeMux()
 	mux.Handle(connectProcedure, connect.NewUnaryHandler(connectProcedure,
 		func(_ context.Context, req *connect.Request[wrapperspb.StringValue]) (*connect.Response[emptypb.Empty], error) {
@@ -67,13 +68,13 @@ func startConnect(t *testing.T, tp trace.TracerProvider, protocol connect.Client
 				return nil, err
 			}
 			return connect.NewResponse(&emptypb.Empty{}), nil
-		}, connect.WithInterceptors(otelConnect(t, tp, otelconnect.WithTrustRemote()), ic)))
+		}, connect.WithInterceptors(otelConnect(t, p.tp, otelconnect.WithTrustRemote(), otelconnect.WithMeterProvider(p.mp)), server)))
 	srv := httptest.NewUnstartedServer(mux)
 	srv.EnableHTTP2 = true
 	srv.StartTLS()
 	t.Cleanup(srv.Close)
 	client := connect.NewClient[wrapperspb.StringValue, emptypb.Empty](srv.Client(), srv.URL+connectProcedure, protocol,
-		connect.WithInterceptors(otelConnect(t, tp), ic))
+		connect.WithInterceptors(otelConnect(t, p.tp), ic))
 	return func(ctx context.Context, name string) answer {
 		_, err := client.CallUnary(ctx, connect.NewRequest(wrapperspb.String(name)))
 		return connectAnswer(t, err)

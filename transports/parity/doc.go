@@ -6,7 +6,13 @@
 // protocols), and each answer is checked against the same rules: the id,
 // the HTTP status or the gRPC code of the definition, the registered
 // message, the public info masked, never the cause; the server span's
-// status by otelkit's rule; and the client side of each transport
+// status by otelkit's rule; under each exception signal
+// (OTEL_SEMCONV_EXCEPTION_SIGNAL_OPT_IN unset, "logs", "logs/dup"), exactly
+// one exception span event and/or SDK log record named for the transport
+// for a failure and none for a 4xx; the server duration metric's
+// error.type (failure) or otelkit.error.id (4xx) where the instrumentation
+// lets otelkit label it (otelhttp, otelgin, otelconnect; not otelgrpc,
+// not otelecho); and the client side of each transport
 // (httpx.ResponseErr, grpcx.FromError, connectx.FromError) turning the answer back into the
 // same definition (errors.Is).
 //

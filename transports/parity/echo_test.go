@@ -8,10 +8,8 @@ import (
 	"github.com/labstack/echo/v4"
 	"go.opentelemetry.io/contrib/instrumentation/github.com/labstack/echo/otelecho"
 	"go.opentelemetry.io/otel/propagation"
-	"go.opentelemetry.io/otel/trace"
 
 	"github.com/otelkit/otelkit/echox"
-	"github.com/otelkit/otelkit/httpx"
 	"github.com/otelkit/otelkit/transports/parity"
 )
 
@@ -21,13 +19,13 @@ func init() {
 
 // startEcho serves the table with echo under otelecho and echox; the
 // client is plain HTTP (httpx.ResponseErr).
-func startEcho(t *testing.T, tp trace.TracerProvider) func(context.Context, string) answer {
+func startEcho(t *testing.T, p providers) func(context.Context, string) answer {
 	t.Helper()
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
-	e.Use(otelecho.Middleware("parity", otelecho.WithTracerProvider(tp), otelecho.WithPropagators(propagation.TraceContext{})))
-	e.Use(echox.Middleware(httpx.WithRegistry(parity.Registry)))
-	e.HTTPErrorHandler = echox.ErrorHandler(httpx.WithRegistry(parity.Registry))
+	e.Use(otelecho.Middleware("parity", otelecho.WithTracerProvider(p.tp), otelecho.WithPropagators(propagation.TraceContext{})))
+	e.Use(echox.Middleware(httpOptions(p)...))
+	e.HTTPErrorHandler = echox.ErrorHandler(httpOptions(p)...)
 	e.GET("/cases/:name", func(c echo.Context) error {
 		if err := parity.Run(c.Param("name")); err != nil {
 			return err

@@ -9,7 +9,6 @@ import (
 
 	"go.opentelemetry.io/contrib/instrumentation/google.golang.org/grpc/otelgrpc"
 	"go.opentelemetry.io/otel/propagation"
-	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
@@ -38,7 +37,7 @@ func (health) Check(_ context.Context, req *grpc_health_v1.HealthCheckRequest) (
 
 // startGRPC serves the table with grpc-go under otelgrpc and grpcx on
 // 127.0.0.1, and calls it through grpcx's client interceptor.
-func startGRPC(t *testing.T, tp trace.TracerProvider) func(context.Context, string) answer {
+func startGRPC(t *testing.T, p providers) func(context.Context, string) answer {
 	t.Helper()
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -46,15 +45,15 @@ func startGRPC(t *testing.T, tp trace.TracerProvider) func(context.Context, stri
 	}
 	opts := []grpcx.Option{grpcx.WithRegistry(parity.Registry)}
 	srv := grpc.NewServer(
-		grpc.StatsHandler(otelgrpc.NewServerHandler(otelgrpc.WithTracerProvider(tp), otelgrpc.WithPropagators(propagation.TraceContext{}))),
-		grpc.ChainUnaryInterceptor(grpcx.UnaryServerInterceptor(opts...)),
+		grpc.StatsHandler(otelgrpc.NewServerHandler(otelgrpc.WithTracerProvider(p.tp), otelgrpc.WithMeterProvider(p.mp), otelgrpc.WithPropagators(propagation.TraceContext{}))),
+		grpc.ChainUnaryInterceptor(grpcx.UnaryServerInterceptor(append(opts, grpcx.WithLoggerProvider(p.lp))...)),
 	)
 	grpc_health_v1.RegisterHealthServer(srv, health{})
 	go srv.Serve(lis)
 	t.Cleanup(srv.Stop)
 	cc, err := grpc.NewClient(lis.Addr().String(),
 		grpc.WithTransportCredentials(insecure.NewCredentials()),
-		grpc.WithStatsHandler(grpcx.ClientHandler(otelgrpc.NewClientHandler(otelgrpc.WithTracerProvider(tp), otelgrpc.WithPropagators(propagation.TraceContext{})), opts...)),
+		grpc.WithStatsHandler(grpcx.ClientHandler(otelgrpc.NewClientHandler(otelgrpc.WithTracerProvider(p.tp), otelgrpc.WithPropagators(propagation.TraceContext{})), opts...)),
 		grpc.WithChainUnaryInterceptor(grpcx.UnaryClientInterceptor(opts...)),
 	)
 	if err != nil {

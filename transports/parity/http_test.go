@@ -13,22 +13,25 @@ import (
 	"github.com/go-chi/chi/v5"
 	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
 	"go.opentelemetry.io/otel/propagation"
-	"go.opentelemetry.io/otel/trace"
 
 	"github.com/otelkit/otelkit/httpx"
 	"github.com/otelkit/otelkit/transports/parity"
 )
 
+// httpDuration is the server duration histogram of otelhttp and otelgin
+// (semconv http.server.request.duration).
+const httpDuration = "http.server.request.duration"
+
 func init() {
-	register(transport{name: "net-http", event: "http.server.request.exception", start: func(t *testing.T, tp trace.TracerProvider) func(context.Context, string) answer {
+	register(transport{name: "net-http", event: "http.server.request.exception", metric: httpDuration, start: func(t *testing.T, p providers) func(context.Context, string) answer {
 		mux := http.NewServeMux()
 		mux.Handle("GET /cases/{name}", caseHandler(func(r *http.Request) string { return r.PathValue("name") }))
-		return serveHTTP(t, tp, mux)
+		return serveHTTP(t, p, mux)
 	}})
-	register(transport{name: "chi", event: "http.server.request.exception", start: func(t *testing.T, tp trace.TracerProvider) func(context.Context, string) answer {
+	register(transport{name: "chi", event: "http.server.request.exception", metric: httpDuration, start: func(t *testing.T, p providers) func(context.Context, string) answer {
 		r := chi.NewRouter()
 		r.Method(http.MethodGet, "/cases/{name}", caseHandler(func(r *http.Request) string { return chi.URLParam(r, "name") }))
-		return serveHTTP(t, tp, r)
+		return serveHTTP(t, p, r)
 	}})
 }
 
@@ -45,11 +48,16 @@ func caseHandler(name func(*http.Request) string) httpx.HandlerFunc {
 
 // serveHTTP serves router inside httpx under otelhttp on 127.0.0.1 and
 // returns how to call a case over HTTP, read back with httpx.ResponseErr.
-func serveHTTP(t *testing.T, tp trace.TracerProvider, router http.Handler) func(context.Context, string) answer {
+func serveHTTP(t *testing.T, p providers, router http.Handler) func(context.Context, string) answer {
 	t.Helper()
-	h := otelhttp.NewHandler(httpx.Handler(router, httpx.WithRegistry(parity.Registry)), "parity",
-		otelhttp.WithTracerProvider(tp), otelhttp.WithPropagators(propagation.TraceContext{}))
+	h := otelhttp.NewHandler(httpx.Handler(router, httpOptions(p)...), "parity",
+		otelhttp.WithTracerProvider(p.tp), otelhttp.WithMeterProvider(p.mp), otelhttp.WithPropagators(propagation.TraceContext{}))
 	return callHTTP(t, serve(t, h))
+}
+
+// httpOptions are the httpx options of every HTTP transport.
+func httpOptions(p providers) []httpx.Option {
+	return []httpx.Option{httpx.WithRegistry(parity.Registry), httpx.WithLoggerProvider(p.lp)}
 }
 
 // serve runs h on a free port of 127.0.0.1 until the test ends and

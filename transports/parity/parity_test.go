@@ -12,6 +12,11 @@ import (
 
 	"go.opentelemetry.io/otel/attribute"
 	otelcodes "go.opentelemetry.io/otel/codes"
+	otellog "go.opentelemetry.io/otel/log"
+	"go.opentelemetry.io/otel/metric"
+	sdklog "go.opentelemetry.io/otel/sdk/log"
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/grpc/codes"
@@ -43,9 +48,25 @@ type transport struct {
 	// route is the http.route of the error answers ("" for an RPC;
 	// "/cases/{name}" when left empty on an HTTP transport).
 	route string
-	// start serves the table with spans going to tp and returns how to
-	// call one case under ctx (which carries the trace to join).
-	start func(t *testing.T, tp trace.TracerProvider) func(ctx context.Context, name string) answer
+	// metric is the server duration histogram of the transport's
+	// instrumentation that otelkit labels (otelhttp's Labeler, otelgin's
+	// metric attribute function, otelconnect's Labeler); "" where it
+	// cannot: otelgrpc computes its metric attributes when the RPC begins
+	// (WithMetricAttributesFn runs in TagRPC, before the handler), and
+	// otelecho records no metrics.
+	metric string
+	// start serves the table with the server's spans, exception log
+	// records and metrics going to p and returns how to call one case
+	// under ctx (which carries the trace to join).
+	start func(t *testing.T, p providers) func(ctx context.Context, name string) answer
+}
+
+// providers are the SDK providers a transport's server reports to. The
+// client side reports to tp only.
+type providers struct {
+	tp trace.TracerProvider
+	lp otellog.LoggerProvider
+	mp metric.MeterProvider
 }
 
 // transports are registered by the files of each transport (init).
@@ -53,24 +74,60 @@ var transports []transport
 
 func register(tr transport) { transports = append(transports, tr) }
 
-// TestParity runs every case of the table through every transport.
+// TestParity runs every case of the table through every transport, once
+// per exception signal (OTEL_SEMCONV_EXCEPTION_SIGNAL_OPT_IN: span events,
+// "logs", "logs/dup"; semconv docs/exceptions/README.md).
 func TestParity(t *testing.T) {
-	t.Setenv("OTEL_SEMCONV_EXCEPTION_SIGNAL_OPT_IN", "") // exceptions as span events
 	slices.SortFunc(transports, func(a, b transport) int { return strings.Compare(a.name, b.name) })
-	for _, tr := range transports {
-		t.Run(tr.name, func(t *testing.T) {
-			spans := newRecorder()
-			tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(spans))
-			t.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
-			call := tr.start(t, tp)
-			for _, c := range parity.Cases {
-				t.Run(c.Name, func(t *testing.T) {
-					ctx, tid := newTrace()
-					ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-					defer cancel()
-					a := call(ctx, c.Name)
-					checkAnswer(t, tr, c, a)
-					checkSpan(t, tr, c, spans.server(t, tid))
+	for _, mode := range []struct {
+		name, env    string
+		events, logs bool
+	}{
+		{"span-events", "", true, false},
+		{"logs", "logs", false, true},
+		{"logs-dup", "logs/dup", true, true},
+	} {
+		t.Run(mode.name, func(t *testing.T) {
+			t.Setenv("OTEL_SEMCONV_EXCEPTION_SIGNAL_OPT_IN", mode.env)
+			for _, tr := range transports {
+				t.Run(tr.name, func(t *testing.T) {
+					spans := newRecorder()
+					tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(spans))
+					exported := new(logs)
+					lp := sdklog.NewLoggerProvider(sdklog.WithProcessor(sdklog.NewSimpleProcessor(exported)))
+					reader := sdkmetric.NewManualReader()
+					mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
+					t.Cleanup(func() {
+						_ = tp.Shutdown(context.Background())
+						_ = lp.Shutdown(context.Background())
+						_ = mp.Shutdown(context.Background())
+					})
+					call := tr.start(t, providers{tp: tp, lp: lp, mp: mp})
+					for _, c := range parity.Cases {
+						t.Run(c.Name, func(t *testing.T) {
+							ctx, tid := newTrace()
+							ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+							defer cancel()
+							var before map[attribute.Distinct]metricdata.HistogramDataPoint[float64]
+							if tr.metric != "" {
+								before = points(t, reader, tr.metric)
+							}
+							a := call(ctx, c.Name)
+							checkAnswer(t, tr, c, a)
+							// The server span ends after the handler returned,
+							// its log records were emitted and its duration
+							// recorded (each instrumentation records the
+							// metric before it ends the span).
+							checkSpan(t, tr, c, mode.events, spans.server(t, tid))
+							if err := lp.ForceFlush(ctx); err != nil {
+								t.Fatal(err)
+							}
+							checkLogs(t, tr, c, mode.logs, exported.of(tid))
+							if tr.metric != "" {
+								checkMetric(t, c, before, points(t, reader, tr.metric))
+							}
+						})
+					}
 				})
 			}
 		})
@@ -149,7 +206,7 @@ func checkAnswer(t *testing.T, tr transport, c parity.Case, a answer) {
 
 // checkSpan: the server span follows otelkit's status rule on every
 // transport.
-func checkSpan(t *testing.T, tr transport, c parity.Case, s sdktrace.ReadOnlySpan) {
+func checkSpan(t *testing.T, tr transport, c parity.Case, events bool, s sdktrace.ReadOnlySpan) {
 	t.Helper()
 	attrs := map[attribute.Key]attribute.Value{}
 	for _, kv := range s.Attributes() {
@@ -175,8 +232,12 @@ func checkSpan(t *testing.T, tr transport, c parity.Case, s sdktrace.ReadOnlySpa
 		if errType.AsString() != c.Def.ID() {
 			t.Errorf("span error.type %q, want %q", errType.AsString(), c.Def.ID())
 		}
-		if exceptions != 1 {
-			t.Errorf("%d %s events, want 1 (events %v)", exceptions, tr.event, s.Events())
+		want := 0
+		if events {
+			want = 1
+		}
+		if exceptions != want {
+			t.Errorf("%d %s events, want %d (events %v)", exceptions, tr.event, want, s.Events())
 		}
 	default:
 		if s.Status().Code != otelcodes.Unset {
