@@ -843,3 +843,17 @@ func TestWireCarriesNoSecret(t *testing.T) {
 		}
 	}
 }
+
+// TestLargeAcceptLanguage: a long Accept-Language header (8 KB, hundreds
+// of entries) is read up to errorsx.MaxAcceptLanguage, whole entries only,
+// so its first language still wins (issue 12: large metadata is bounded).
+func TestLargeAcceptLanguage(t *testing.T) {
+	e := start(t)
+	header := "de," + strings.Repeat("en-gb;q=0.1,", 700)
+	for _, p := range protocols {
+		err := check(t, e.client(t, p.opt, reg), context.Background(), "4xx", "Accept-Language", header)
+		if ce, _, _ := details(t, err); ce.Message() != "Kein solcher Benutzer" || !errors.Is(err, errUserNotFound) {
+			t.Errorf("%s: %q (%v), want the German message", p.name, ce.Message(), err)
+		}
+	}
+}

@@ -96,11 +96,14 @@ func (d *Def) Language() language.Tag { return d.lang }
 // (an Accept-Language header value, matched with golang.org/x/text/language)
 // and its language. A definition without translations returns its message
 // and language.Und (nothing was negotiated); with translations, no match
-// returns the default message and [Def.Language].
+// returns the default message and [Def.Language]. Only the entries within
+// the first [MaxAcceptLanguage] bytes are read, so a large header costs no
+// more than a short one.
 func (d *Def) Localized(acceptLanguage string) (string, language.Tag) {
 	if len(d.messages) == 0 {
 		return d.message, language.Und
 	}
+	acceptLanguage = boundAcceptLanguage(acceptLanguage)
 	if acceptLanguage == "" {
 		return d.message, d.lang
 	}
@@ -114,6 +117,22 @@ func (d *Def) Localized(acceptLanguage string) (string, language.Tag) {
 	}
 	m := d.messages[idx-1]
 	return m.Message, m.Tag
+}
+
+// MaxAcceptLanguage bounds the Accept-Language value [Def.Localized] reads:
+// a longer value is cut after its last whole entry within the bound (an
+// entry cut in two would make the whole value unparsable).
+const MaxAcceptLanguage = 256
+
+func boundAcceptLanguage(v string) string {
+	if len(v) <= MaxAcceptLanguage {
+		return v
+	}
+	v = v[:MaxAcceptLanguage+1] // a comma right after the bound still ends an entry
+	if i := strings.LastIndexByte(v, ','); i >= 0 {
+		return v[:i]
+	}
+	return ""
 }
 
 // Error returns the public message, so a *Def reads well in logs too.

@@ -529,3 +529,15 @@ func TestErrorByID(t *testing.T) {
 		t.Errorf("by-unknown-id: %v", err)
 	}
 }
+
+// TestLargeAcceptLanguage: long accept-language metadata (8 KB, hundreds
+// of entries) is read up to errorsx.MaxAcceptLanguage, whole entries only,
+// so its first language still wins (issue 12: large metadata is bounded).
+func TestLargeAcceptLanguage(t *testing.T) {
+	e := start(t)
+	ctx := metadata.AppendToOutgoingContext(context.Background(), "accept-language", "de,"+strings.Repeat("en-gb;q=0.1,", 700))
+	err := check(t, e.client, ctx, "4xx")
+	if st, _, _ := detailsOf(t, err); st.Message() != "Kein solcher Benutzer" || !errors.Is(err, errUserNotFound) {
+		t.Errorf("%q (%v), want the German message", st.Message(), err)
+	}
+}

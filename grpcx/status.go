@@ -13,12 +13,10 @@ import (
 
 // acceptLanguage returns the caller's accept-language metadata (the first
 // value, truncated): gRPC metadata keys are lower case.
+// ValueFromIncomingContext copies that key's values only, where
+// FromIncomingContext would copy all of the caller's metadata.
 func acceptLanguage(ctx context.Context) string {
-	md, ok := metadata.FromIncomingContext(ctx)
-	if !ok {
-		return ""
-	}
-	v := md["accept-language"]
+	v := metadata.ValueFromIncomingContext(ctx, "accept-language")
 	if len(v) == 0 {
 		return ""
 	}

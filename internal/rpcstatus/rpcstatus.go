@@ -43,13 +43,16 @@ const MetadataDetail = "detail"
 // time.Duration) becomes a google.rpc.RetryInfo detail.
 const InfoRetryAfter = "retry_after"
 
-// MaxAcceptLanguage bounds the accept-language value a server reads.
-const MaxAcceptLanguage = 256
+// MaxAcceptLanguage bounds the accept-language value a server reads
+// (errorsx.Def.Localized's bound).
+const MaxAcceptLanguage = errorsx.MaxAcceptLanguage
 
-// AcceptLanguage returns v cut at [MaxAcceptLanguage] bytes.
+// AcceptLanguage returns v cut to what errorsx.Def.Localized reads of it:
+// the entries within [MaxAcceptLanguage] bytes, plus one byte that tells
+// whether the last of them is whole (Localized drops it if not).
 func AcceptLanguage(v string) string {
-	if len(v) > MaxAcceptLanguage {
-		return v[:MaxAcceptLanguage]
+	if len(v) > MaxAcceptLanguage+1 {
+		return v[:MaxAcceptLanguage+1]
 	}
 	return v
 }
