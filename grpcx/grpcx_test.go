@@ -62,6 +62,11 @@ func errorFor(name string) error {
 		return errors.New("secret internal text")
 	case "status":
 		return status.Error(grpccodes.Aborted, "hand-made")
+	case "malformed": // passes through with an ErrorInfo whose bytes do not parse
+		good, _ := anypb.New(&errdetails.ErrorInfo{Reason: errUserNotFound.ID()})
+		st := status.New(grpccodes.NotFound, "garbage details").Proto()
+		st.Details = []*anypb.Any{{TypeUrl: good.TypeUrl, Value: []byte{0xff, 0xff, 0xff}}}
+		return status.ErrorProto(st)
 	case "retry":
 		return errRateLimited.With("retry_after", 30)
 	case "conflict":
@@ -539,5 +544,30 @@ func TestLargeAcceptLanguage(t *testing.T) {
 	err := check(t, e.client, ctx, "4xx")
 	if st, _, _ := detailsOf(t, err); st.Message() != "Kein solcher Benutzer" || !errors.Is(err, errUserNotFound) {
 		t.Errorf("%q (%v), want the German message", st.Message(), err)
+	}
+}
+
+// TestMalformedDetailsOverTheWire: a server's status whose ErrorInfo does
+// not parse reaches the client interceptors (unary and stream) as a plain
+// status error, not a panic and not a definition (issue 12).
+func TestMalformedDetailsOverTheWire(t *testing.T) {
+	e := start(t)
+	err := check(t, e.client, context.Background(), "malformed")
+	var occ *errorsx.Error
+	if st, _ := status.FromError(err); st.Code() != grpccodes.NotFound || st.Message() != "garbage details" ||
+		errors.As(err, &occ) || reg.Resolve(err) != errorsx.Internal {
+		t.Errorf("unary: %v, want the plain NotFound status", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	s, err := e.client.Watch(ctx, &grpc_health_v1.HealthCheckRequest{Service: "malformed"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for err == nil {
+		_, err = s.Recv()
+	}
+	if st, _ := status.FromError(err); st.Code() != grpccodes.NotFound || errors.As(err, &occ) {
+		t.Errorf("stream: %v, want the plain NotFound status", err)
 	}
 }

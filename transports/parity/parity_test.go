@@ -141,6 +141,13 @@ func checkAnswer(t *testing.T, tr transport, c parity.Case, a answer) {
 	if strings.Contains(a.wire, parity.Secret) {
 		t.Errorf("the answer leaks the secret: %s", a.wire)
 	}
+	// Nor the cause's text, its Go type or a stack (issue 12: a 5xx or
+	// unregistered error never carries its cause, type or stack).
+	for _, leak := range []string{"boom", "postgres", "internal text", "errorString", "wrapError", "PanicError", "goroutine ", ".go:"} {
+		if strings.Contains(a.wire, leak) {
+			t.Errorf("the answer carries %q: %s", leak, a.wire)
+		}
+	}
 	if c.Def == nil {
 		if a.err != nil || a.id != "" {
 			t.Errorf("success answered %v (id %q)", a.err, a.id)
