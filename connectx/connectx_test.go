@@ -44,6 +44,9 @@ var (
 	errFieldMissing = reg.Define(400, "field.missing", "A required field is missing")
 	errStoreDown    = reg.Define(503, "store.unavailable", "The store is unavailable")
 	errConflict     = reg.Define(409, "user.exists", "The user exists")
+	// Statuses without a gRPC equivalent in the table.
+	errTeapot    = reg.Define(418, "brew.teapot", "I am a teapot")
+	errNoStorage = reg.Define(507, "store.full", "The store is full")
 )
 
 // Procedures of a service served without generated code: the request names
@@ -89,6 +92,10 @@ func errorFor(name string) error {
 		return errRateLimited.With("retry_after", 30)
 	case "conflict":
 		return errConflict
+	case "teapot":
+		return errTeapot.With("pot", "blue")
+	case "full":
+		return errNoStorage.Wrap(errors.New("disk /dev/sda1 at 100%"))
 	case "panic":
 		panic("boom secret")
 	}
@@ -854,6 +861,30 @@ func TestLargeAcceptLanguage(t *testing.T) {
 		err := check(t, e.client(t, p.opt, reg), context.Background(), "4xx", "Accept-Language", header)
 		if ce, _, _ := details(t, err); ce.Message() != "Kein solcher Benutzer" || !errors.Is(err, errUserNotFound) {
 			t.Errorf("%s: %q (%v), want the German message", p.name, ce.Message(), err)
+		}
+	}
+}
+
+// TestStatusWithoutEquivalent: a definition whose HTTP status has no gRPC
+// equivalent in the table is answered with the documented fallback (a 4xx
+// failed_precondition, a 5xx internal) at request time over every
+// protocol, no panic, and the client turns it back into the definition
+// (issue 12).
+func TestStatusWithoutEquivalent(t *testing.T) {
+	e := start(t)
+	for _, p := range protocols {
+		for name, want := range map[string]struct {
+			def  *errorsx.Def
+			code connect.Code
+		}{"teapot": {errTeapot, connect.CodeFailedPrecondition}, "full": {errNoStorage, connect.CodeInternal}} {
+			err := check(t, e.client(t, p.opt, reg), context.Background(), name)
+			ce, info, _ := details(t, err)
+			if ce.Code() != want.code || info == nil || info.Reason != want.def.ID() {
+				t.Errorf("%s %s: %v (%v), want %v with reason %s", p.name, name, err, ce.Code(), want.code, want.def.ID())
+			}
+			if !errors.Is(err, want.def) || strings.Contains(ce.Message(), "sda1") {
+				t.Errorf("%s %s: client error %v", p.name, name, err)
+			}
 		}
 	}
 }

@@ -41,6 +41,9 @@ var (
 	errFieldMissing = reg.Define(400, "field.missing", "A required field is missing")
 	errStoreDown    = reg.Define(503, "store.unavailable", "The store is unavailable")
 	errConflict     = reg.Define(409, "user.exists", "The user exists")
+	// Statuses without a gRPC equivalent in the table.
+	errTeapot    = reg.Define(418, "brew.teapot", "I am a teapot")
+	errNoStorage = reg.Define(507, "store.full", "The store is full")
 )
 
 // health answers Check with the error named by the service field.
@@ -71,6 +74,10 @@ func errorFor(name string) error {
 		return errRateLimited.With("retry_after", 30)
 	case "conflict":
 		return errConflict
+	case "teapot":
+		return errTeapot.With("pot", "blue")
+	case "full":
+		return errNoStorage.Wrap(errors.New("disk /dev/sda1 at 100%"))
 	case "panic":
 		panic("boom secret")
 	case "by-id":
@@ -569,5 +576,26 @@ func TestMalformedDetailsOverTheWire(t *testing.T) {
 	}
 	if st, _ := status.FromError(err); st.Code() != grpccodes.NotFound || errors.As(err, &occ) {
 		t.Errorf("stream: %v, want the plain NotFound status", err)
+	}
+}
+
+// TestStatusWithoutEquivalent: a definition whose HTTP status has no gRPC
+// equivalent in the table is answered with the documented fallback (a 4xx
+// FAILED_PRECONDITION, a 5xx INTERNAL) at request time, no panic, and the
+// client turns it back into the definition (issue 12).
+func TestStatusWithoutEquivalent(t *testing.T) {
+	e := start(t)
+	for name, want := range map[string]struct {
+		def  *errorsx.Def
+		code grpccodes.Code
+	}{"teapot": {errTeapot, grpccodes.FailedPrecondition}, "full": {errNoStorage, grpccodes.Internal}} {
+		err := check(t, e.client, context.Background(), name)
+		st, info, _ := detailsOf(t, err)
+		if st.Code() != want.code || st.Code() != grpcx.Code(want.def.Status()) || info == nil || info.Reason != want.def.ID() {
+			t.Errorf("%s: %v (%v), want %v with reason %s", name, err, st.Code(), want.code, want.def.ID())
+		}
+		if !errors.Is(err, want.def) || strings.Contains(st.Message(), "sda1") {
+			t.Errorf("%s: client error %v", name, err)
+		}
 	}
 }
