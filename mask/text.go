@@ -35,11 +35,12 @@ func plainShort(s string) bool {
 		return false
 	}
 	for i := 0; i < len(s); i++ {
-		if !keyBytes[s[i]] {
+		c := s[i]
+		if !keyBytes[c] || (c == 'e' && i+2 < len(s) && s[i+1] == 'y' && s[i+2] == 'J') {
 			return false
 		}
 	}
-	return !strings.Contains(s, "eyJ")
+	return true
 }
 
 // text is Text without the shortcut of plainShort.
