@@ -63,12 +63,21 @@ type stack struct {
 // stackEnv returns the environment that puts a stack on free ports in dir.
 func stackEnv(t *testing.T, dir string) (*stack, []string) {
 	t.Helper()
+	// Every port chosen below stays held (listening) until all are chosen, so
+	// the kernel cannot hand one of them out twice, nor give a single port
+	// inside Jaeger's consecutive run (a collision seen once in CI:
+	// "bind: address already in use" on the run's health port).
+	var held []net.Listener
+	defer func() {
+		for _, l := range held {
+			_ = l.Close()
+		}
+	}()
 	port := func() int {
-		_, p, err := net.SplitHostPort(freePort(t))
+		l, err := net.Listen("tcp", "127.0.0.1:0")
 		require.NoError(t, err)
-		n, err := strconv.Atoi(p)
-		require.NoError(t, err)
-		return n
+		held = append(held, l)
+		return l.Addr().(*net.TCPAddr).Port
 	}
 	// Jaeger's four extra ports are consecutive from a base: find a free run.
 	base := 0
@@ -77,16 +86,16 @@ func stackEnv(t *testing.T, dir string) (*stack, []string) {
 		if b > 65000 {
 			continue
 		}
-		free := true
-		for i := range 4 {
+		run := []net.Listener{}
+		for i := 1; i < 4; i++ {
 			l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", b+i))
 			if err != nil {
-				free = false
 				break
 			}
-			_ = l.Close()
+			run = append(run, l)
 		}
-		if free {
+		held = append(held, run...)
+		if len(run) == 3 {
 			base = b
 			break
 		}
