@@ -166,25 +166,31 @@ func (d *Def) With(key string, value any) *Error {
 // Wrap returns an occurrence of d caused by err. The cause is internal: it
 // reaches telemetry and errors.Is/As, never the client.
 func (d *Def) Wrap(err error) *Error {
-	e := &Error{def: d, cause: err}
 	if d.status >= 500 {
-		e.pcs = callers(2)
+		e, r := d.occurrenceWithRare()
+		e.cause = err
+		r.pcs = callers(2)
+		return e
 	}
-	return e
+	return &Error{def: d, cause: err}
 }
 
 // Detailf returns an occurrence of d with a per-occurrence public detail
 // (the problem body's "detail"), formatted as with fmt.Sprintf; read it
 // back with [Error.Detail]. Detail is not shown for 5xx definitions.
 func (d *Def) Detailf(format string, args ...any) *Error {
-	return &Error{def: d, detail: fmt.Sprintf(format, args...)}
+	e, r := d.occurrenceWithRare()
+	r.detail = fmt.Sprintf(format, args...)
+	return e
 }
 
 // Join returns an occurrence of d that carries several errors, each shown
 // to the client as its own entry with its own id, message and info (the
 // flask-apiexceptions shape). Nil errors are dropped.
 func (d *Def) Join(errs ...error) *Error {
-	return &Error{def: d, entries: compact(errs)}
+	e, r := d.occurrenceWithRare()
+	r.entries = compact(errs)
+	return e
 }
 
 func compact(errs []error) []error {

@@ -23,16 +23,50 @@ type Field struct {
 // Methods that add to an occurrence return a new *Error and leave the
 // receiver unchanged, so an occurrence may be shared.
 type Error struct {
-	def     *Def
-	detail  string
-	info    []Field
-	cause   error
-	entries []error
-	pcs     []uintptr // where a 5xx occurrence was made
+	def   *Def
+	info  []Field
+	cause error
+	rare  *rare // nil unless the occurrence has a detail, entries or a stack
 	// one holds the info of an occurrence with a single field, so that
 	// d.With(key, value) costs one allocation (as slog.Record keeps its
 	// first attributes inline).
 	one [1]Field
+}
+
+// rare holds what most occurrences do not carry, so that the common ones
+// (d.With, a 4xx d.Wrap) fit a 96-byte allocation instead of 144. It is
+// never changed once an *Error points to it: copies share it, and a method
+// that changes one of its fields gives the copy a new one (allocated with
+// the copy, see withRare).
+type rare struct {
+	detail  string
+	entries []error
+	pcs     []uintptr // where a 5xx occurrence was made
+}
+
+// errorWithRare is an occurrence and its rare part in one allocation.
+type errorWithRare struct {
+	e Error
+	r rare
+}
+
+// occurrenceWithRare returns a new occurrence of d with an empty rare
+// part, to be filled before the occurrence is returned.
+func (d *Def) occurrenceWithRare() (*Error, *rare) {
+	b := &errorWithRare{e: Error{def: d}}
+	b.e.rare = &b.r
+	return &b.e, &b.r
+}
+
+// withRare returns a copy of e whose rare part is its own copy of e's, to
+// be filled before the copy is returned.
+func (e *Error) withRare() (*Error, *rare) {
+	b := &errorWithRare{e: *e}
+	if e.rare != nil {
+		b.r = *e.rare
+	}
+	b.e.rare = &b.r
+	return &b.e, &b.r
 }
 
 // Def returns the definition of the occurrence.
@@ -40,21 +74,36 @@ func (e *Error) Def() *Def { return e.def }
 
 // Detail returns the per-occurrence public detail set by [Def.Detailf] or
 // [Error.Detailf], if any.
-func (e *Error) Detail() string { return e.detail }
+func (e *Error) Detail() string {
+	if e.rare == nil {
+		return ""
+	}
+	return e.rare.detail
+}
 
 // Info returns the public info in the order it was added. The slice must not
 // be modified.
 func (e *Error) Info() []Field { return e.info }
 
 // Entries returns the joined errors of an occurrence made by [Def.Join].
-func (e *Error) Entries() []error { return e.entries }
+func (e *Error) Entries() []error {
+	if e.rare == nil {
+		return nil
+	}
+	return e.rare.entries
+}
 
 // Cause returns the internal cause given to [Def.Wrap], or nil.
 func (e *Error) Cause() error { return e.cause }
 
 // Stack returns the program counters recorded when a 5xx occurrence was
 // made by [Def.Wrap], for stack traces in telemetry.
-func (e *Error) Stack() []uintptr { return e.pcs }
+func (e *Error) Stack() []uintptr {
+	if e.rare == nil {
+		return nil
+	}
+	return e.rare.pcs
+}
 
 // With returns a copy of e with key set to value in its public info; a key
 // given again replaces its earlier value.
@@ -79,18 +128,21 @@ func (e *Error) With(key string, value any) *Error {
 // Detailf returns a copy of e with a public detail, formatted as with
 // fmt.Sprintf (see [Def.Detailf]); a detail set before is replaced.
 func (e *Error) Detailf(format string, args ...any) *Error {
-	c := *e
-	c.detail = fmt.Sprintf(format, args...)
-	return &c
+	c, r := e.withRare()
+	r.detail = fmt.Sprintf(format, args...)
+	return c
 }
 
 // Wrap returns a copy of e with err as its internal cause.
 func (e *Error) Wrap(err error) *Error {
+	if e.def.status >= 500 && e.Stack() == nil {
+		c, r := e.withRare()
+		c.cause = err
+		r.pcs = callers(2)
+		return c
+	}
 	c := *e
 	c.cause = err
-	if c.def.status >= 500 && c.pcs == nil {
-		c.pcs = callers(2)
-	}
 	return &c
 }
 
@@ -99,11 +151,11 @@ func (e *Error) Wrap(err error) *Error {
 func (e *Error) Error() string {
 	var b strings.Builder
 	b.WriteString(e.def.message)
-	if e.detail != "" {
+	if d := e.Detail(); d != "" {
 		b.WriteString(": ")
-		b.WriteString(e.detail)
+		b.WriteString(d)
 	}
-	for i, err := range e.entries {
+	for i, err := range e.Entries() {
 		if i == 0 {
 			b.WriteString(": ")
 		} else {
@@ -121,13 +173,14 @@ func (e *Error) Error() string {
 // Unwrap returns the cause and the joined entries, so errors.Is and
 // errors.As see all of them.
 func (e *Error) Unwrap() []error {
+	entries := e.Entries()
 	if e.cause == nil {
-		return e.entries
+		return entries
 	}
-	if len(e.entries) == 0 {
+	if len(entries) == 0 {
 		return []error{e.cause}
 	}
-	return append([]error{e.cause}, e.entries...)
+	return append([]error{e.cause}, entries...)
 }
 
 // Is reports whether target is the definition of e.
@@ -149,8 +202,8 @@ func (e *Error) LogValue() slog.Value {
 		slog.String("id", e.def.id),
 		slog.Int("status", e.def.status),
 		slog.String("message", e.def.message))
-	if e.detail != "" {
-		attrs = append(attrs, slog.String("detail", e.detail))
+	if d := e.Detail(); d != "" {
+		attrs = append(attrs, slog.String("detail", d))
 	}
 	if len(e.info) > 0 {
 		info := make([]slog.Attr, len(e.info))

@@ -1,6 +1,7 @@
 package errorsx_test
 
 import (
+	"errors"
 	"net/http"
 	"testing"
 
@@ -27,5 +28,65 @@ func TestWithCopies(t *testing.T) {
 	assert.Equal(t, one.Info(), detailed.Info())
 	if testing.CoverMode() == "" {
 		assert.Equal(t, 1.0, testing.AllocsPerRun(100, func() { _ = d.With("a", 1) }), "allocations of Def.With")
+	}
+}
+
+// TestRareCopies: the rarely used parts of an occurrence (detail, joined
+// entries, call stack) are shared by copies and never changed in place:
+// every method that sets one gives its copy its own, and the occurrence it
+// came from keeps what it had.
+func TestRareCopies(t *testing.T) {
+	r := errorsx.NewRegistry()
+	bad := r.Define(http.StatusBadRequest, "x.bad", "Bad")
+	down := r.Define(http.StatusServiceUnavailable, "x.down", "Down")
+	cause, other := errors.New("cause"), errors.New("other")
+
+	d1 := bad.Detailf("first %d", 1)
+	d2 := d1.Detailf("second")
+	withInfo := d1.With("a", 1)
+	wrapped := d1.Wrap(cause)
+	assert.Equal(t, "first 1", d1.Detail())
+	assert.Equal(t, "second", d2.Detail())
+	assert.Equal(t, "first 1", withInfo.Detail(), "With keeps the detail")
+	assert.Equal(t, "first 1", wrapped.Detail(), "Wrap keeps the detail")
+	assert.Empty(t, withInfo.Info()[1:], "one field")
+	assert.Nil(t, d1.Info(), "the detailed occurrence has no info")
+	assert.Nil(t, d1.Cause())
+
+	joined := bad.Join(cause, nil, other)
+	jd := joined.Detailf("d")
+	assert.Equal(t, []error{cause, other}, joined.Entries())
+	assert.Equal(t, []error{cause, other}, jd.Entries(), "Detailf keeps the entries")
+	assert.Empty(t, joined.Detail())
+	assert.Equal(t, "d", jd.Detail())
+
+	plain := down.With("k", "v")
+	stacked := plain.Wrap(cause)
+	again := stacked.Wrap(other)
+	detailed := stacked.Detailf("x")
+	assert.Nil(t, plain.Stack(), "the occurrence Wrap came from has no stack")
+	assert.NotEmpty(t, stacked.Stack())
+	assert.Equal(t, stacked.Stack(), again.Stack(), "a second Wrap keeps the first stack")
+	assert.Equal(t, stacked.Stack(), detailed.Stack(), "Detailf keeps the stack")
+	assert.Empty(t, stacked.Detail())
+	assert.Same(t, cause, stacked.Cause())
+	assert.Same(t, other, again.Cause())
+	assert.Equal(t, []errorsx.Field{{Key: "k", Value: "v"}}, detailed.Info())
+
+	if testing.CoverMode() == "" {
+		bare := down.Wrap(cause)
+		for _, c := range []struct {
+			name   string
+			allocs float64
+			f      func()
+		}{
+			{"Def.Wrap 4xx", 1, func() { _ = bad.Wrap(cause) }},
+			{"Def.Wrap 5xx (occurrence and its stack)", 2, func() { _ = down.Wrap(cause) }},
+			{"Error.Wrap 5xx", 2, func() { _ = plain.Wrap(cause) }},
+			{"Error.With on a 5xx with a stack", 1, func() { _ = bare.With("a", 1) }},
+			{"Def.Detailf (occurrence and its text)", 2, func() { _ = bad.Detailf("x %s", "y") }},
+		} {
+			assert.Equal(t, c.allocs, testing.AllocsPerRun(100, c.f), "allocations of %s", c.name)
+		}
 	}
 }
