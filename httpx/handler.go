@@ -53,8 +53,10 @@ func (h *handler) under(outer *config) *config {
 	}
 	opts := make([]Option, 0, len(outer.opts)+len(h.own))
 	opts = append(append(opts, outer.opts...), h.own...)
-	c, _ := h.nested.LoadOrStore(outer, newConfig(opts))
-	return c.(*config)
+	c := newConfig(opts)
+	c.nested = true
+	v, _ := h.nested.LoadOrStore(outer, c)
+	return v.(*config)
 }
 
 // routeAttr returns the http.route attribute of a pattern as a slice made
@@ -71,15 +73,13 @@ func (h *handler) routeAttr(pattern string) []attribute.KeyValue {
 
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	parent := r.Context()
-	ex := &exchange{Context: parent, cfg: h.cfg, entryPattern: r.Pattern}
-	ex.outer = exchangeFrom(parent)
-	if ex.outer != nil {
-		ex.cfg = h.under(ex.outer.cfg)
-		ex.outcome = ex.outer.outcome
+	ex := &exchange{parent: parent, cfg: h.cfg, w: w, entryPattern: r.Pattern}
+	if outer := exchangeFrom(parent); outer != nil {
+		ex.cfg = h.under(outer.cfg)
+		ex.outcome = outer.outcome
 	} else {
 		ex.outcome, _ = parent.Value(outcomeKey{}).(*Outcome)
 	}
-	ex.rw = responseWriter{ex: ex, w: w}
 	if h.chi != nil && parent.Value(chi.RouteCtxKey) == nil {
 		// Route for chi: given a routing context, it routes our request
 		// instead of a copy of it, and the pattern it matched (through
@@ -93,7 +93,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// the request the wrapped handler gets.
 	ex.req = *r.WithContext(ex)
 	defer h.finish(ex, r)
-	h.next.ServeHTTP(&ex.rw, &ex.req)
+	h.next.ServeHTTP(ex.writer(), &ex.req)
 }
 
 // finish runs deferred, so it also runs while a panic unwinds.
@@ -111,14 +111,14 @@ func (h *handler) finish(ex *exchange, r *http.Request) {
 	if r2.Pattern != "" {
 		r.Pattern = r2.Pattern
 	}
-	if ex.outer == nil && r2.Pattern != "" {
-		if span := trace.SpanFromContext(ex.Context); span.IsRecording() {
+	if !ex.cfg.nested && r2.Pattern != "" {
+		if span := trace.SpanFromContext(ex.parent); span.IsRecording() {
 			span.SetAttributes(h.routeAttr(r2.Pattern)...)
 		}
 	}
 	v := recover()
 	if v == nil {
-		ex.rw.settle()
+		ex.writer().settle()
 		ex.noteStatus()
 		return
 	}
@@ -131,8 +131,8 @@ func (h *handler) finish(ex *exchange, r *http.Request) {
 		Kind:  record.KindPanic,
 		Stack: record.PanicStack(),
 	}
-	started := ex.rw.started()
-	ex.cfg.fail(ex, &ex.rw, r2, f)
+	started := ex.wrote
+	ex.cfg.fail(ex, ex.writer(), r2, f)
 	ex.noteStatus()
 	if started {
 		// The client has part of a response that will never be right:
@@ -170,8 +170,8 @@ func (e *exchange) answerRouteError(code int) {
 		def = errorsx.MethodNotAllowed
 	}
 	f := &record.Failure{Err: def, Match: errorsx.Match{Def: def, Matched: def}, Kind: record.KindError}
-	e.cfg.fail(e, &e.rw, &e.req, f)
-	e.rw.swallow = true
+	e.cfg.fail(e, e.writer(), &e.req, f)
+	e.swallow = true
 }
 
 // HandlerFunc is an HTTP handler that returns an error. A non-nil error is
@@ -246,7 +246,7 @@ func (c *config) fail(ex *exchange, w http.ResponseWriter, r *http.Request, f *r
 		f.Frames = c.frames
 	}
 	record.Record(ctx, telctx.Logger(ctx, record.ScopeName, c.logger), c.mask, f, nil)
-	if ex != nil && ex.rw.started() {
+	if ex != nil && ex.wrote {
 		return
 	}
 	p := problemPool.Get().(*Problem)

@@ -37,6 +37,7 @@ type config struct {
 	logger      otellog.Logger
 	docsBase    string
 	routeErrors bool
+	nested      bool // the configuration of a Handler inside another (handler.under)
 	logClient   bool // log exception records for 4xx too
 	signal      record.Signal
 	frames      record.Frames // 0: the process default

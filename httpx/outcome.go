@@ -57,7 +57,7 @@ func (o *Outcome) ID() string {
 
 // noteStatus copies the response status into the tracked Outcome.
 func (e *exchange) noteStatus() {
-	if e.outcome != nil && e.rw.status != 0 {
-		e.outcome.Status = e.rw.status
+	if e.outcome != nil && e.status != 0 {
+		e.outcome.Status = int(e.status)
 	}
 }

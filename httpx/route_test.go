@@ -292,6 +292,14 @@ func TestRequestInfo(t *testing.T) {
 		do(httpx.Handler(inner, user), "GET", "/", "X-User", "b")
 		assert.Equal(t, "user-b", info.UserID)
 	})
+	t.Run("an inner resolver that knows no user falls back to the outer one", func(t *testing.T) {
+		var info httpx.RequestInfo
+		inner := httpx.Handler(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
+			info, _ = httpx.RequestInfoFromContext(r.Context())
+		}), httpx.WithUser(func(*http.Request) string { return "" }))
+		do(httpx.Handler(inner, user), "GET", "/", "X-User", "c")
+		assert.Equal(t, "user-c", info.UserID)
+	})
 }
 
 // TestNestedChiUnderServeMux: an inner Handler around chi, mounted on a
