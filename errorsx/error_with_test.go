@@ -73,6 +73,15 @@ func TestRareCopies(t *testing.T) {
 	assert.Same(t, other, again.Cause())
 	assert.Equal(t, []errorsx.Field{{Key: "k", Value: "v"}}, detailed.Info())
 
+	two := d1.With("a", 1).With("b", 2)
+	twoWrapped := two.Wrap(cause)
+	twoDetailed := two.Detailf("other")
+	assert.Equal(t, []errorsx.Field{{Key: "a", Value: 1}, {Key: "b", Value: 2}}, twoWrapped.Info())
+	assert.Equal(t, []errorsx.Field{{Key: "a", Value: 1}, {Key: "b", Value: 2}}, twoDetailed.Info())
+	assert.Equal(t, "first 1", two.Detail(), "With keeps the detail while moving the info out")
+	assert.Equal(t, "other", twoDetailed.Detail())
+	assert.Equal(t, "first 1", d1.Detail())
+
 	if testing.CoverMode() == "" {
 		bare := down.Wrap(cause)
 		for _, c := range []struct {
@@ -85,6 +94,7 @@ func TestRareCopies(t *testing.T) {
 			{"Error.Wrap 5xx", 2, func() { _ = plain.Wrap(cause) }},
 			{"Error.With on a 5xx with a stack", 1, func() { _ = bare.With("a", 1) }},
 			{"Def.Detailf (occurrence and its text)", 2, func() { _ = bad.Detailf("x %s", "y") }},
+			{"a second info field (occurrence and the fields)", 2, func() { _ = withInfo.With("b", 2) }},
 		} {
 			assert.Equal(t, c.allocs, testing.AllocsPerRun(100, c.f), "allocations of %s", c.name)
 		}
