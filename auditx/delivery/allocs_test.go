@@ -4,46 +4,89 @@ import (
 	"context"
 	"testing"
 	"time"
+
+	sdklog "go.opentelemetry.io/otel/sdk/log"
 )
 
 // TestEmitPathAllocs guards the allocations OnEmit makes for a spooled
 // record besides the SDK's copy: none to encode its frame (protowire into
-// a pooled buffer), and one more when it is chained (the hash string; the
-// chain attributes join the record in the spool writer). The emitting
-// steps are run as accept runs them, without the writer goroutine, whose
-// allocations testing.AllocsPerRun would count at random. End to end,
+// a pooled buffer), chained or not, and none to take a chained record
+// (and the checkpoints it brings) into the intake: the chain is computed
+// by the spool writer (TestLinkAllocs). The emitting steps are run as
+// accept runs them, without the writer goroutine, whose allocations
+// testing.AllocsPerRun would count at random. End to end,
 // BenchmarkEventEmitChain reports Event.Emit at 2 allocations unchained
-// and 4 chained (the fourth: the SDK's AddAttributes in the writer).
+// and 4 chained (the other two: the writer's hash string and the SDK's
+// AddAttributes).
 func TestEmitPathAllocs(t *testing.T) {
 	if raceEnabled || testing.Short() {
 		t.Skip("allocation counts are measured without -race and -short")
 	}
-	p, err := NewProcessor(discardExporter{}, WithSpoolDir(t.TempDir()), WithChain(WithSigner(testSigner(t))), WithEmitTimeout(time.Minute))
+	p, err := NewProcessor(discardExporter{}, WithSpoolDir(t.TempDir()), WithChain(WithSigner(testSigner(t)), WithCheckpointEvery(3)), WithEmitTimeout(time.Minute))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer func() { _ = p.Shutdown(context.Background()) }()
 	rec := testRecord().Clone()
-	encode := func(pos *chainPos) {
+	encode := testing.AllocsPerRun(500, func() {
 		box := getFrame()
-		fr := encodeFrameTo(box, &rec, pos)
+		fr := encodeFrameTo(box, &rec, nil)
 		if fr == nil {
 			t.Fatal("not encodable")
 		}
 		putFrame(box, fr)
-	}
-	unchained := testing.AllocsPerRun(500, func() { encode(nil) })
-	c := p.ch
-	chained := testing.AllocsPerRun(500, func() {
-		c.mu.Lock()
-		pos := chainPos{stream: c.stream, seq: c.seq + 1, prev: c.prev}
-		c.hash(&rec, &pos)
-		encode(&pos)
-		c.seq, c.prev = pos.seq, pos.hash
-		c.mu.Unlock()
 	})
-	t.Logf("unchained %v, chained %v allocs/op", unchained, chained)
-	if unchained != 0 || chained != 1 {
-		t.Errorf("allocations: unchained %v (want 0), chained %v (want 1)", unchained, chained)
+	// Taken in and given back at once: the writer never sees them.
+	take := testing.AllocsPerRun(500, func() {
+		p.mu.Lock()
+		p.ch.takeLocked(entry{})
+		clear(p.intake)
+		p.intake = p.intake[:0]
+		p.mu.Unlock()
+	})
+	t.Logf("encode %v, take (chained) %v allocs/op", encode, take)
+	if encode != 0 || take != 0 {
+		t.Errorf("allocations: encode %v (want 0), take %v (want 0)", encode, take)
 	}
+}
+
+// TestLinkAllocs guards what the spool writer allocates to chain a
+// spooled record: the hash's hex string and the SDK's AddAttributes of the
+// four chain attributes (the record's attribute storage grows); putting
+// them into the frame allocates nothing (buffers swapped with the pool's).
+func TestLinkAllocs(t *testing.T) {
+	if raceEnabled || testing.Short() {
+		t.Skip("allocation counts are measured without -race and -short")
+	}
+	// No record is emitted: the test goroutine is the only one linking.
+	p, err := NewProcessor(discardExporter{}, WithChain(WithCheckpointEvery(0), WithCheckpointInterval(0)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = p.Shutdown(context.Background()) }()
+	base := testRecord().Clone()
+	batch := make([]entry, 1)
+	recs := make([]entryRecs, 0, 600)
+	for range cap(recs) {
+		recs = append(recs, entryRecs{base.Clone(), getFrame()})
+	}
+	i := 0
+	link := testing.AllocsPerRun(500, func() {
+		r := &recs[i]
+		i++
+		fr := encodeFrameTo(r.box, &r.rec, nil)
+		batch[0] = entry{kind: chainedRecord, rec: r.rec, frame: fr, box: r.box}
+		p.ch.link(batch)
+		putFrame(batch[0].box, batch[0].frame)
+		batch[0] = entry{}
+	})
+	t.Logf("link %v allocs/op", link)
+	if link != 2 {
+		t.Errorf("allocations: link %v, want 2", link)
+	}
+}
+
+type entryRecs struct {
+	rec sdklog.Record
+	box *[]byte
 }

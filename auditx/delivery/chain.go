@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"sync"
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -45,23 +44,34 @@ func (f chainOptionFunc) applyChain(c *chainConfig) { f(c) }
 
 // WithChain makes the Processor place every record it accepts in a
 // tamper-evident hash chain and emit checkpoints, as package
-// [github.com/otelkit/otelkit/auditx/chain] specifies: each record is
-// hashed in OnEmit, in the order the records enter the spool, and the
-// chain attributes are on the Processor's copy of it (the one spooled and
-// exported; the record the SDK passed to OnEmit, which log processors
-// after this one see, is left without them), and a checkpoint record follows every [WithCheckpointEvery]
-// records, every [WithCheckpointInterval] when records arrived since the
-// last one, and at Shutdown (a "final" checkpoint). Each process starts a
-// new stream; with a spool directory, the stream's first record is a
-// "start" checkpoint naming the previous process's last record that
-// reached the spool (its final checkpoint after a clean shutdown), kept in
-// the file chain.json of the spool directory (after a crash, the spool's
-// last segment, when it holds a later record): a crash, too, hands over
-// without an unsealed tail. A directory that only became usable after
-// NewProcessor starts a stream that names no previous one.
+// [github.com/otelkit/otelkit/auditx/chain] specifies. A record's place in
+// the chain is its place in the intake, which is also its place in the
+// spool and in the export; a checkpoint record follows every
+// [WithCheckpointEvery] records, every [WithCheckpointInterval] when
+// records arrived since the last one, and at Shutdown (a "final"
+// checkpoint). The chain attributes are on the Processor's copy of the
+// record (the one spooled and exported; the record the SDK passed to
+// OnEmit, which log processors after this one see, is left without them).
+// Each process starts a new stream; with a spool directory, the stream's
+// first record is a "start" checkpoint naming the previous process's last
+// record that reached the spool (its final checkpoint after a clean
+// shutdown), kept in the file chain.json of the spool directory (after a
+// crash, the spool's last segment, when it holds a later record): a
+// crash, too, hands over without an unsealed tail. A directory that only
+// became usable after NewProcessor starts a stream that names no previous
+// one.
 //
-// Chaining serialises OnEmit: the record is hashed and taken into the
-// intake under one lock (see BenchmarkEventEmitChain for the cost).
+// The chain is computed by the spool writer goroutine, in the intake
+// order, before the records are spooled (and before a required emit
+// learns that its record is durable) or exported: the canonical encoding,
+// the SHA-256 hash, the chain attributes in the spool frame and on the
+// record, the checkpoints and their signatures. OnEmit only takes the
+// record into the intake, as without a chain, so chaining adds next to
+// nothing to the emitting goroutine (see BenchmarkEventEmitChain); the
+// CPU the chain costs per record does not go away: the writer spends it,
+// and it bounds how many records per second the Processor can take in
+// (the writer hashes one record after another).
+//
 // A record the Processor drops in OnEmit does not take a place in the
 // chain; one it accepted and gave up later (see the guarantee in the
 // package documentation) leaves a gap, which a verifier reports.
@@ -111,28 +121,62 @@ type chainState struct {
 	Hash     string `json:"hash"`
 }
 
-// chainer computes the chain in OnEmit. Its lock is held while a record
-// is hashed and handed to Processor.accept, so that the chain order is the
-// intake order, which is the spool's and the export's order.
+// chainer places the Processor's records in the chain. The places are
+// decided in OnEmit, in the intake order: each record, and each checkpoint
+// (a placeholder entry, whose record the writer builds), takes the next
+// entry of the intake under the Processor's lock, which is also the
+// spool's and the export's order. The spool writer, which takes the intake
+// in that order, then numbers, hashes and signs them (link), so the
+// emitting goroutine does none of it.
 type chainer struct {
 	cfg *chainConfig
 	p   *Processor
 
-	mu        sync.Mutex
-	stream    string
-	seq       uint64 // of the last record accepted
-	prev      string // its hash
-	since     int    // records since the last checkpoint
-	tmpl      *sdklog.Record
-	start     *chain.Checkpoint // emitted before the first record, once
-	closed    bool
-	attrs     []attribute.KeyValue
-	buf       []byte
-	collect   func(attribute.KeyValue) bool
-	statePath string
+	// Intake side, under p.mu.
+	since        int  // records taken in since the last checkpoint
+	any          bool // a record was taken in: Shutdown adds a final checkpoint
+	startPending bool // the start checkpoint goes before the first record
 
-	stop chan struct{}
-	done chan struct{}
+	// Spool writer goroutine only (start is read-only once set).
+	stream  string
+	seq     uint64 // of the last record linked
+	prev    string // its hash
+	tmpl    *sdklog.Record
+	start   *chain.Checkpoint // the previous stream the start checkpoint names, or nil
+	attrs   []attribute.KeyValue
+	dup     bool // hash met a chain attribute among the record's own
+	buf     []byte
+	frame   []byte // spare frame buffer, swapped with the frames link rewrites
+	kvBuf   []byte
+	collect func(attribute.KeyValue) bool
+
+	statePath string
+	stop      chan struct{}
+	done      chan struct{}
+}
+
+// chainKind is what an entry is to the chain.
+type chainKind uint8
+
+const (
+	unchained chainKind = iota
+	chainedRecord
+	// Checkpoint placeholders: the writer builds their records.
+	chainStart
+	chainPeriodic
+	chainFinal
+)
+
+func (k chainKind) checkpoint() string {
+	switch k {
+	case chainStart:
+		return chain.KindStart
+	case chainPeriodic:
+		return chain.KindPeriodic
+	case chainFinal:
+		return chain.KindFinal
+	}
+	return ""
 }
 
 func newChainer(p *Processor, cfg *chainConfig) *chainer {
@@ -146,6 +190,9 @@ func newChainer(p *Processor, cfg *chainConfig) *chainer {
 		done:   make(chan struct{}),
 	}
 	c.collect = func(kv attribute.KeyValue) bool {
+		if chain.IsChainKey(string(kv.Key)) {
+			c.dup = true
+		}
 		c.attrs = append(c.attrs, kv)
 		return true
 	}
@@ -165,6 +212,7 @@ func newChainer(p *Processor, cfg *chainConfig) *chainer {
 		}
 		if st.StreamID != "" {
 			c.start = &chain.Checkpoint{PrevStreamID: st.StreamID, PrevSeq: st.Seq, PrevHash: st.Hash}
+			c.startPending = true
 		}
 	}
 	go c.loop()
@@ -220,112 +268,134 @@ func chainStateOf(r *sdklog.Record) (chainState, bool) {
 	return st, st.StreamID != "" && st.Hash != ""
 }
 
-// onEmit chains r and hands it to the Processor.
-func (c *chainer) onEmit(ctx context.Context, r *sdklog.Record) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.closed {
-		// Shutdown has begun: the final checkpoint is out, nothing may
-		// follow it.
-		c.p.met.emitted.Add(context.Background(), 1)
-		c.p.mu.Lock()
-		c.p.dropLocked(1)
-		c.p.mu.Unlock()
-		c.p.dropShutdown()
-		failWaiter(c.p.claim(ctx), errShutdown)
+// takeLocked appends e, a record, to the intake with the next sequence
+// number, the start checkpoint before it when it is the stream's first,
+// and a periodic checkpoint after it when it completes
+// WithCheckpointEvery records. Under p.mu, with room in the intake for e
+// (checkpoints may exceed the batch size by two).
+func (c *chainer) takeLocked(e entry) {
+	p := c.p
+	if c.startPending {
+		c.startPending = false
+		c.placeholderLocked(chainStart)
+	}
+	e.kind = chainedRecord
+	e.seq = p.nextSeq
+	if e.frame != nil {
+		setFrameSeq(e.frame, e.seq)
+	}
+	p.intake = append(p.intake, e)
+	p.nextSeq++
+	c.any = true
+	c.since++
+	if c.cfg.every > 0 && c.since >= c.cfg.every {
+		c.placeholderLocked(chainPeriodic)
+	}
+}
+
+// placeholderLocked appends a checkpoint of kind to the intake. Under p.mu.
+func (c *chainer) placeholderLocked(kind chainKind) {
+	p := c.p
+	p.intake = append(p.intake, entry{seq: p.nextSeq, kind: kind})
+	p.nextSeq++
+	c.since = 0
+}
+
+// sealLocked appends the final checkpoint when the stream has records.
+// Shutdown calls it as it stops the intake: nothing follows it. Under p.mu.
+func (c *chainer) sealLocked() {
+	if c.any {
+		c.placeholderLocked(chainFinal)
+	}
+}
+
+// link gives the chained entries of batch, in order, the next places in
+// the chain: it builds the checkpoints' records (signed, when there is a
+// signer), hashes every record, puts the chain attributes into its spool
+// frame and adds them to the record. Spool writer goroutine only, before
+// anything reads, spools or exports the records of batch.
+func (c *chainer) link(batch []entry) {
+	for i := range batch {
+		e := &batch[i]
+		if e.kind == unchained {
+			continue
+		}
+		if c.tmpl == nil {
+			c.setTemplate(batch[i:])
+		}
+		if e.kind != chainedRecord {
+			c.checkpoint(e)
+		}
+		pos := chainPos{stream: c.stream, seq: c.seq + 1, prev: c.prev}
+		dup := c.hash(&e.rec, &pos)
+		c.seq, c.prev = pos.seq, pos.hash
+		e.chain = pos
+		var kvs [chainAttrs]attribute.KeyValue
+		attrs := pos.attrs(&kvs)
+		if e.frame != nil {
+			c.frameChain(e, attrs, dup)
+		}
+		e.rec.AddAttributes(attrs...)
+	}
+}
+
+// frameChain puts the chain attributes of e.chain into e's spool frame,
+// encoded without them by OnEmit: the frame becomes what encodeFrame(&e.rec,
+// &e.chain) writes. dup: the record has an attribute with a chain key of its
+// own, which the chain's value replaces in place; the frame is encoded
+// again then.
+func (c *chainer) frameChain(e *entry, attrs []attribute.KeyValue, dup bool) {
+	if !dup {
+		if fr, ok := spliceAttrs(c.frame[:0], e.frame, attrs, &c.kvBuf); ok {
+			// The frame's old buffer becomes the spare one; the box (if
+			// any) takes the new one back to the pool (putFrame).
+			c.frame, e.frame = e.frame[:0], fr
+			e.size = len(fr) - frameHdr
+			return
+		}
+	}
+	fr := encodeFrame(&e.rec, &e.chain)
+	if fr == nil {
+		// Cannot happen: OnEmit encoded it, and the chain attributes are
+		// ASCII. Then it stays unspooled rather than spooled unchained.
+		putFrame(e.box, e.frame)
+		e.box, e.frame = nil, nil
 		return
 	}
-	if c.tmpl == nil {
-		t := r.Clone()
-		t.SetAttributes()
-		t.SetBody(attribute.Value{})
-		t.SetTraceID([16]byte{})
-		t.SetSpanID([8]byte{})
-		t.SetTraceFlags(0)
-		c.tmpl = &t
-	}
-	if c.start != nil {
-		c.checkpointLocked(chain.KindStart)
-	}
-	c.chainLocked(ctx, r)
-	if c.cfg.every > 0 && c.since >= c.cfg.every {
-		c.checkpointLocked(chain.KindPeriodic)
-	}
+	setFrameSeq(fr, e.seq)
+	putFrame(e.box, e.frame)
+	e.box, e.frame = nil, fr
+	e.size = len(fr) - frameHdr
 }
 
-// chainLocked gives r the next place in the chain and hands it to the
-// Processor; the chain advances when the Processor accepted it. The
-// Processor's copy of r is hashed (accept calls hash) and carries the
-// chain attributes: in its spool frame at once, on the record itself
-// from the spool writer on (store), before anything reads or exports it.
-// The record the SDK passed to OnEmit is left as it is.
-func (c *chainer) chainLocked(ctx context.Context, r *sdklog.Record) bool {
-	pos := chainPos{stream: c.stream, seq: c.seq + 1, prev: c.prev}
-	if !c.p.accept(ctx, r, c, &pos) {
-		return false
+// setTemplate makes the template of the checkpoint records (their resource
+// and scope) from the first record in entries.
+func (c *chainer) setTemplate(entries []entry) {
+	var t sdklog.Record
+	for i := range entries {
+		if entries[i].kind == chainedRecord {
+			t = entries[i].rec.Clone()
+			break
+		}
 	}
-	c.seq, c.prev = pos.seq, pos.hash
-	c.since++
-	return true
+	// A checkpoint always follows or (start) comes with a record; without
+	// one the template is empty.
+	t.SetAttributes()
+	t.SetBody(attribute.Value{})
+	t.SetTraceID([16]byte{})
+	t.SetSpanID([8]byte{})
+	t.SetTraceFlags(0)
+	c.tmpl = &t
 }
 
-// hash sets pos.hash to the hash of r at pos. r's strings must be valid
-// UTF-8 (what is hashed is what is exported): accept sanitises r and calls
-// hash again when the spool frame cannot be encoded, and sanitises first
-// when there is no spool. Under c.mu (accept is called under it).
-func (c *chainer) hash(r *sdklog.Record, pos *chainPos) {
-	c.attrs = c.attrs[:0]
-	r.WalkAttributes(c.collect)
-	cr := chain.Record{
-		StreamID:     pos.stream,
-		Seq:          pos.seq,
-		PrevHash:     pos.prev,
-		EventName:    r.EventName(),
-		TimeUnixNano: int64(unixNano(r.Timestamp())),
-		Severity:     int64(r.Severity()),
-		SeverityText: r.SeverityText(),
-		Body:         r.Body(),
-		TraceID:      r.TraceID(),
-		SpanID:       r.SpanID(),
-		Attributes:   c.attrs,
-	}
-	c.buf = cr.AppendCanonical(c.buf[:0])
-	sum := sha256.Sum256(c.buf)
-	var h [2 * sha256.Size]byte
-	hex.Encode(h[:], sum[:])
-	pos.hash = string(h[:]) // one allocation, where hex.EncodeToString makes two
-	clear(c.attrs)
-}
-
-// chainAttrs is the number of chain attributes a record carries.
-const chainAttrs = 4
-
-// chainPos is a record's place in the chain; hash is empty for a record
-// that is not chained.
-type chainPos struct {
-	stream, prev, hash string
-	seq                uint64
-}
-
-// attrs returns the chain attributes of p, in dst.
-func (p *chainPos) attrs(dst *[chainAttrs]attribute.KeyValue) []attribute.KeyValue {
-	dst[0] = attribute.String(chain.KeyStreamID, p.stream)
-	dst[1] = attribute.Int64(chain.KeySeq, int64(p.seq))
-	dst[2] = attribute.String(chain.KeyPrevHash, p.prev)
-	dst[3] = attribute.String(chain.KeyHash, p.hash)
-	return dst[:]
-}
-
-// checkpointLocked emits a checkpoint of kind covering the records so far.
-func (c *chainer) checkpointLocked(kind string) {
-	if c.tmpl == nil {
-		return // no record yet: nothing to cover, and no scope to emit in
-	}
+// checkpoint builds the record of e, a checkpoint placeholder, covering the
+// records linked so far.
+func (c *chainer) checkpoint(e *entry) {
+	kind := e.kind.checkpoint()
 	cp := chain.Checkpoint{StreamID: c.stream, Kind: kind, Seq: c.seq, Hash: c.prev}
 	if kind == chain.KindStart && c.start != nil {
 		cp.PrevStreamID, cp.PrevSeq, cp.PrevHash = c.start.PrevStreamID, c.start.PrevSeq, c.start.PrevHash
 	}
-	c.start = nil
 	now := time.Now()
 	r := c.tmpl.Clone()
 	r.SetEventName(chain.CheckpointEvent)
@@ -353,29 +423,81 @@ func (c *chainer) checkpointLocked(kind string) {
 			attribute.String(chain.KeyCheckpointSignature, s.Sign(&cp)))
 	}
 	r.SetAttributes(attrs...)
-	if c.chainLocked(context.Background(), &r) {
-		c.since = 0
-	}
+	e.rec = r
+	e.size = approxSize(&r)
 }
 
-// loop emits the timed checkpoints and writes chain.json off the emit
-// path.
+// hash sets pos.hash to the hash of r at pos, and reports whether r has an
+// attribute with a chain key (which the canonical encoding leaves out). r's
+// strings must be valid UTF-8 (what is hashed is what is exported): OnEmit
+// sanitised r. Spool writer goroutine only.
+func (c *chainer) hash(r *sdklog.Record, pos *chainPos) (dup bool) {
+	c.attrs = c.attrs[:0]
+	c.dup = false
+	r.WalkAttributes(c.collect)
+	cr := chain.Record{
+		StreamID:     pos.stream,
+		Seq:          pos.seq,
+		PrevHash:     pos.prev,
+		EventName:    r.EventName(),
+		TimeUnixNano: int64(unixNano(r.Timestamp())),
+		Severity:     int64(r.Severity()),
+		SeverityText: r.SeverityText(),
+		Body:         r.Body(),
+		TraceID:      r.TraceID(),
+		SpanID:       r.SpanID(),
+		Attributes:   c.attrs,
+	}
+	c.buf = cr.AppendCanonical(c.buf[:0])
+	sum := sha256.Sum256(c.buf)
+	var h [2 * sha256.Size]byte
+	hex.Encode(h[:], sum[:])
+	pos.hash = string(h[:]) // one allocation, where hex.EncodeToString makes two
+	clear(c.attrs)
+	return c.dup
+}
+
+// chainAttrs is the number of chain attributes a record carries.
+const chainAttrs = 4
+
+// chainPos is a record's place in the chain; hash is empty for a record
+// that is not chained.
+type chainPos struct {
+	stream, prev, hash string
+	seq                uint64
+}
+
+// attrs returns the chain attributes of p, in dst.
+func (p *chainPos) attrs(dst *[chainAttrs]attribute.KeyValue) []attribute.KeyValue {
+	dst[0] = attribute.String(chain.KeyStreamID, p.stream)
+	dst[1] = attribute.Int64(chain.KeySeq, int64(p.seq))
+	dst[2] = attribute.String(chain.KeyPrevHash, p.prev)
+	dst[3] = attribute.String(chain.KeyHash, p.hash)
+	return dst[:]
+}
+
+// loop puts the timed checkpoints in the intake.
 func (c *chainer) loop() {
 	defer close(c.done)
-	var tick <-chan time.Time
-	if c.cfg.interval > 0 {
-		t := time.NewTicker(c.cfg.interval)
-		defer t.Stop()
-		tick = t.C
+	if c.cfg.interval <= 0 {
+		<-c.stop
+		return
 	}
+	t := time.NewTicker(c.cfg.interval)
+	defer t.Stop()
 	for {
 		select {
-		case <-tick:
-			c.mu.Lock()
-			if !c.closed && c.since > 0 {
-				c.checkpointLocked(chain.KindPeriodic)
+		case <-t.C:
+			p := c.p
+			p.mu.Lock()
+			put := !p.stopping && c.since > 0
+			if put {
+				c.placeholderLocked(chainPeriodic)
 			}
-			c.mu.Unlock()
+			p.mu.Unlock()
+			if put {
+				signal(p.writeCh)
+			}
 		case <-c.stop:
 			return
 		}
@@ -413,22 +535,9 @@ func (c *chainer) spooled(batch []entry) {
 	}
 }
 
-// close emits the final checkpoint, stops the timer and saves the state.
-// Called by Shutdown before the Processor stops accepting records.
+// close stops the timer. Called by Shutdown before it stops the intake
+// (and puts the final checkpoint in it: sealLocked).
 func (c *chainer) close(ctx context.Context) {
-	c.mu.Lock()
-	if c.closed {
-		c.mu.Unlock()
-		return
-	}
-	if c.since > 0 || c.start != nil || c.seq > 0 {
-		if c.start != nil && c.tmpl != nil {
-			c.checkpointLocked(chain.KindStart)
-		}
-		c.checkpointLocked(chain.KindFinal)
-	}
-	c.closed = true
-	c.mu.Unlock()
 	close(c.stop)
 	select {
 	case <-c.done:

@@ -3,6 +3,7 @@ package delivery
 import (
 	"context"
 	"crypto/ed25519"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -211,4 +212,140 @@ func TestChainAcrossCrash(t *testing.T) {
 	assert.Equal(t, rep.Streams[1].StreamID, rep.Streams[0].ContinuedBy)
 	assert.Zero(t, rep.Streams[0].Tail)
 	assert.False(t, rep.Streams[0].Final, "the dead stream has no final checkpoint; its successor seals it")
+}
+
+// The chain order is the intake order with many emitting goroutines,
+// small batches and checkpoints by count and by time in between: the
+// exported trail (the export order is the intake order) numbers every
+// record one after the other and verifies.
+func TestChainConcurrentEmitters(t *testing.T) {
+	exp := &memExporter{}
+	signer := testSigner(t)
+	p, err := NewProcessor(exp, WithSpoolDir(t.TempDir()), WithBatchSize(8), WithEmitTimeout(time.Minute),
+		WithChain(WithSigner(signer), WithCheckpointEvery(5), WithCheckpointInterval(time.Millisecond)))
+	require.NoError(t, err)
+	l, _ := auditLogger(p)
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for _, id := range ids(string(rune('a'+g)), 50) {
+				emitAudit(l, id)
+			}
+		}()
+	}
+	wg.Wait()
+	require.NoError(t, p.Shutdown(context.Background()))
+	recs := exp.records()
+	audits := 0
+	for i := range recs {
+		st, ok := chainStateOf(&recs[i])
+		require.True(t, ok, "record %d unchained", i)
+		require.Equal(t, uint64(i+1), st.Seq, "export order = chain order")
+		if recs[i].EventName() != chain.CheckpointEvent {
+			audits++
+		}
+	}
+	assert.Equal(t, 200, audits)
+	rep := verify(recs, signer.Public())
+	require.True(t, rep.OK, "%+v", rep)
+	require.Len(t, rep.Streams, 1)
+	assert.True(t, rep.Streams[0].Final)
+	assert.GreaterOrEqual(t, rep.Streams[0].Checkpoints, 200/5+1)
+}
+
+// Records emitted while Shutdown runs are either in the chain before the
+// final checkpoint or dropped: nothing follows the final checkpoint.
+func TestChainShutdownWhileEmitting(t *testing.T) {
+	exp := &memExporter{}
+	p, err := NewProcessor(exp, WithSpoolDir(t.TempDir()), WithBatchSize(8), WithEmitTimeout(time.Minute),
+		WithChain(WithCheckpointEvery(7)), WithErrorHandler(func(error) {}))
+	require.NoError(t, err)
+	l, _ := auditLogger(p)
+	var wg sync.WaitGroup
+	started := make(chan struct{}, 2)
+	for g := range 2 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 2000; i++ {
+				if i == 10 {
+					started <- struct{}{}
+				}
+				emitAudit(l, fmt.Sprint(g, "-", i))
+			}
+		}()
+	}
+	<-started
+	<-started
+	err = p.Shutdown(context.Background())
+	wg.Wait()
+	var ue *UndeliveredError
+	if err != nil {
+		require.ErrorAs(t, err, &ue)
+		assert.Zero(t, ue.Undelivered, "%v", err)
+	}
+	recs := exp.records()
+	require.NotEmpty(t, recs)
+	rep := verify(recs)
+	require.True(t, rep.OK, "%+v", rep)
+	require.Len(t, rep.Streams, 1)
+	assert.True(t, rep.Streams[0].Final)
+	last := recs[len(recs)-1]
+	assert.Equal(t, chain.CheckpointEvent, last.EventName(), "the final checkpoint is the last record")
+}
+
+// A checkpoint follows on the timer when records arrived since the last
+// one, and only then.
+func TestChainTimedCheckpoint(t *testing.T) {
+	exp := &memExporter{}
+	p, err := NewProcessor(exp, WithChain(WithCheckpointEvery(0), WithCheckpointInterval(5*time.Millisecond)))
+	require.NoError(t, err)
+	l, _ := auditLogger(p)
+	emitAudit(l, "t")
+	require.True(t, waitFor(10*time.Second, func() bool { return len(exp.records()) == 2 }), "record and a timed checkpoint")
+	time.Sleep(30 * time.Millisecond) // several ticks with nothing new: no checkpoint
+	require.NoError(t, p.Shutdown(context.Background()))
+	recs := exp.records()
+	require.Len(t, recs, 3, "record, periodic, final")
+	kinds := []string{}
+	for _, r := range recs[1:] {
+		r.WalkAttributes(func(kv attribute.KeyValue) bool {
+			if string(kv.Key) == chain.KeyCheckpointKind {
+				kinds = append(kinds, kv.Value.AsString())
+			}
+			return true
+		})
+	}
+	assert.Equal(t, []string{chain.KindPeriodic, chain.KindFinal}, kinds)
+	rep := verify(recs)
+	require.True(t, rep.OK, "%+v", rep)
+}
+
+// A spool directory that becomes usable after NewProcessor: the records
+// taken in before (memory only, framed by the writer if at all) and after
+// are one chain.
+func TestChainSpoolReopened(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "file", "spool")
+	require.NoError(t, os.WriteFile(filepath.Dir(dir), nil, 0o600))
+	exp := &memExporter{}
+	p, err := NewProcessor(exp, WithSpoolDir(dir), WithErrorHandler(func(error) {}), WithChain(WithCheckpointEvery(4)),
+		optionFunc(func(c *config) { c.reopenAfter = 5 * time.Millisecond }))
+	require.NoError(t, err)
+	l, _ := auditLogger(p)
+	for _, id := range ids("early", 5) {
+		emitAudit(l, id)
+	}
+	require.NoError(t, os.Remove(filepath.Dir(dir)))
+	require.True(t, waitFor(10*time.Second, func() bool { return p.sp.Load() != nil }), "spool reopened")
+	for _, id := range ids("late", 5) {
+		emitAudit(l, id)
+	}
+	require.NoError(t, p.ForceFlush(context.Background()))
+	require.NoError(t, p.Shutdown(context.Background()))
+	rep := verify(exp.records())
+	require.True(t, rep.OK, "%+v", rep)
+	require.Len(t, rep.Streams, 1)
+	assert.Equal(t, uint64(13), rep.Streams[0].LastSeq, "10 records, 2 periodic checkpoints, final")
 }

@@ -87,6 +87,89 @@ func setFrameSeq(frame []byte, seq uint64) {
 	binary.LittleEndian.PutUint64(frame[frameHdr:], seq)
 }
 
+// spliceAttrs appends to dst the spool frame fr with attrs appended to its
+// log record's attributes: the bytes appendRecord writes for the record
+// with attrs as extra, when the record has none of attrs' keys. The
+// strings of attrs are not checked for UTF-8 (the chain attributes are
+// ASCII). It reports false, and dst unchanged, when fr is not a frame
+// appendRecord wrote. *kvBuf is scratch space.
+func spliceAttrs(dst, fr []byte, attrs []attribute.KeyValue, kvBuf *[]byte) ([]byte, bool) {
+	const base = frameHdr + seqBytes
+	if len(fr) < base {
+		return dst, false
+	}
+	// ResourceLogs: its scope_logs; in it, the log record; in that, where
+	// the fields after the attributes begin.
+	sl, ok := findField(fr, base, len(fr), fResourceLogsScopeLogs)
+	if !ok {
+		return dst, false
+	}
+	lr, ok := findField(fr, sl.body, sl.end, fScopeLogsLogRecords)
+	if !ok {
+		return dst, false
+	}
+	ins := lr.end
+	for off := lr.body; off < lr.end; {
+		num, typ, n := protowire.ConsumeTag(fr[off:lr.end])
+		if n < 0 {
+			return dst, false
+		}
+		if num > fLogAttributes {
+			ins = off
+			break
+		}
+		m := protowire.ConsumeFieldValue(num, typ, fr[off+n:lr.end])
+		if m < 0 {
+			return dst, false
+		}
+		off += n + m
+	}
+	e := encoder{b: (*kvBuf)[:0], ok: true, trust: true}
+	for _, kv := range attrs {
+		e.keyValue(fLogAttributes, kv)
+	}
+	*kvBuf = e.b
+	add := len(e.b)
+	lrLen := lr.end - lr.body + add
+	slLen := sl.end - sl.body - (lr.body - lr.lenAt) + protowire.SizeVarint(uint64(lrLen)) + add
+	dst = append(dst, fr[:sl.lenAt]...)
+	dst = protowire.AppendVarint(dst, uint64(slLen))
+	dst = append(dst, fr[sl.body:lr.lenAt]...)
+	dst = protowire.AppendVarint(dst, uint64(lrLen))
+	dst = append(dst, fr[lr.body:ins]...)
+	dst = append(dst, e.b...)
+	dst = append(dst, fr[ins:]...)
+	return dst, true
+}
+
+// field is where a length-delimited field's length and body are in a buffer.
+type field struct{ lenAt, body, end int }
+
+// findField finds the first length-delimited field num among the fields in
+// b[from:to].
+func findField(b []byte, from, to int, num protowire.Number) (field, bool) {
+	for off := from; off < to; {
+		n, typ, k := protowire.ConsumeTag(b[off:to])
+		if k < 0 {
+			return field{}, false
+		}
+		if n == num && typ == protowire.BytesType {
+			l, m := protowire.ConsumeVarint(b[off+k : to])
+			if m < 0 || uint64(to-(off+k+m)) < l {
+				return field{}, false
+			}
+			body := off + k + m
+			return field{lenAt: off + k, body: body, end: body + int(l)}, true
+		}
+		m := protowire.ConsumeFieldValue(n, typ, b[off+k:to])
+		if m < 0 {
+			return field{}, false
+		}
+		off += k + m
+	}
+	return field{}, false
+}
+
 // Field numbers of the OTLP messages a frame holds
 // (opentelemetry/proto/logs/v1/logs.proto, common/v1/common.proto,
 // resource/v1/resource.proto).

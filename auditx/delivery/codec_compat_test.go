@@ -17,6 +17,8 @@ import (
 	"go.opentelemetry.io/otel/sdk/resource"
 	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/protobuf/proto"
+
+	"github.com/otelkit/otelkit/auditx/chain"
 )
 
 var updateFrames = flag.Bool("update-frames", false, "rewrite testdata/frames-v1.bin with the current encoder")
@@ -305,6 +307,18 @@ func FuzzEncoder(f *testing.F) {
 		}
 		if !bytes.Equal(got, want) {
 			t.Fatalf("\n got %x\nwant %x", got, want)
+		}
+		own := false // a chain key among the record's: link encodes again
+		rec.WalkAttributes(func(kv attribute.KeyValue) bool { own = own || chain.IsChainKey(string(kv.Key)); return true })
+		if !own {
+			var kvs [chainAttrs]attribute.KeyValue
+			var kvBuf []byte
+			fr := append(make([]byte, frameHdr+seqBytes), got...)
+			spliced, ok := spliceAttrs(nil, fr, testPos.attrs(&kvs), &kvBuf)
+			withChain := encodeFrame(&rec, &testPos)
+			if !ok || !bytes.Equal(spliced, withChain) {
+				t.Fatalf("chain attributes put in: ok=%v\n got %x\nwant %x", ok, spliced, withChain)
+			}
 		}
 		dec := newDecoder()
 		defer dec.shutdown(context.Background())

@@ -9,7 +9,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"go.opentelemetry.io/otel/attribute"
 	sdklog "go.opentelemetry.io/otel/sdk/log"
 
 	"github.com/otelkit/otelkit/internal/durable"
@@ -21,9 +20,10 @@ var _ sdklog.Processor = (*Processor)(nil)
 type entry struct {
 	seq     uint64
 	rec     sdklog.Record
-	frame   []byte   // frame header space + payload, encoded by OnEmit; nil without a spool
-	box     *[]byte  // the pooled buffer frame lives in (putFrame), or nil
-	chain   chainPos // the record's place in the chain (WithChain); rec carries it from store on
+	frame   []byte    // frame header space + payload, encoded by OnEmit; nil without a spool
+	box     *[]byte   // the pooled buffer frame lives in (putFrame), or nil
+	kind    chainKind // unchained, or a record or checkpoint of the chain (WithChain)
+	chain   chainPos  // the record's place in the chain, given by the writer (chainer.link)
 	spooled bool
 	size    int             // encoded size (frame payload), or an estimate without a spool
 	waiter  *durable.Waiter // a required emit waiting for the fsync, or nil
@@ -195,19 +195,16 @@ func (p *Processor) OnEmit(ctx context.Context, r *sdklog.Record) error {
 	if r == nil {
 		return nil
 	}
-	if p.ch != nil {
-		p.ch.onEmit(ctx, r)
-		return nil
-	}
-	p.accept(ctx, r, nil, nil)
+	p.accept(ctx, r)
 	return nil
 }
 
 // accept takes a copy of r into the intake and reports whether it did (it
 // did not when r was dropped). The waiter of a required emit in ctx is
-// told the outcome (see durable.go). With pos (chained, under ch's lock),
-// the copy is hashed at pos before it is encoded, and pos.hash is set.
-func (p *Processor) accept(ctx context.Context, r *sdklog.Record, ch *chainer, pos *chainPos) bool {
+// told the outcome (see durable.go). With a chain, the copy takes the next
+// place in the intake, which is its place in the chain; the spool writer
+// hashes it there (chainer.link).
+func (p *Processor) accept(ctx context.Context, r *sdklog.Record) bool {
 	w := p.claim(ctx)
 	p.met.emitted.Add(context.Background(), 1)
 	p.mu.Lock()
@@ -224,35 +221,26 @@ func (p *Processor) accept(ctx context.Context, r *sdklog.Record, ch *chainer, p
 	// writer only copies, writes and fsyncs. The sequence number is filled in
 	// once it is assigned. A record accepted while there is no spool has no
 	// frame; the writer encodes it if a spool opens later.
-	// Invalid UTF-8 is replaced (OTLP cannot carry it), before hashing:
-	// what is hashed is what is exported. The encoder finds it at no
-	// extra cost; without a spool, sanitize looks for it.
+	// Invalid UTF-8 is replaced (OTLP cannot carry it), here, before the
+	// writer hashes a chained record: what is hashed is what is exported.
+	// The encoder finds it at no extra cost; without a spool, sanitize
+	// looks for it. A chained record's frame is written without the chain
+	// attributes; the writer puts them in.
 	var frame []byte
 	var box *[]byte
 	if p.sp.Load() != nil {
-		if pos != nil {
-			ch.hash(&rec, pos)
-		}
 		box = getFrame()
-		frame = encodeFrameTo(box, &rec, pos)
+		frame = encodeFrameTo(box, &rec, nil)
 		if frame == nil && sanitize(&rec) {
 			p.reportSanitized()
-			if pos != nil {
-				ch.hash(&rec, pos)
-			}
-			frame = encodeFrameTo(box, &rec, pos)
+			frame = encodeFrameTo(box, &rec, nil)
 		}
 		if frame == nil {
 			putFrame(box, nil)
 			box = nil
 		}
-	} else {
-		if sanitize(&rec) {
-			p.reportSanitized()
-		}
-		if pos != nil {
-			ch.hash(&rec, pos)
-		}
+	} else if sanitize(&rec) {
+		p.reportSanitized()
 	}
 	p.mu.Lock()
 	if p.stopping {
@@ -300,19 +288,21 @@ wait:
 			return false
 		}
 	}
-	if frame != nil {
-		setFrameSeq(frame, p.nextSeq)
-	}
 	size := len(frame) - frameHdr
 	if frame == nil {
 		size = approxSize(&rec)
 	}
-	e := entry{seq: p.nextSeq, rec: rec, frame: frame, box: box, waiter: w, size: size}
-	if pos != nil {
-		e.chain = *pos
+	e := entry{rec: rec, frame: frame, box: box, waiter: w, size: size}
+	if p.ch != nil {
+		p.ch.takeLocked(e)
+	} else {
+		e.seq = p.nextSeq
+		if frame != nil {
+			setFrameSeq(frame, e.seq)
+		}
+		p.intake = append(p.intake, e)
+		p.nextSeq++
 	}
-	p.intake = append(p.intake, e)
-	p.nextSeq++
 	p.mu.Unlock()
 	signal(p.writeCh)
 	return true
@@ -468,15 +458,11 @@ func (p *Processor) store(batch []entry) {
 		reason = p.noSpoolReason
 		sp     = p.sp.Load()
 	)
-	// The chain attributes join the records here, off the emitting
-	// goroutine (their frames have them already): the SDK's AddAttributes
-	// deduplicates through a map, and nothing reads or exports a record
-	// before it passed this point.
-	for i := range batch {
-		if pos := &batch[i].chain; pos.hash != "" {
-			var kvs [chainAttrs]attribute.KeyValue
-			batch[i].rec.AddAttributes(pos.attrs(&kvs)...)
-		}
+	// The chain is computed here, off the emitting goroutines, in the
+	// intake order: nothing reads, spools or exports a record before it
+	// passed this point.
+	if p.ch != nil {
+		p.ch.link(batch)
 	}
 	if sp != nil {
 		for i := range batch {
@@ -832,6 +818,9 @@ var ErrSpoolStuck = errors.New("delivery: spool I/O did not return before the sh
 func (p *Processor) shutdown(ctx context.Context) error {
 	p.mu.Lock()
 	p.stopping = true
+	if p.ch != nil {
+		p.ch.sealLocked() // the final checkpoint: the last entry of the intake
+	}
 	target := p.nextSeq - p.seqShift
 	close(p.space)
 	p.space = make(chan struct{})
