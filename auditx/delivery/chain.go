@@ -296,6 +296,7 @@ func (c *chainer) takeLocked(e entry) {
 // placeholderLocked appends a checkpoint of kind to the intake. Under p.mu.
 func (c *chainer) placeholderLocked(kind chainKind) {
 	p := c.p
+	p.met.emitted.Add(context.Background(), 1) // as a record given to OnEmit
 	p.intake = append(p.intake, entry{seq: p.nextSeq, kind: kind})
 	p.nextSeq++
 	c.since = 0
