@@ -11,6 +11,7 @@ import (
 	"go.opentelemetry.io/otel/log"
 
 	"github.com/otelkit/otelkit/internal/durable"
+	"github.com/otelkit/otelkit/internal/plain"
 	"github.com/otelkit/otelkit/internal/reqctx"
 	"github.com/otelkit/otelkit/mask"
 )
@@ -46,11 +47,21 @@ const (
 	stackBody   = 256
 )
 
-// Where a parameter's value comes from, when not from attrs[i] (i >= 0).
+// param is where a parameter's value comes from and, for a value in the
+// record's attributes, its index there.
+type param struct {
+	src uint8 // one of the src constants
+	at  int32 // index in the attributes (srcPlain, srcValue)
+}
+
+// Sources of a parameter's value.
 const (
-	srcMissing = -1 // nowhere
-	srcContext = -2 // a request attribute or extra of the same name
-	srcUser    = -3 // {user} from the request's user id
+	srcMissing   = iota // nowhere
+	srcPlain            // the caller's, a short plain string, as it is
+	srcValue            // the caller's, masked by the policy
+	srcSensitive        // the caller's or the user id, under a sensitive name
+	srcContext          // a request attribute or extra of the same name
+	srcUser             // {user} from the request's user id
 )
 
 // emit renders and emits one record of e through r.
@@ -69,41 +80,56 @@ func (r *Registry) emit(ctx context.Context, e *Event, attrs []attribute.KeyValu
 	var rc requestContext
 	rc.read(ctx)
 
-	// Resolve each parameter: the caller's attribute (the last one with the
-	// name), then the context's, then {user} from the request's user id.
+	// Resolve each parameter, in order: the caller's attribute (the last
+	// one with the name), then the context's, then {user} from the
+	// request's user id. The parameters' attributes go to out, masked: a
+	// value that is not sensitive by its parameter's name may still hold
+	// secrets (a map's inner keys, a password=… in a string). A short plain
+	// string (plain.Short) is one that masking leaves as it is under every
+	// policy and that needs no escaping: it is neither scanned nor escaped.
 	params := e.tmpl.params
-	var ibuf [stackParams]int
-	src := ibuf[:0]
+	var pbuf [stackParams]param
+	ps := pbuf[:0]
+	var obuf [stackAttrs]attribute.KeyValue
+	out := obuf[:0]
+	var used uint64 // bit j: attrs[j] is a parameter's value (j < 64)
 	nMissing, nFromAttrs := 0, 0
-	for _, name := range params {
-		j := lastIndex(attrs, name)
-		if j >= 0 {
+	for i, name := range params {
+		var p param
+		switch j := lastIndex(attrs, name); {
+		case j >= 0:
 			nFromAttrs++
-		} else {
-			switch {
-			case rc.has(name):
-				j = srcContext
-			case name == paramUser && rc.info.UserID != "":
-				j = srcUser
-			default:
-				j = srcMissing
-				nMissing++
+			if j < 64 {
+				used |= 1 << j
 			}
+			p.at = int32(len(out))
+			kv := attrs[j] // its key is name
+			switch {
+			case sens[i]:
+				p.src = srcSensitive
+				kv.Value = attribute.StringValue(mask.Mask)
+			case kv.Value.Type() == attribute.STRING && plain.Short(kv.Value.AsString()):
+				p.src = srcPlain
+			default:
+				p.src = srcValue
+				kv.Value, _ = policy.AttrValue(kv.Value)
+			}
+			out = append(out, kv)
+		case rc.has(name):
+			p.src = srcContext
+		case name == paramUser && rc.info.UserID != "":
+			p.src = srcUser
+			v := rc.info.UserID
+			if sens[i] {
+				p.src = srcSensitive
+				v = mask.Mask
+			}
+			out = append(out, attribute.String(name, v))
+		default:
+			p.src = srcMissing
+			nMissing++
 		}
-		src = append(src, j)
-	}
-
-	// Mask the values the caller gave: a value that is not sensitive by its
-	// parameter's name may still hold secrets (a map's inner keys, a
-	// password=… in a string).
-	var vbuf [stackParams]attribute.Value
-	vals := vbuf[:0]
-	for i, j := range src {
-		var v attribute.Value
-		if j >= 0 && !sens[i] {
-			v, _ = policy.AttrValue(attrs[j].Value)
-		}
-		vals = append(vals, v)
+		ps = append(ps, p)
 	}
 
 	// Render the body and the record id into one buffer: one allocation.
@@ -114,46 +140,40 @@ func (r *Registry) emit(ctx context.Context, e *Event, attrs []attribute.KeyValu
 			b = append(b, s.lit...)
 			continue
 		}
-		switch j := src[s.param]; {
-		case j == srcMissing:
+		switch p := ps[s.param]; p.src {
+		case srcPlain:
+			b = append(b, out[p.at].Value.AsString()...)
+		case srcValue:
+			b = appendValue(b, out[p.at].Value)
+		case srcSensitive:
+			b = append(b, mask.Mask...)
+		case srcUser:
+			b = appendEscaped(b, rc.info.UserID)
+		case srcContext:
+			if sens[s.param] {
+				b = append(b, mask.Mask...)
+			} else {
+				b = appendValue(b, rc.value(params[s.param], policy))
+			}
+		default:
 			b = append(b, "<missing "...)
 			b = append(b, params[s.param]...)
 			b = append(b, '>')
-		case sens[s.param]:
-			b = append(b, mask.Mask...)
-		case j >= 0:
-			b = appendValue(b, vals[s.param])
-		case j == srcUser:
-			b = appendEscaped(b, rc.info.UserID)
-		default:
-			b = appendValue(b, rc.value(params[s.param], policy))
 		}
 	}
 	bodyLen := len(b)
 	b = appendRecordID(b)
 	text := string(b)
 
-	var obuf [stackAttrs]attribute.KeyValue
-	out := obuf[:0]
-	for i, name := range params {
-		j := src[i]
-		switch {
-		case j < 0 && j != srcUser:
-			// Missing, or carried by the context attributes below.
-		case sens[i]:
-			out = append(out, attribute.String(name, mask.Mask))
-		case j >= 0:
-			out = append(out, attribute.KeyValue{Key: attrs[j].Key, Value: vals[i]}) // its key is name
-		default:
-			out = append(out, attribute.String(name, rc.info.UserID))
-		}
-	}
 	if nFromAttrs < len(attrs) { // some attributes are not parameters
-		for _, kv := range attrs {
-			if reserved(kv.Key) || isParam(params, kv.Key) {
+		for j := range attrs {
+			if j < 64 && used&(1<<j) != 0 {
 				continue
 			}
-			out = append(out, policy.Attr(kv))
+			if k := attrs[j].Key; reserved(k) || isParam(params, k) {
+				continue
+			}
+			out = append(out, policy.Attr(attrs[j]))
 		}
 	}
 	out = append(out,
@@ -163,7 +183,7 @@ func (r *Registry) emit(ctx context.Context, e *Event, attrs []attribute.KeyValu
 	if nMissing > 0 {
 		missing = make([]string, 0, nMissing)
 		for i, name := range params {
-			if src[i] == srcMissing {
+			if ps[i].src == srcMissing {
 				missing = append(missing, name)
 			}
 		}

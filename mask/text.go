@@ -1,6 +1,10 @@
 package mask
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/otelkit/otelkit/internal/plain"
+)
 
 // Text masks the secrets in free text such as an error message, a captured
 // message or an audit value:
@@ -24,24 +28,12 @@ func (p *Policy) Text(s string) string {
 }
 
 // plainShort reports whether s is too short and too plain to hold
-// anything Text masks: fewer than 13 bytes (a card number has at least 13
-// digits, a cloud key at least 15 bytes), only letters, digits, '.', '-'
-// and '_' (no separator of a key and value, a URL, a DSN or a scheme and
-// its credentials), and no "eyJ" (a JWT's start). Names, ids and IP
-// addresses, the common values of audit parameters, take this path.
-// FuzzPlainShort checks it against the full scan.
-func plainShort(s string) bool {
-	if len(s) >= 13 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !keyBytes[c] || (c == 'e' && i+2 < len(s) && s[i+1] == 'y' && s[i+2] == 'J') {
-			return false
-		}
-	}
-	return true
-}
+// anything Text masks (see [plain.Short]: fewer than 13 bytes of
+// [A-Za-z0-9._-], no "eyJ"). Names, ids and IP addresses, the common values
+// of audit parameters, take this path; auditx relies on the same test to
+// copy such values into bodies unscanned. FuzzPlainShort checks it against
+// the full scan.
+func plainShort(s string) bool { return plain.Short(s) }
 
 // text is Text without the shortcut of plainShort.
 func (p *Policy) text(s string) string {
