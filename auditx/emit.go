@@ -173,7 +173,7 @@ func (r *Registry) emit(ctx context.Context, e *Event, attrs []attribute.KeyValu
 			if k := attrs[j].Key; reserved(k) || isParam(params, k) {
 				continue
 			}
-			out = append(out, policy.Attr(attrs[j]))
+			out = append(out, e.maskAttr(policy, attrs[j]))
 		}
 	}
 	out = append(out,

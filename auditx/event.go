@@ -6,6 +6,7 @@ import (
 
 	"go.opentelemetry.io/otel/attribute"
 
+	"github.com/otelkit/otelkit/internal/plain"
 	"github.com/otelkit/otelkit/mask"
 )
 
@@ -17,6 +18,7 @@ type Event struct {
 	tmpl  *template
 	reg   *Registry
 	sens  atomic.Pointer[sensitivity]
+	keys  atomic.Pointer[keySensitivity]
 
 	required bool
 }
@@ -79,4 +81,61 @@ func (e *Event) sensitivity(p *mask.Policy, buf []bool) []bool {
 	}
 	e.sens.Store(s)
 	return s.params
+}
+
+// keySensitivity caches which keys of the attributes that are not
+// parameters a policy masks: an event is emitted with the same few keys
+// again and again.
+type keySensitivity struct {
+	policy *mask.Policy
+	keys   []string
+	sens   []bool
+}
+
+// maxCachedKeys bounds the keys an event caches the sensitivity of.
+const maxCachedKeys = 8
+
+// keySensitive reports whether p masks values under key, as
+// p.Sensitive(key) does, keeping the answer for the event's first
+// maxCachedKeys keys.
+func (e *Event) keySensitive(p *mask.Policy, key string) bool {
+	c := e.keys.Load()
+	if c != nil && c.policy == p {
+		for i, k := range c.keys {
+			if k == key {
+				return c.sens[i]
+			}
+		}
+	}
+	sens := p.Sensitive(key)
+	if c == nil || c.policy != p {
+		c = &keySensitivity{policy: p}
+	}
+	if len(c.keys) < maxCachedKeys && p == e.reg.maskPolicy() {
+		e.keys.Store(&keySensitivity{
+			policy: p,
+			keys:   append(c.keys[:len(c.keys):len(c.keys)], key),
+			sens:   append(c.sens[:len(c.sens):len(c.sens)], sens),
+		})
+	}
+	return sens
+}
+
+// maskAttr returns kv masked by p, as p.Attr(kv) does: its value is
+// [mask.Mask] when its key is sensitive; a short plain string is kept
+// without being scanned.
+func (e *Event) maskAttr(p *mask.Policy, kv attribute.KeyValue) attribute.KeyValue {
+	if p == nil {
+		return kv
+	}
+	if e.keySensitive(p, string(kv.Key)) {
+		return attribute.String(string(kv.Key), mask.Mask)
+	}
+	if kv.Value.Type() == attribute.STRING && plain.Short(kv.Value.AsString()) {
+		return kv
+	}
+	if v, changed := p.AttrValue(kv.Value); changed {
+		kv.Value = v
+	}
+	return kv
 }

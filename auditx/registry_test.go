@@ -223,3 +223,32 @@ func TestChildPolicy(t *testing.T) {
 	assert.Len(t, childExp.records(), 3)
 	assert.Len(t, parentExp.records(), 3)
 }
+
+// The same for attributes that are not parameters, whose keys' sensitivity
+// an event caches: the parent's answer is not reused under the child's
+// policy, whichever emits first, nor after the default policy changes.
+func TestChildPolicyOtherAttrs(t *testing.T) {
+	parent, parentExp, _ := newRegistry(t)
+	ev := parent.Define("user.invited", auditx.LevelInfo, "{user} invited someone")
+	child, childExp, _ := newRegistry(t, auditx.WithParent(parent), auditx.WithMask(mask.New("email")))
+	kvs := []attribute.KeyValue{attribute.String("user", "alice"), attribute.String("email", "bob@example.com")}
+
+	for range 3 {
+		ev.Emit(context.Background(), kvs...)
+		child.Emit(context.Background(), "user.invited", kvs...)
+	}
+	for _, r := range childExp.records() {
+		assert.Equal(t, mask.Mask, attrs(t, r)["email"].AsString())
+	}
+	for _, r := range parentExp.records() {
+		assert.Equal(t, "bob@example.com", attrs(t, r)["email"].AsString())
+	}
+	assert.Len(t, childExp.records(), 3)
+	assert.Len(t, parentExp.records(), 3)
+
+	mask.SetDefault(mask.New("email"))
+	t.Cleanup(func() { mask.SetDefault(nil) })
+	ev.Emit(context.Background(), kvs...)
+	recs := parentExp.records()
+	assert.Equal(t, mask.Mask, attrs(t, recs[len(recs)-1])["email"].AsString())
+}
