@@ -253,7 +253,7 @@ func FuzzTemplate(f *testing.F) {
 }
 
 func TestAppendRecordID(t *testing.T) {
-	prefix := recordPrefix()
+	prefix := recordPrefix
 	require.Len(t, prefix, 17)
 	require.Equal(t, byte('-'), prefix[16])
 	a, b := string(appendRecordID(nil)), string(appendRecordID(nil))
@@ -264,5 +264,16 @@ func TestAppendRecordID(t *testing.T) {
 		require.NoError(t, err)
 		require.NotZero(t, n)
 		require.Equal(t, strconv.FormatUint(n, 16), id[17:], "no leading zeros")
+	}
+}
+
+func TestAppendHex(t *testing.T) {
+	ns := []uint64{0, 1, 9, 10, 15, 16, 17, 255, 256, 4095, 4096, 1<<32 - 1, 1 << 32, 1<<63 - 1, 1 << 63, 1<<64 - 1}
+	for n := uint64(1); n < 1<<62; n *= 3 {
+		ns = append(ns, n, n-1, n+1)
+	}
+	for _, n := range ns {
+		require.Equal(t, strconv.FormatUint(n, 16), string(appendHex(nil, n)), "%d", n)
+		require.Equal(t, "ab-"+strconv.FormatUint(n, 16), string(appendHex([]byte("ab-"), n)), "%d", n)
 	}
 }
