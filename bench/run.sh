@@ -48,7 +48,10 @@ section "Error path: base hand-written equivalent"
 benchstat -filter '.name:Error' -row /status -col '/impl@(handwritten otelkit sentry huma humarec)' "$OUT"
 
 section "Render only, no telemetry: base huma.WriteErr"
-benchstat -filter '.name:Render' -row /status -col '/impl@(huma otelkit)' "$OUT"
+benchstat -filter '.name:Render' -row /status -col '/impl@(huma otelkit humactx)' "$OUT"
+
+section "Render 429 without the idle GC worker's CPU (procs=1: GOMAXPROCS=1; parallel: every P busy): base huma"
+benchstat -filter '.name:RenderGC' -row /.name -col '/impl@(huma otelkit)' "$OUT"
 
 section "Audit emit: base hand-written log.Logger.Emit"
 benchstat -filter '.name:AuditEmit' -col '/impl@(handwritten otelkit otelslog)' "$OUT"

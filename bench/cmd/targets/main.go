@@ -211,6 +211,14 @@ func (c *checker) run() {
 	const rd = "BenchmarkRender/status="
 	c.ratioAllocs("render: otelkit / huma (no telemetry)", rd+"429/impl=otelkit", rd+"429/impl=huma", 1.0, 1)
 	c.info("render 503: otelkit / huma (no telemetry, no target)", rd+"503/impl=otelkit", rd+"503/impl=huma")
+	// What the render target's cpu-ns leave out (BENCHMARKS.md, issue 16):
+	// huma with a middleware that adds a context value (the request copy
+	// httpx's exchange holds); and the same 429 where the GC's idle mark
+	// worker does not burn the idle core (GOMAXPROCS=1, or every P busy).
+	c.info("render: otelkit / huma + context middleware (no target)", rd+"429/impl=otelkit", rd+"429/impl=humactx")
+	const gc = "BenchmarkRenderGC/"
+	c.info("render, GOMAXPROCS=1: otelkit / huma (no target)", gc+"procs=1/impl=otelkit", gc+"procs=1/impl=huma")
+	c.info("render, all Ps busy: otelkit / huma (no target)", gc+"parallel/impl=otelkit", gc+"parallel/impl=huma")
 	const a = "BenchmarkAuditEmit/impl="
 	c.ratio("audit: auditx / hand-written log.Logger.Emit", a+"otelkit", a+"handwritten", 1.10)
 	c.faster("audit: auditx faster than slog via otelslog", a+"otelkit", a+"otelslog")
