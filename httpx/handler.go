@@ -2,9 +2,11 @@ package httpx
 
 import (
 	"fmt"
+	"maps"
 	"net/http"
 	"reflect"
 	"sync"
+	"sync/atomic"
 
 	"github.com/go-chi/chi/v5"
 	"go.opentelemetry.io/otel"
@@ -41,7 +43,11 @@ type handler struct {
 	own    []Option
 	cfg    *config  // used outside any other Handler
 	nested sync.Map // *config of an outer Handler -> *config inheriting it
-	routes sync.Map // ServeMux pattern -> []attribute.KeyValue{http.route}
+	// routes maps a pattern to its http.route attribute, copied on write
+	// (routeAttr): reading a plain map costs a fraction of a sync.Map's
+	// interface hashing on every request.
+	routes   atomic.Pointer[map[string][]attribute.KeyValue]
+	routesMu sync.Mutex // serializes the writers of routes
 }
 
 // under returns the configuration of h nested in a Handler configured with
@@ -63,11 +69,26 @@ func (h *handler) under(outer *config) *config {
 // once per pattern (patterns are the router's, so the cache is bounded):
 // handing it to span.SetAttributes costs no allocation.
 func (h *handler) routeAttr(pattern string) []attribute.KeyValue {
-	if v, ok := h.routes.Load(pattern); ok {
-		return v.([]attribute.KeyValue)
+	if m := h.routes.Load(); m != nil {
+		if kv, ok := (*m)[pattern]; ok {
+			return kv
+		}
+	}
+	h.routesMu.Lock()
+	defer h.routesMu.Unlock()
+	old := h.routes.Load()
+	if old != nil {
+		if kv, ok := (*old)[pattern]; ok {
+			return kv
+		}
+	}
+	m := make(map[string][]attribute.KeyValue, 1)
+	if old != nil {
+		m = maps.Clone(*old)
 	}
 	kv := []attribute.KeyValue{semconv.HTTPRoute(route(pattern))}
-	h.routes.Store(pattern, kv)
+	m[pattern] = kv
+	h.routes.Store(&m)
 	return kv
 }
 

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 
@@ -441,5 +442,37 @@ func TestErrorTextMaskedInTelemetry(t *testing.T) {
 			assert.Equal(t, tt.want, recs[0].Body().AsString())
 			assert.Equal(t, tt.want, logAttrs(recs[0])["exception.message"].AsString())
 		})
+	}
+}
+
+// TestRouteAttrConcurrent: requests to many routes at once each get their
+// own route's http.route on the span (the per-pattern cache is copied on
+// write; run with -race).
+func TestRouteAttrConcurrent(t *testing.T) {
+	tel := newTelemetry(t)
+	mux := http.NewServeMux()
+	const routes = 24
+	for i := range routes {
+		mux.HandleFunc(fmt.Sprintf("GET /r%d/{id}", i), ok)
+	}
+	h := tel.serve(mux)
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range routes {
+				do(h, "GET", fmt.Sprintf("/r%d/%d", (i+g)%routes, g))
+			}
+		}()
+	}
+	wg.Wait()
+	spans := tel.spans.Ended()
+	require.Len(t, spans, 8*routes)
+	for _, s := range spans {
+		var n int
+		_, err := fmt.Sscanf(s.Name(), "GET /r%d/{id}", &n)
+		require.NoError(t, err, s.Name())
+		assert.Equal(t, fmt.Sprintf("/r%d/{id}", n), attrMap(s.Attributes())["http.route"].AsString())
 	}
 }
