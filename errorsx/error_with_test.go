@@ -26,6 +26,14 @@ func TestWithCopies(t *testing.T) {
 	assert.Equal(t, []errorsx.Field{{Key: "a", Value: 5}, {Key: "b", Value: 3}, {Key: "c", Value: 4}}, again.Info())
 	detailed := one.Detailf("d")
 	assert.Equal(t, one.Info(), detailed.Info())
+	// An empty key is a key like any other (kept outside the inline field).
+	empty := d.With("", 1)
+	assert.Equal(t, []errorsx.Field{{Key: "", Value: 1}}, empty.Info())
+	assert.Equal(t, []errorsx.Field{{Key: "", Value: 2}}, empty.With("", 2).Info())
+	assert.Equal(t, []errorsx.Field{{Key: "", Value: 1}, {Key: "a", Value: 3}}, empty.With("a", 3).Info())
+	assert.Equal(t, []errorsx.Field{{Key: "a", Value: 1}, {Key: "", Value: 4}}, one.With("", 4).Info())
+	assert.Empty(t, d.With("a", nil).Detail())
+	assert.Equal(t, []errorsx.Field{{Key: "a", Value: nil}}, d.With("a", nil).Info())
 	if testing.CoverMode() == "" {
 		assert.Equal(t, 1.0, testing.AllocsPerRun(100, func() { _ = d.With("a", 1) }), "allocations of Def.With")
 	}
