@@ -89,13 +89,16 @@ func (r *Registry) emit(ctx context.Context, e *Event, attrs []attribute.KeyValu
 	// policy and that needs no escaping: it is neither scanned nor escaped.
 	params := e.tmpl.params
 	var pbuf [stackParams]param
-	ps := pbuf[:0]
+	ps := pbuf[:]
+	if len(params) > stackParams {
+		ps = make([]param, len(params))
+	}
 	var obuf [stackAttrs]attribute.KeyValue
 	out := obuf[:0]
 	var used uint64 // bit j: attrs[j] is a parameter's value (j < 64)
 	nMissing, nFromAttrs := 0, 0
 	for i, name := range params {
-		var p param
+		p := &ps[i]
 		switch j := lastIndex(attrs, name); {
 		case j >= 0:
 			nFromAttrs++
@@ -103,7 +106,8 @@ func (r *Registry) emit(ctx context.Context, e *Event, attrs []attribute.KeyValu
 				used |= 1 << j
 			}
 			p.at = int32(len(out))
-			kv := attrs[j] // its key is name
+			out = append(out, attrs[j]) // its key is name
+			kv := &out[len(out)-1]
 			switch {
 			case sens[i]:
 				p.src = srcSensitive
@@ -114,7 +118,6 @@ func (r *Registry) emit(ctx context.Context, e *Event, attrs []attribute.KeyValu
 				p.src = srcValue
 				kv.Value, _ = policy.AttrValue(kv.Value)
 			}
-			out = append(out, kv)
 		case rc.has(name):
 			p.src = srcContext
 		case name == paramUser && rc.info.UserID != "":
@@ -129,7 +132,6 @@ func (r *Registry) emit(ctx context.Context, e *Event, attrs []attribute.KeyValu
 			p.src = srcMissing
 			nMissing++
 		}
-		ps = append(ps, p)
 	}
 
 	// Render the body and the record id into one buffer: one allocation.
@@ -176,9 +178,7 @@ func (r *Registry) emit(ctx context.Context, e *Event, attrs []attribute.KeyValu
 			out = append(out, e.maskAttr(policy, attrs[j]))
 		}
 	}
-	out = append(out,
-		attribute.String(KeyTemplate, e.tmpl.raw),
-		attribute.String(KeyRecordID, text[bodyLen:]))
+	out = append(out, e.tmplAttr, attribute.String(KeyRecordID, text[bodyLen:]))
 	var missing []string
 	if nMissing > 0 {
 		missing = make([]string, 0, nMissing)
@@ -195,7 +195,7 @@ func (r *Registry) emit(ctx context.Context, e *Event, attrs []attribute.KeyValu
 	rec.SetEventName(e.typ)
 	rec.SetTimestamp(time.Now())
 	rec.SetSeverity(sev)
-	rec.SetSeverityText(e.level.String())
+	rec.SetSeverityText(e.sevText)
 	rec.SetBody(attribute.StringValue(text[:bodyLen]))
 	rec.AddAttributes(out...)
 	if e.required || r.required {
@@ -285,7 +285,9 @@ type requestContext struct {
 
 // read fills c from ctx.
 func (c *requestContext) read(ctx context.Context) {
-	c.info, c.inReq = reqctx.FromContext(ctx)
+	if src, _ := ctx.Value(reqctx.SourceKey).(reqctx.Source); src != nil {
+		c.info, c.inReq = src.RequestInfo(), true
+	}
 	c.extras = reqctx.Extras(ctx)
 }
 

@@ -21,6 +21,9 @@ type Event struct {
 	keys  atomic.Pointer[keySensitivity]
 
 	required bool
+
+	tmplAttr attribute.KeyValue // otelkit.audit.template
+	sevText  string             // level.String()
 }
 
 // sensitivity caches which parameters a policy masks.
