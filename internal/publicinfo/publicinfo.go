@@ -5,6 +5,7 @@ package publicinfo
 
 import (
 	"github.com/otelkit/otelkit/errorsx"
+	"github.com/otelkit/otelkit/internal/keycache"
 	"github.com/otelkit/otelkit/mask"
 )
 
@@ -17,7 +18,7 @@ func Mask(p *mask.Policy, info []errorsx.Field, id func(error) any) []errorsx.Fi
 	for i, f := range info {
 		var v any
 		changed := true
-		if p.Sensitive(f.Key) {
+		if keycache.Sensitive(p, f.Key) {
 			v = mask.Mask
 		} else if err, ok := f.Value.(error); ok {
 			v = id(err)

@@ -39,6 +39,7 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 
 	"github.com/otelkit/otelkit/errorsx"
+	"github.com/otelkit/otelkit/internal/keycache"
 	"github.com/otelkit/otelkit/mask"
 )
 
@@ -317,7 +318,7 @@ func PanicStack() string {
 // sensitive keys inside a map, slice or struct are masked in its JSON form.
 func InfoAttr(p *mask.Policy, f errorsx.Field) attribute.KeyValue {
 	key := KeyInfoPrefix + f.Key
-	if p.Sensitive(f.Key) {
+	if keycache.Sensitive(p, f.Key) {
 		return attribute.String(key, mask.Mask)
 	}
 	switch v := f.Value.(type) {
