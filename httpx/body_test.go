@@ -406,3 +406,29 @@ func TestContentNegotiationQValues(t *testing.T) {
 		assert.Equal(t, want, rec.Header().Get("Content-Type"), "Accept: %q", accept)
 	}
 }
+
+// TestProblemDropsLengthAndEncoding: a Content-Length or Content-Encoding
+// the handler set before failing is not the problem body's; its other
+// headers stay.
+func TestProblemDropsLengthAndEncoding(t *testing.T) {
+	for _, set := range [][]string{
+		{"Content-Length", "999"},
+		{"Content-Encoding", "gzip"},
+		{"Content-Length", "999", "Content-Encoding", "gzip"},
+		{"X-Request-Id", "r1"},
+	} {
+		h := httpx.Handler(httpx.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
+			w.Header().Set("X-Request-Id", "r1")
+			for i := 0; i+1 < len(set); i += 2 {
+				w.Header().Set(set[i], set[i+1])
+			}
+			return errorsx.NotFound
+		}))
+		rec := do(h, "GET", "/")
+		assert.Equal(t, http.StatusNotFound, rec.Code)
+		assert.Empty(t, rec.Header().Values("Content-Length"), set)
+		assert.Empty(t, rec.Header().Values("Content-Encoding"), set)
+		assert.Equal(t, "r1", rec.Header().Get("X-Request-Id"), set)
+		assert.Equal(t, "application/problem+json", rec.Header().Get("Content-Type"), set)
+	}
+}
