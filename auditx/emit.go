@@ -137,10 +137,10 @@ func (r *Registry) emit(ctx context.Context, e *Event, attrs []attribute.KeyValu
 	// Render the body and the record id into one buffer: one allocation.
 	var bbuf [stackBody]byte
 	b := bbuf[:0]
-	for _, s := range e.tmpl.segs {
+	for _, s := range e.tmpl.steps {
+		b = append(b, s.lit...)
 		if s.param < 0 {
-			b = append(b, s.lit...)
-			continue
+			break // the last literal
 		}
 		switch p := ps[s.param]; p.src {
 		case srcPlain:
@@ -175,7 +175,8 @@ func (r *Registry) emit(ctx context.Context, e *Event, attrs []attribute.KeyValu
 			if k := attrs[j].Key; reserved(k) || isParam(params, k) {
 				continue
 			}
-			out = append(out, e.maskAttr(policy, attrs[j]))
+			out = append(out, attrs[j])
+			e.maskAttr(policy, &out[len(out)-1])
 		}
 	}
 	out = append(out, e.tmplAttr, attribute.String(KeyRecordID, text[bodyLen:]))

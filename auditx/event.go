@@ -124,21 +124,21 @@ func (e *Event) keySensitive(p *mask.Policy, key string) bool {
 	return sens
 }
 
-// maskAttr returns kv masked by p, as p.Attr(kv) does: its value is
-// [mask.Mask] when its key is sensitive; a short plain string is kept
-// without being scanned.
-func (e *Event) maskAttr(p *mask.Policy, kv attribute.KeyValue) attribute.KeyValue {
+// maskAttr masks *kv by p, as p.Attr does: its value becomes [mask.Mask]
+// when its key is sensitive; a short plain string is kept without being
+// scanned.
+func (e *Event) maskAttr(p *mask.Policy, kv *attribute.KeyValue) {
 	if p == nil {
-		return kv
+		return
 	}
 	if e.keySensitive(p, string(kv.Key)) {
-		return attribute.String(string(kv.Key), mask.Mask)
+		kv.Value = attribute.StringValue(mask.Mask)
+		return
 	}
 	if kv.Value.Type() == attribute.STRING && plain.Short(kv.Value.AsString()) {
-		return kv
+		return
 	}
 	if v, changed := p.AttrValue(kv.Value); changed {
 		kv.Value = v
 	}
-	return kv
 }

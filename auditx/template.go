@@ -19,6 +19,32 @@ type template struct {
 	raw    string
 	segs   []segment
 	params []string // distinct parameter names in order of first use
+	steps  []step   // segs for rendering: each literal with the parameter after it
+}
+
+// step is a literal followed by a parameter (param >= 0) or by nothing
+// (param < 0, the template's last literal).
+type step struct {
+	lit   string
+	param int
+}
+
+// makeSteps returns segs as steps.
+func makeSteps(segs []segment) []step {
+	var steps []step
+	var lit string
+	for _, s := range segs {
+		if s.param < 0 {
+			lit += s.lit
+			continue
+		}
+		steps = append(steps, step{lit: lit, param: s.param})
+		lit = ""
+	}
+	if lit != "" {
+		steps = append(steps, step{lit: lit, param: -1})
+	}
+	return steps
 }
 
 // templateError describes why a template does not parse; Define panics
@@ -94,6 +120,7 @@ func parseTemplate(s string) (*template, error) {
 		}
 	}
 	flush()
+	t.steps = makeSteps(t.segs)
 	return t, nil
 }
 
