@@ -98,7 +98,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if outer := exchangeFrom(parent); outer != nil {
 		ex.cfg = h.under(outer.cfg)
 		ex.outcome = outer.outcome
-	} else {
+	} else if outcomeTracked.Load() {
 		ex.outcome, _ = parent.Value(outcomeKey{}).(*Outcome)
 	}
 	if h.chi != nil && parent.Value(chi.RouteCtxKey) == nil {

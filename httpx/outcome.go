@@ -3,6 +3,7 @@ package httpx
 import (
 	"context"
 	"net/http"
+	"sync/atomic"
 
 	"github.com/otelkit/otelkit/errorsx"
 )
@@ -26,6 +27,11 @@ type Outcome struct {
 
 type outcomeKey struct{}
 
+// outcomeTracked is set by the first TrackOutcome of the process: until
+// then no request can carry an Outcome, and Handlers skip looking for one
+// in the context (a lookup through every layer of it on every request).
+var outcomeTracked atomic.Bool
+
 // TrackOutcome returns a copy of r whose context asks the Handler serving
 // it to fill the returned Outcome. Call it in middleware around the
 // Handler:
@@ -44,6 +50,7 @@ type outcomeKey struct{}
 // Outcome in a deferred function to see that case too.
 func TrackOutcome(r *http.Request) (*http.Request, *Outcome) {
 	o := new(Outcome)
+	outcomeTracked.Store(true)
 	return r.WithContext(context.WithValue(r.Context(), outcomeKey{}, o)), o
 }
 
