@@ -46,7 +46,9 @@ func (discardExporter) ForceFlush(context.Context) error              { return n
 // shared machine do not inflate, and proc-cpu-ns/op, the CPU time of the
 // whole process from the first emit until every record is delivered
 // (ForceFlush): the emitting thread, the spool writer, which computes the
-// chain, the deliverer and the garbage collector:
+// chain, the deliverer and the garbage collector. minflt/op counts the
+// emitting thread's minor page faults (fresh heap pages the kernel maps,
+// in its cpu-ns/op):
 //
 //	go test -run '^$' -bench BenchmarkEventEmitChain -count 6 ./auditx/delivery/ | tee /tmp/chain.txt
 //	benchstat -col /chain /tmp/chain.txt
@@ -76,12 +78,16 @@ func BenchmarkEventEmitChain(b *testing.B) {
 			runtime.LockOSThread()
 			defer runtime.UnlockOSThread()
 			pstart, pok := processCPU()
+			fstart, fok := threadFaults()
 			start, ok := threadCPU()
 			for b.Loop() {
 				_ = ev.Emit(ctx, user, ip)
 			}
 			if end, ok2 := threadCPU(); ok && ok2 {
 				b.ReportMetric(float64(end-start)/float64(b.N), "cpu-ns/op")
+			}
+			if end, ok2 := threadFaults(); fok && ok2 {
+				b.ReportMetric(float64(end-fstart)/float64(b.N), "minflt/op")
 			}
 			b.StopTimer()
 			if err := p.ForceFlush(ctx); err != nil {

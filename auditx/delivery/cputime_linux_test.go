@@ -26,3 +26,14 @@ func processCPU() (time.Duration, bool) {
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()), true
 }
+
+// threadFaults returns the minor page faults of the calling OS thread:
+// the kernel's work to map fresh heap pages is part of its CPU time.
+func threadFaults() (int64, bool) {
+	var ru syscall.Rusage
+	const rusageThread = 1 // RUSAGE_THREAD
+	if err := syscall.Getrusage(rusageThread, &ru); err != nil {
+		return 0, false
+	}
+	return ru.Minflt, true
+}

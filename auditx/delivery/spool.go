@@ -469,6 +469,14 @@ func (s *spool) writeAck(seq uint64) error {
 // append writes the records of batch that fit in a frame, with one fsync, and
 // marks them spooled. It returns how many were spooled.
 func (s *spool) append(batch []entry) (int, error) {
+	size := 0
+	for i := range batch {
+		size += len(batch[i].frame)
+	}
+	if cap(s.buf) < size {
+		// Once, at the batch's size, rather than growing by append.
+		s.buf = make([]byte, 0, size)
+	}
 	buf := s.buf[:0]
 	var idx []int
 	for i := range batch {
