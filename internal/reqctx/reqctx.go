@@ -6,6 +6,7 @@ package reqctx
 
 import (
 	"context"
+	"sync/atomic"
 
 	"go.opentelemetry.io/otel/attribute"
 )
@@ -61,12 +62,18 @@ func FromContext(ctx context.Context) (info Info, ok bool) {
 
 type extrasKey struct{}
 
+// extrasUsed is set by the first WithExtras that adds something: until
+// then no context carries extras (the key is this package's), so Extras
+// answers without walking the context.
+var extrasUsed atomic.Bool
+
 // WithExtras returns a copy of ctx whose extras are the ones already in ctx
 // merged with attrs; a key set again replaces its earlier value.
 func WithExtras(ctx context.Context, attrs ...attribute.KeyValue) context.Context {
 	if len(attrs) == 0 {
 		return ctx
 	}
+	extrasUsed.Store(true)
 	prev := Extras(ctx)
 	merged := make([]attribute.KeyValue, 0, len(prev)+len(attrs))
 	merged = append(merged, prev...)
@@ -85,7 +92,7 @@ next:
 
 // Extras returns the extras carried by ctx. The slice must not be modified.
 func Extras(ctx context.Context) []attribute.KeyValue {
-	if ctx == nil {
+	if ctx == nil || !extrasUsed.Load() {
 		return nil
 	}
 	kv, _ := ctx.Value(extrasKey{}).([]attribute.KeyValue)

@@ -9,6 +9,7 @@ package telctx
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 
 	"go.opentelemetry.io/otel"
 	otellog "go.opentelemetry.io/otel/log"
@@ -26,14 +27,21 @@ type Providers struct {
 
 type key struct{}
 
+// used is set by the first NewContext: until then no context carries
+// providers (the key is this package's), so FromContext answers without
+// walking the context, which is what every record costs in production,
+// where only tests (otelkittest) set providers.
+var used atomic.Bool
+
 // NewContext returns ctx carrying p.
 func NewContext(ctx context.Context, p *Providers) context.Context {
+	used.Store(true)
 	return context.WithValue(ctx, key{}, p)
 }
 
 // FromContext returns the providers ctx carries, or nil.
 func FromContext(ctx context.Context) *Providers {
-	if ctx == nil {
+	if ctx == nil || !used.Load() {
 		return nil
 	}
 	p, _ := ctx.Value(key{}).(*Providers)
