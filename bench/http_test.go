@@ -142,14 +142,14 @@ func renderSetup(b *testing.B, impl string, status int, method, path string) (ht
 // inflated by an idle core (no target; BENCHMARKS.md, issue 16). With one
 // benchmark goroutine on 2 Ps, the runtime's idle mark worker occupies the
 // idle P during every GC cycle and cpu-ns/op counts it, so the ratio
-// follows bytes allocated per request more than work done. procs=1 runs
-// with GOMAXPROCS=1; parallel keeps every P busy (b.RunParallel, as on a
+// follows bytes allocated per request more than work done. mode=procs1 runs
+// with GOMAXPROCS=1; mode=parallel keeps every P busy (b.RunParallel, as on a
 // loaded server), so no idle worker runs.
 func BenchmarkRenderGC(b *testing.B) {
 	c := renderCases[0]
 	impls := []string{bench.ImplRenderHuma, bench.ImplRenderOtelkit}
 	for _, impl := range impls {
-		b.Run("procs=1/impl="+impl, func(b *testing.B) {
+		b.Run("mode=procs1/impl="+impl, func(b *testing.B) {
 			h, req, rec := renderSetup(b, impl, c.status, c.method, c.path)
 			defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
 			run(b, func() {
@@ -159,7 +159,7 @@ func BenchmarkRenderGC(b *testing.B) {
 		})
 	}
 	for _, impl := range impls {
-		b.Run("parallel/impl="+impl, func(b *testing.B) {
+		b.Run("mode=parallel/impl="+impl, func(b *testing.B) {
 			h, _, _ := renderSetup(b, impl, c.status, c.method, c.path)
 			b.ReportAllocs()
 			start := cpuNow()

@@ -50,8 +50,8 @@ benchstat -filter '.name:Error' -row /status -col '/impl@(handwritten otelkit se
 section "Render only, no telemetry: base huma.WriteErr"
 benchstat -filter '.name:Render' -row /status -col '/impl@(huma otelkit humactx)' "$OUT"
 
-section "Render 429 without the idle GC worker's CPU (procs=1: GOMAXPROCS=1; parallel: every P busy): base huma"
-benchstat -filter '.name:RenderGC' -row /.name -col '/impl@(huma otelkit)' "$OUT"
+section "Render 429 without the idle GC worker's CPU (procs1: GOMAXPROCS=1; parallel: every P busy): base huma"
+benchstat -filter '.name:RenderGC' -row /mode -col '/impl@(huma otelkit)' "$OUT"
 
 section "Audit emit: base hand-written log.Logger.Emit"
 benchstat -filter '.name:AuditEmit' -col '/impl@(handwritten otelkit otelslog)' "$OUT"

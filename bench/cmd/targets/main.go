@@ -217,8 +217,8 @@ func (c *checker) run() {
 	// worker does not burn the idle core (GOMAXPROCS=1, or every P busy).
 	c.info("render: otelkit / huma + context middleware (no target)", rd+"429/impl=otelkit", rd+"429/impl=humactx")
 	const gc = "BenchmarkRenderGC/"
-	c.info("render, GOMAXPROCS=1: otelkit / huma (no target)", gc+"procs=1/impl=otelkit", gc+"procs=1/impl=huma")
-	c.info("render, all Ps busy: otelkit / huma (no target)", gc+"parallel/impl=otelkit", gc+"parallel/impl=huma")
+	c.info("render, GOMAXPROCS=1: otelkit / huma (no target)", gc+"mode=procs1/impl=otelkit", gc+"mode=procs1/impl=huma")
+	c.info("render, all Ps busy: otelkit / huma (no target)", gc+"mode=parallel/impl=otelkit", gc+"mode=parallel/impl=huma")
 	const a = "BenchmarkAuditEmit/impl="
 	c.ratio("audit: auditx / hand-written log.Logger.Emit", a+"otelkit", a+"handwritten", 1.10)
 	c.faster("audit: auditx faster than slog via otelslog", a+"otelkit", a+"otelslog")
