@@ -16,8 +16,13 @@ func Short(s string) bool {
 		return false
 	}
 	var seen uint8
-	for i := 0; i < len(s); i++ {
-		seen |= class[s[i]]
+	b := s
+	for len(b) >= 4 {
+		seen |= class[b[0]] | class[b[1]] | class[b[2]] | class[b[3]]
+		b = b[4:]
+	}
+	for i := 0; i < len(b); i++ {
+		seen |= class[b[i]]
 	}
 	if seen&other != 0 {
 		return false
