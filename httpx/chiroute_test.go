@@ -2,6 +2,7 @@ package httpx_test
 
 import (
 	"net/http"
+	"sync"
 	"testing"
 
 	"github.com/go-chi/chi/v5"
@@ -144,5 +145,46 @@ func TestChiRouteAllocs(t *testing.T) {
 	t.Logf("chi: %.0f allocs/request, in httpx.Handler: %.0f", alone, wrapped)
 	if testing.CoverMode() == "" && !raceEnabled {
 		assert.LessOrEqual(t, wrapped, alone)
+	}
+}
+
+// TestChiRouteAfterRequest: a goroutine the handler starts may read the
+// request's info (as an audit it emits does) while the request ends and
+// after: it always gets chi's full pattern, also when a chi middleware
+// routed a copy of the request, and (under -race) never races with the
+// routing context's return to the pool.
+func TestChiRouteAfterRequest(t *testing.T) {
+	for _, copying := range []bool{false, true} {
+		t.Run(map[bool]string{false: "chi routes the Handler's request", true: "a middleware copies the request"}[copying], func(t *testing.T) {
+			var wg sync.WaitGroup
+			routes := make(chan string, 1000)
+			sub := chi.NewRouter()
+			sub.Get("/{id}", func(w http.ResponseWriter, r *http.Request) {
+				ctx := r.Context()
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for range cap(routes) {
+						info, _ := httpx.RequestInfoFromContext(ctx)
+						routes <- info.Route
+					}
+				}()
+				w.WriteHeader(http.StatusNoContent)
+			})
+			root := chi.NewRouter()
+			if copying {
+				root.Use(middleware.RequestID)
+			}
+			root.Mount("/users", sub)
+			h := httpx.Handler(root)
+			for range 5 {
+				rec := do(h, "GET", "/users/7")
+				require.Equal(t, http.StatusNoContent, rec.Code)
+				wg.Wait()
+				for range cap(routes) {
+					require.Equal(t, "/users/{id}", <-routes)
+				}
+			}
+		})
 	}
 }

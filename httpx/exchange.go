@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -46,8 +47,8 @@ type exchange struct {
 	entryPattern string
 	// chi is the routing context this Handler gave the chi router it
 	// wraps, nil when it wraps no chi router or one outside already
-	// routes the request.
-	chi *chi.Context
+	// routes the request, and once the request is over (see chiRoute).
+	chi atomic.Pointer[chi.Context]
 }
 
 // writer returns the exchange as the response writer the wrapped handler
@@ -73,7 +74,7 @@ func (e *exchange) Err() error                              { return e.parent.Er
 // it matches, so under chi it is always false (errors bring the pattern of
 // their own request, see writeError).
 func (e *exchange) routed() bool {
-	return e.chi == nil && e.req.Pattern != "" && e.req.Pattern != e.entryPattern
+	return e.chi.Load() == nil && e.req.Pattern != "" && e.req.Pattern != e.entryPattern
 }
 
 func (e *exchange) Value(key any) any {
@@ -81,8 +82,8 @@ func (e *exchange) Value(key any) any {
 	case exchangeKey{}, reqctx.SourceKey:
 		return e
 	case chi.RouteCtxKey:
-		if e.chi != nil {
-			return e.chi
+		if c := e.chiContext(); c != nil {
+			return c
 		}
 	}
 	return e.parent.Value(key)
@@ -97,9 +98,9 @@ func (e *exchange) Registry() *errorsx.Registry { return e.cfg.registry }
 // RequestInfo implements reqctx.Source, lazily.
 func (e *exchange) RequestInfo() reqctx.Info {
 	r := &e.req
-	pattern := r.Pattern
-	if p := e.chiPattern(); p != "" {
-		pattern = p // a chi middleware may have routed a copy of r
+	pattern := e.chiRoute() // a chi middleware may have routed a copy of r
+	if pattern == "" {
+		pattern = r.Pattern
 	}
 	info := reqctx.Info{
 		Route:         route(pattern),

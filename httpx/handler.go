@@ -5,6 +5,7 @@ import (
 	"maps"
 	"net/http"
 	"reflect"
+	"runtime"
 	"sync"
 	"sync/atomic"
 
@@ -106,9 +107,10 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// instead of a copy of it, and the pattern it matched (through
 		// every mounted sub-router) is known here even for requests
 		// that end without an error, as it is for ServeMux.
-		ex.chi = chiContexts.Get().(*chi.Context)
-		ex.chi.Reset()
-		ex.chi.Routes = h.chi
+		c := chiContexts.Get().(*chi.Context)
+		c.Reset()
+		c.Routes = h.chi
+		ex.chi.Store(c)
 	}
 	// The copy WithContext makes stays on the stack: the exchange holds
 	// the request the wrapped handler gets.
@@ -120,21 +122,22 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // finish runs deferred, so it also runs while a panic unwinds.
 func (h *handler) finish(ex *exchange, r *http.Request) {
 	r2 := &ex.req
-	if ex.chi != nil {
+	pattern := r2.Pattern
+	if ex.chi.Load() != nil {
 		defer ex.releaseChi()
-		if p := ex.chiPattern(); p != "" {
-			r2.Pattern = p
+		if p := ex.chiRoute(); p != "" {
+			pattern = p
 		}
 	}
 	// ServeMux sets Pattern on the request it was given, which is our copy:
 	// hand it back so that otelhttp, outside, names the span and labels the
 	// metrics with the route.
-	if r2.Pattern != "" {
-		r.Pattern = r2.Pattern
+	if pattern != "" {
+		r.Pattern = pattern
 	}
-	if !ex.cfg.nested && r2.Pattern != "" {
+	if !ex.cfg.nested && pattern != "" {
 		if span := trace.SpanFromContext(ex.parent); span.IsRecording() {
-			span.SetAttributes(h.routeAttr(r2.Pattern)...)
+			span.SetAttributes(h.routeAttr(pattern)...)
 		}
 	}
 	v := recover()
@@ -167,22 +170,76 @@ func (h *handler) finish(ex *exchange, r *http.Request) {
 // itself does with the ones it makes.
 var chiContexts = sync.Pool{New: func() any { return chi.NewRouteContext() }}
 
-// chiPattern returns the full pattern chi matched for the request, "" when
-// this Handler gave chi no routing context or chi matched nothing.
-func (e *exchange) chiPattern() string {
-	if e.chi == nil || len(e.chi.RoutePatterns) == 0 {
-		return ""
+// chiBusy stands in exchange.chi while a goroutine reads the routing
+// context through chiRoute or while the request's end releases it.
+var chiBusy = new(chi.Context)
+
+// chiContext returns the routing context this Handler gave chi, nil when
+// none or once the request is over: chi's contract for its own contexts,
+// which it recycles when its ServeHTTP returns (see chi.Context.Clone).
+func (e *exchange) chiContext() *chi.Context {
+	for {
+		switch c := e.chi.Load(); c {
+		case chiBusy:
+			runtime.Gosched() // chiRoute or releaseChi, a few instructions
+		default:
+			return c
+		}
 	}
-	return e.chi.RoutePattern()
+}
+
+// chiRoute returns the full pattern chi matched for the request, "" when
+// this Handler gave chi no routing context or chi matched nothing. It may
+// be called from any goroutine, during the request or after it (an audit
+// emitted by a goroutine the handler started): it holds the routing
+// context (chiBusy in its place) while it reads it, and releaseChi takes
+// it the same way, so that it is never read while recycled; after the
+// request the pattern is on e.req (see releaseChi).
+func (e *exchange) chiRoute() string {
+	for {
+		c := e.chi.Load()
+		switch {
+		case c == nil:
+			return ""
+		case c == chiBusy:
+			runtime.Gosched()
+		case e.chi.CompareAndSwap(c, chiBusy):
+			p := ""
+			if len(c.RoutePatterns) > 0 {
+				p = c.RoutePattern()
+			}
+			e.chi.Store(c)
+			return p
+		}
+	}
 }
 
 // releaseChi gives the routing context back to the pool once the request
-// is over (chi's own contexts live as long; see chi.Context.Clone).
+// is over, as chi does with its own, after keeping the pattern chi matched
+// on e.req (a chi middleware that copies the request, such as RequestID,
+// leaves chi setting it on the copy only), for RequestInfo after the
+// request. A goroutine that reads
+// e.req.Pattern after finding exchange.chi nil reads it after it was set.
 func (e *exchange) releaseChi() {
-	c := e.chi
-	e.chi = nil
-	c.Reset()
-	chiContexts.Put(c)
+	for {
+		c := e.chi.Load()
+		if c == chiBusy {
+			runtime.Gosched()
+			continue
+		}
+		if !e.chi.CompareAndSwap(c, chiBusy) {
+			continue
+		}
+		if len(c.RoutePatterns) > 0 {
+			if p := c.RoutePattern(); p != e.req.Pattern {
+				e.req.Pattern = p
+			}
+		}
+		e.chi.Store(nil)
+		c.Reset()
+		chiContexts.Put(c)
+		return
+	}
 }
 
 func (e *exchange) answerRouteError(code int) {
