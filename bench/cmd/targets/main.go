@@ -147,15 +147,15 @@ func (c *checker) faster(what, a, b string) {
 		c.verdict(r < 1), what, r, an, bn, timeUnit, aa, ba)
 }
 
-// sameAllocs checks that a allocates no more than b.
-func (c *checker) sameAllocs(what, a, b string) {
+// extraAllocs checks that a allocates at most budget more than b.
+func (c *checker) extraAllocs(what, a, b string, budget float64) {
 	_, aa, ok1 := c.get(a)
 	_, ba, ok2 := c.get(b)
 	if !ok1 || !ok2 {
 		return
 	}
-	fmt.Printf("%-4s  %-58s %+6.0f allocs/op (<= +0)   %3.0f vs %3.0f allocs/op\n",
-		c.verdict(aa <= ba), what, aa-ba, aa, ba)
+	fmt.Printf("%-4s  %-58s %+6.0f allocs/op (<= %+.0f)   %3.0f vs %3.0f allocs/op\n",
+		c.verdict(aa-ba <= budget), what, aa-ba, budget, aa, ba)
 }
 
 // share checks that (a - b) / base <= max, from medians: the cost a adds
@@ -198,7 +198,10 @@ func (c *checker) info(what, a, b string) {
 func (c *checker) run() {
 	fmt.Println("Targets: ratio = median of per-round ratios; then the medians of each side (see BENCHMARKS.md)")
 	const s = "BenchmarkSuccess/impl="
-	c.sameAllocs("success: otelkit allocations over otelhttp", s+"otelkit", s+"otelhttp")
+	// Issue 16: the success path keeps to one allocation over otelhttp's,
+	// the exchange (the request's context and copy; bench/allocs_test.go
+	// guards the same budget with testing.AllocsPerRun).
+	c.extraAllocs("success: otelkit allocations over otelhttp", s+"otelkit", s+"otelhttp", 1)
 	c.ratio("success: otelkit / otelhttp time", s+"otelkit", s+"otelhttp", 1.03)
 	c.share("success: httpx's own cost (httpx - bare) / otelhttp", s+"httpx", s+"bare", s+"otelhttp", 0.03)
 	for _, st := range []string{"429", "503"} {
