@@ -119,6 +119,8 @@ func FuzzSensitive(f *testing.F) {
 	}
 	words := append(mask.DefaultKeys(), "q", "Z-z")
 	p := mask.New(words...)
+	// The same words, the last two added by With: its index is rebuilt.
+	q := mask.New(mask.DefaultKeys()...).With(mask.WithKeys("q", "Z-z"))
 	f.Fuzz(func(t *testing.T, key string) {
 		folded := strings.ReplaceAll(asciiLower(key), "-", "_")
 		want := false
@@ -129,6 +131,9 @@ func FuzzSensitive(f *testing.F) {
 		}
 		if got := p.Sensitive(key); got != want {
 			t.Fatalf("Sensitive(%q) = %v, want %v", key, got, want)
+		}
+		if got := q.Sensitive(key); got != want {
+			t.Fatalf("With: Sensitive(%q) = %v, want %v", key, got, want)
 		}
 	})
 }

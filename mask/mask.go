@@ -38,12 +38,15 @@ func DefaultKeys() []string {
 type Policy struct {
 	words []string  // lower-case ASCII, '-' written as '_'
 	one   [4]uint64 // bit c: the one-byte word c
-	// pairs is a bit set of the hashes of the words' first two bytes
-	// (pairHash): a key can contain a word of two bytes or more only at a
-	// position whose two bytes hash to a set bit, so most positions are
-	// ruled out without looking at the words.
-	pairs    [pairBits / 64]uint64
-	patterns Pattern
+	// The words of two bytes or more, grouped by the hash of their first
+	// two bytes (pairHash): pairWords[pairStart[h]:pairStart[h+1]] are the
+	// words whose first two bytes hash to h. A key can contain a word only
+	// at a position whose two bytes hash to a non-empty group, so most
+	// positions are ruled out without looking at a word, and the others
+	// look at their group's words only. Built by index.
+	pairStart [pairBits + 1]uint32
+	pairWords []string
+	patterns  Pattern
 }
 
 // New returns a policy that treats a key as sensitive when it contains one of
@@ -54,7 +57,34 @@ type Policy struct {
 func New(words ...string) *Policy {
 	p := &Policy{patterns: AllPatterns}
 	p.addWords(words)
+	p.index()
 	return p
+}
+
+// index groups the words of two bytes or more by pairHash (see
+// Policy.pairStart).
+func (p *Policy) index() {
+	var count [pairBits]uint32
+	for _, w := range p.words {
+		if len(w) > 1 {
+			count[pairHash(w[0], w[1])]++
+		}
+	}
+	n := uint32(0)
+	for h := range count {
+		p.pairStart[h] = n
+		n += count[h]
+	}
+	p.pairStart[pairBits] = n
+	p.pairWords = make([]string, n)
+	next := p.pairStart
+	for _, w := range p.words {
+		if len(w) > 1 {
+			h := pairHash(w[0], w[1])
+			p.pairWords[next[h]] = w
+			next[h]++
+		}
+	}
 }
 
 func (p *Policy) addWords(words []string) {
@@ -64,9 +94,6 @@ func (p *Policy) addWords(words []string) {
 			p.words = append(p.words, w)
 			if len(w) == 1 {
 				p.one[w[0]>>6] |= 1 << (w[0] & 63)
-			} else {
-				h := pairHash(w[0], w[1])
-				p.pairs[h>>6] |= 1 << (h & 63)
 			}
 		}
 	}
@@ -94,7 +121,6 @@ func (p *Policy) With(opts ...Option) *Policy {
 	if p != nil {
 		q.words = append([]string(nil), p.words...)
 		q.one = p.one
-		q.pairs = p.pairs
 		q.patterns = p.patterns
 	}
 	for _, o := range opts {
@@ -102,6 +128,7 @@ func (p *Policy) With(opts ...Option) *Policy {
 			o(q)
 		}
 	}
+	q.index()
 	return q
 }
 
@@ -160,11 +187,10 @@ func (p *Policy) Sensitive(key string) bool {
 			break
 		}
 		next := fold(key[i])
-		if h := pairHash(c, next); p.pairs[h>>6]&(1<<(h&63)) != 0 {
-			for _, w := range p.words {
-				if len(w) > 1 && w[0] == c && w[1] == next && hasPrefixFold(key[i-1:], w) {
-					return true
-				}
+		h := pairHash(c, next)
+		for _, w := range p.pairWords[p.pairStart[h]:p.pairStart[h+1]] {
+			if w[0] == c && w[1] == next && hasPrefixFold(key[i-1:], w) {
+				return true
 			}
 		}
 		c = next
@@ -172,7 +198,7 @@ func (p *Policy) Sensitive(key string) bool {
 	return false
 }
 
-// pairBits is the size of Policy.pairs.
+// pairBits is the number of pairHash values.
 const pairBits = 1024
 
 // pairHash hashes two folded bytes into [0, pairBits).
