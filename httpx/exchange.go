@@ -21,15 +21,19 @@ type exchangeKey struct{}
 // context (answering the keys of httpx and reqctx without another context
 // layer), the request given to the wrapped handler, and the response writer
 // wrapper (responseWriter is the same struct), so that a request costs a
-// single allocation: 384 B with Go 1.26's 304 B http.Request (see
-// TestExchangeLayout). Fields used by few requests are derived instead of
-// stored: the exchange of an outer Handler is found in the parent context
-// (outer), the writer needs no pointer back.
+// single allocation: 352 B with Go 1.26's 304 B http.Request (see
+// TestExchangeLayout). Fields used by few requests are derived or kept
+// apart instead of stored: the exchange of an outer Handler is found in
+// the parent context (outer), the writer needs no pointer back, and what
+// only a tracked, mounted or chi-routed request needs is in a side context
+// standing in the parent slot (see side).
 //
 // It is not pooled: the request, its context and the writer may be kept by
 // goroutines the handler starts, after ServeHTTP has returned; a recycled
 // exchange would hand them another request's data.
 type exchange struct {
+	// parent is the request's context as the Handler got it, or a *side
+	// wrapping it when the request needs one.
 	parent context.Context
 	cfg    *config
 	req    http.Request // the request given to the wrapped handler
@@ -40,15 +44,63 @@ type exchange struct {
 	held    uint16 // a 404/405 held back until its body shows whether a router wrote it
 	wrote   bool
 	swallow bool // the router's plain-text body after an answered 404/405
+}
+
+// side holds what only some requests need: the Outcome of TrackOutcome, the
+// pattern of an outer router the Handler is mounted under, the routing
+// context of a chi router the Handler wraps. It is a context wrapping the
+// request's own, kept in the exchange's parent slot, so that a request that
+// needs none of them (not tracked; around a ServeMux, or not mounted)
+// costs no field for them; the others allocate the exchange and its side
+// in one piece (exchangeWithSide, 416 B).
+type side struct {
+	context.Context // the request's context as the Handler got it
 
 	outcome *Outcome // from TrackOutcome, or nil
 	// entryPattern is the pattern the request arrived with: an outer
-	// ServeMux's match when this Handler is mounted under a prefix.
+	// router's match when this Handler is mounted under a prefix. It is
+	// not kept when the Handler wraps a ServeMux, which sets a pattern of
+	// its own on every request (see handler.mux).
 	entryPattern string
 	// chi is the routing context this Handler gave the chi router it
 	// wraps, nil when it wraps no chi router or one outside already
 	// routes the request, and once the request is over (see chiRoute).
 	chi atomic.Pointer[chi.Context]
+}
+
+// exchangeWithSide is an exchange and its side context in one allocation.
+type exchangeWithSide struct {
+	e exchange
+	s side
+}
+
+// Value answers chi's key with the routing context this Handler gave chi,
+// and passes every other key on.
+func (s *side) Value(key any) any {
+	if key == chi.RouteCtxKey {
+		if c := s.chiContext(); c != nil {
+			return c
+		}
+	}
+	return s.Context.Value(key)
+}
+
+func (s *side) String() string { return "httpx.side" }
+
+// side returns the exchange's side context, nil when the request needs
+// none.
+func (e *exchange) side() *side {
+	s, _ := e.parent.(*side)
+	return s
+}
+
+// outcome returns the Outcome the request's TrackOutcome asked for, nil if
+// none.
+func (e *exchange) outcome() *Outcome {
+	if s := e.side(); s != nil {
+		return s.outcome
+	}
+	return nil
 }
 
 // writer returns the exchange as the response writer the wrapped handler
@@ -74,19 +126,19 @@ func (e *exchange) Err() error                              { return e.parent.Er
 // it matches, so under chi it is always false (errors bring the pattern of
 // their own request, see writeError).
 func (e *exchange) routed() bool {
-	return e.chi.Load() == nil && e.req.Pattern != "" && e.req.Pattern != e.entryPattern
+	p := e.req.Pattern
+	if s := e.side(); s != nil {
+		return s.chi.Load() == nil && p != "" && p != s.entryPattern
+	}
+	return p != ""
 }
 
 func (e *exchange) Value(key any) any {
 	switch key {
 	case exchangeKey{}, reqctx.SourceKey:
 		return e
-	case chi.RouteCtxKey:
-		if c := e.chiContext(); c != nil {
-			return c
-		}
 	}
-	return e.parent.Value(key)
+	return e.parent.Value(key) // a side answers chi's key
 }
 
 func (e *exchange) String() string { return "httpx.exchange" }
@@ -98,7 +150,10 @@ func (e *exchange) Registry() *errorsx.Registry { return e.cfg.registry }
 // RequestInfo implements reqctx.Source, lazily.
 func (e *exchange) RequestInfo() reqctx.Info {
 	r := &e.req
-	pattern := e.chiRoute() // a chi middleware may have routed a copy of r
+	pattern := ""
+	if s := e.side(); s != nil {
+		pattern = s.chiRoute() // a chi middleware may have routed a copy of r
+	}
 	if pattern == "" {
 		pattern = r.Pattern
 	}

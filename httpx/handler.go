@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"maps"
 	"net/http"
+	"net/url"
 	"reflect"
 	"runtime"
 	"sync"
@@ -35,12 +36,19 @@ func Handler(next http.Handler, opts ...Option) http.Handler {
 	}
 	h := &handler{next: next, own: opts, cfg: newConfig(opts)}
 	h.chi, _ = next.(chi.Routes)
+	if _, ok := next.(*http.ServeMux); ok {
+		h.mux = serveMuxSetsPattern()
+	}
 	return h
 }
 
 type handler struct {
-	next   http.Handler
-	chi    chi.Routes // next, when it is a chi router
+	next http.Handler
+	chi  chi.Routes // next, when it is a chi router
+	// mux reports that next is a ServeMux that sets the pattern of every
+	// request it routes ("" when nothing matched): inside it, a pattern
+	// is always its own match, never the one the request arrived with.
+	mux    bool
 	own    []Option
 	cfg    *config  // used outside any other Handler
 	nested sync.Map // *config of an outer Handler -> *config inheriting it
@@ -95,23 +103,35 @@ func (h *handler) routeAttr(pattern string) []attribute.KeyValue {
 
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	parent := r.Context()
-	ex := &exchange{parent: parent, cfg: h.cfg, w: w, entryPattern: r.Pattern}
+	cfg := h.cfg
+	var outcome *Outcome
 	if outer := exchangeFrom(parent); outer != nil {
-		ex.cfg = h.under(outer.cfg)
-		ex.outcome = outer.outcome
+		cfg = h.under(outer.cfg)
+		outcome = outer.outcome()
 	} else if outcomeTracked.Load() {
-		ex.outcome, _ = parent.Value(outcomeKey{}).(*Outcome)
+		outcome, _ = parent.Value(outcomeKey{}).(*Outcome)
 	}
+	var c *chi.Context
 	if h.chi != nil && parent.Value(chi.RouteCtxKey) == nil {
 		// Route for chi: given a routing context, it routes our request
 		// instead of a copy of it, and the pattern it matched (through
 		// every mounted sub-router) is known here even for requests
 		// that end without an error, as it is for ServeMux.
-		c := chiContexts.Get().(*chi.Context)
+		c = chiContexts.Get().(*chi.Context)
 		c.Reset()
 		c.Routes = h.chi
-		ex.chi.Store(c)
 	}
+	var ex *exchange
+	if outcome != nil || c != nil || (r.Pattern != "" && !h.mux) {
+		// One allocation still: the exchange and its side in one piece.
+		b := &exchangeWithSide{s: side{Context: parent, outcome: outcome, entryPattern: r.Pattern}}
+		b.s.chi.Store(c)
+		ex = &b.e
+		ex.parent = &b.s
+	} else {
+		ex = &exchange{parent: parent}
+	}
+	ex.cfg, ex.w = cfg, w
 	// The copy WithContext makes stays on the stack: the exchange holds
 	// the request the wrapped handler gets.
 	ex.req = *r.WithContext(ex)
@@ -123,9 +143,9 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (h *handler) finish(ex *exchange, r *http.Request) {
 	r2 := &ex.req
 	pattern := r2.Pattern
-	if ex.chi.Load() != nil {
-		defer ex.releaseChi()
-		if p := ex.chiRoute(); p != "" {
+	if s := ex.side(); s != nil && s.chi.Load() != nil {
+		defer ex.releaseChi(s)
+		if p := s.chiRoute(); p != "" {
 			pattern = p
 		}
 	}
@@ -166,20 +186,31 @@ func (h *handler) finish(ex *exchange, r *http.Request) {
 	}
 }
 
+// serveMuxSetsPattern reports whether a ServeMux sets the pattern of the
+// requests it routes, as it does unless GODEBUG=httpmuxgo121=1 restores
+// the Go 1.21 ServeMux, which has no patterns.
+var serveMuxSetsPattern = sync.OnceValue(func() bool {
+	m := http.NewServeMux()
+	m.HandleFunc("/", func(http.ResponseWriter, *http.Request) {})
+	r := &http.Request{Method: http.MethodGet, URL: &url.URL{Path: "/"}, Pattern: "entry"}
+	m.ServeHTTP(nil, r)
+	return r.Pattern == "/"
+})
+
 // chiContexts recycles the routing contexts given to chi routers, as chi
 // itself does with the ones it makes.
 var chiContexts = sync.Pool{New: func() any { return chi.NewRouteContext() }}
 
-// chiBusy stands in exchange.chi while a goroutine reads the routing
+// chiBusy stands in side.chi while a goroutine reads the routing
 // context through chiRoute or while the request's end releases it.
 var chiBusy = new(chi.Context)
 
 // chiContext returns the routing context this Handler gave chi, nil when
 // none or once the request is over: chi's contract for its own contexts,
 // which it recycles when its ServeHTTP returns (see chi.Context.Clone).
-func (e *exchange) chiContext() *chi.Context {
+func (s *side) chiContext() *chi.Context {
 	for {
-		switch c := e.chi.Load(); c {
+		switch c := s.chi.Load(); c {
 		case chiBusy:
 			runtime.Gosched() // chiRoute or releaseChi, a few instructions
 		default:
@@ -195,20 +226,20 @@ func (e *exchange) chiContext() *chi.Context {
 // context (chiBusy in its place) while it reads it, and releaseChi takes
 // it the same way, so that it is never read while recycled; after the
 // request the pattern is on e.req (see releaseChi).
-func (e *exchange) chiRoute() string {
+func (s *side) chiRoute() string {
 	for {
-		c := e.chi.Load()
+		c := s.chi.Load()
 		switch {
 		case c == nil:
 			return ""
 		case c == chiBusy:
 			runtime.Gosched()
-		case e.chi.CompareAndSwap(c, chiBusy):
+		case s.chi.CompareAndSwap(c, chiBusy):
 			p := ""
 			if len(c.RoutePatterns) > 0 {
 				p = c.RoutePattern()
 			}
-			e.chi.Store(c)
+			s.chi.Store(c)
 			return p
 		}
 	}
@@ -218,16 +249,16 @@ func (e *exchange) chiRoute() string {
 // is over, as chi does with its own, after keeping the pattern chi matched
 // on e.req (a chi middleware that copies the request, such as RequestID,
 // leaves chi setting it on the copy only), for RequestInfo after the
-// request. A goroutine that reads
-// e.req.Pattern after finding exchange.chi nil reads it after it was set.
-func (e *exchange) releaseChi() {
+// request. A goroutine that reads e.req.Pattern after finding s.chi nil
+// reads it after it was set.
+func (e *exchange) releaseChi(s *side) {
 	for {
-		c := e.chi.Load()
+		c := s.chi.Load()
 		if c == chiBusy {
 			runtime.Gosched()
 			continue
 		}
-		if !e.chi.CompareAndSwap(c, chiBusy) {
+		if !s.chi.CompareAndSwap(c, chiBusy) {
 			continue
 		}
 		if len(c.RoutePatterns) > 0 {
@@ -235,7 +266,7 @@ func (e *exchange) releaseChi() {
 				e.req.Pattern = p
 			}
 		}
-		e.chi.Store(nil)
+		s.chi.Store(nil)
 		c.Reset()
 		chiContexts.Put(c)
 		return
@@ -312,9 +343,11 @@ func (c *config) fail(ex *exchange, w http.ResponseWriter, r *http.Request, f *r
 	if f.Mask == nil {
 		f.Mask = c.mask
 	}
-	if ex != nil && ex.outcome != nil {
-		ex.outcome.Def = f.Match.Def
-		ex.outcome.Panic = f.Kind == record.KindPanic
+	if ex != nil {
+		if o := ex.outcome(); o != nil {
+			o.Def = f.Match.Def
+			o.Panic = f.Kind == record.KindPanic
+		}
 	}
 	f.Report = f.Report || c.logClient
 	if f.Signal == record.SignalDefault {

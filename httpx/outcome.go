@@ -64,7 +64,7 @@ func (o *Outcome) ID() string {
 
 // noteStatus copies the response status into the tracked Outcome.
 func (e *exchange) noteStatus() {
-	if e.outcome != nil && e.status != 0 {
-		e.outcome.Status = int(e.status)
+	if o := e.outcome(); o != nil && e.status != 0 {
+		o.Status = int(e.status)
 	}
 }

@@ -340,3 +340,16 @@ func TestNestedChiUnderServeMux(t *testing.T) {
 	rec := do(h, "GET", "/api/users/1")
 	assert.Equal(t, "ok", rec.Body.String())
 }
+
+// TestMountedPlainNotFound: a Handler mounted on a ServeMux prefix around
+// a router that is neither a ServeMux nor chi (here a handler answering
+// http.NotFound) still answers the router's 404 in JSON: the outer
+// ServeMux's pattern is the one the request arrived with, not a match of a
+// router inside.
+func TestMountedPlainNotFound(t *testing.T) {
+	outer := http.NewServeMux()
+	outer.Handle("/api/", httpx.Handler(http.HandlerFunc(http.NotFound)))
+	rec := do(outer, "GET", "/api/nope")
+	assert.Equal(t, http.StatusNotFound, rec.Code)
+	assert.Equal(t, "not-found", body(t, rec)["id"])
+}
