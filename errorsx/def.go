@@ -168,11 +168,11 @@ func (d *Def) With(key string, value any) *Error {
 func (d *Def) Wrap(err error) *Error {
 	if d.status >= 500 {
 		e, r := d.occurrenceWithRare()
-		e.cause = err
+		e.one[0].Value = err
 		r.pcs = callers(2)
 		return e
 	}
-	return &Error{def: d, cause: err}
+	return &Error{def: d, one: [1]Field{{Value: err}}}
 }
 
 // Detailf returns an occurrence of d with a per-occurrence public detail

@@ -23,13 +23,15 @@ type Field struct {
 // Methods that add to an occurrence return a new *Error and leave the
 // receiver unchanged, so an occurrence may be shared.
 type Error struct {
-	def   *Def
-	cause error
-	rare  *rare // nil unless the occurrence has a detail, entries, a stack or 2+ info fields
+	def  *Def
+	rare *rare // nil unless the occurrence has a detail, entries, a stack, 2+ info fields, or a cause and one field
 	// one holds the info of an occurrence with a single field whose key
-	// is not empty (an empty key marks it unused; a field with an empty
-	// key goes to rare), so that d.With(key, value) costs one allocation
-	// (as slog.Record keeps its first attributes inline).
+	// is not empty (a field with an empty key goes to rare), so that
+	// d.With(key, value) costs one allocation (as slog.Record keeps its
+	// first attributes inline). With an empty key it holds the cause
+	// instead, in Value (nil if none): the cause is there whenever the
+	// field is unused, and in rare when a field is inline, so that
+	// d.With and a 4xx d.Wrap fit a 48-byte allocation.
 	one [1]Field
 }
 
@@ -43,6 +45,7 @@ type rare struct {
 	entries []error
 	pcs     []uintptr // where a 5xx occurrence was made
 	info    []Field   // the info when it has two fields or more
+	cause   error     // the cause when a field is inline (see Error.one)
 }
 
 // errorWithRare is an occurrence and its rare part in one allocation.
@@ -103,7 +106,26 @@ func (e *Error) Entries() []error {
 }
 
 // Cause returns the internal cause given to [Def.Wrap], or nil.
-func (e *Error) Cause() error { return e.cause }
+func (e *Error) Cause() error {
+	if e.one[0].Key == "" {
+		c, _ := e.one[0].Value.(error)
+		return c
+	}
+	if e.rare != nil {
+		return e.rare.cause
+	}
+	return nil
+}
+
+// setCause sets the cause of c, a copy whose rare part r is its own: in
+// the unused field, or in r when a field is inline.
+func (c *Error) setCause(r *rare, err error) {
+	if c.one[0].Key == "" {
+		c.one[0].Value = err
+		return
+	}
+	r.cause = err
+}
 
 // Stack returns the program counters recorded when a 5xx occurrence was
 // made by [Def.Wrap], for stack traces in telemetry.
@@ -125,12 +147,23 @@ func (e *Error) With(key string, value any) *Error {
 		n++
 	}
 	if n == 1 && key != "" {
+		if e.one[0].Key == "" && e.one[0].Value != nil {
+			// The cause makes room for the field: it moves to rare.
+			c, r := e.withRare()
+			r.cause = e.Cause()
+			c.one[0] = Field{Key: key, Value: value}
+			return c
+		}
 		c := *e
 		c.one[0] = Field{Key: key, Value: value}
 		return &c
 	}
 	c, r := e.withRare()
-	c.one[0] = Field{}
+	if c.one[0].Key != "" {
+		// The inline field moves to r.info: the cause takes its place.
+		c.one[0] = Field{Value: r.cause}
+		r.cause = nil
+	}
 	r.info = make([]Field, n)
 	copy(r.info, info)
 	r.info[at] = Field{Key: key, Value: value}
@@ -149,12 +182,17 @@ func (e *Error) Detailf(format string, args ...any) *Error {
 func (e *Error) Wrap(err error) *Error {
 	if e.def.status >= 500 && e.Stack() == nil {
 		c, r := e.withRare()
-		c.cause = err
+		c.setCause(r, err)
 		r.pcs = callers(2)
 		return c
 	}
+	if e.one[0].Key != "" {
+		c, r := e.withRare() // a field is inline: the cause goes to rare
+		r.cause = err
+		return c
+	}
 	c := *e
-	c.cause = err
+	c.one[0].Value = err
 	return &c
 }
 
@@ -175,9 +213,9 @@ func (e *Error) Error() string {
 		}
 		b.WriteString(err.Error())
 	}
-	if e.cause != nil {
+	if cause := e.Cause(); cause != nil {
 		b.WriteString(": ")
-		b.WriteString(e.cause.Error())
+		b.WriteString(cause.Error())
 	}
 	return b.String()
 }
@@ -186,13 +224,14 @@ func (e *Error) Error() string {
 // errors.As see all of them.
 func (e *Error) Unwrap() []error {
 	entries := e.Entries()
-	if e.cause == nil {
+	cause := e.Cause()
+	if cause == nil {
 		return entries
 	}
 	if len(entries) == 0 {
-		return []error{e.cause}
+		return []error{cause}
 	}
-	return append([]error{e.cause}, entries...)
+	return append([]error{cause}, entries...)
 }
 
 // Is reports whether target is the definition of e.
@@ -230,8 +269,8 @@ func (e *Error) LogValue() slog.Value {
 		}
 		attrs = append(attrs, slog.Attr{Key: "info", Value: slog.GroupValue(info...)})
 	}
-	if e.cause != nil {
-		attrs = append(attrs, slog.String("cause", p.Text(e.cause.Error())))
+	if cause := e.Cause(); cause != nil {
+		attrs = append(attrs, slog.String("cause", p.Text(cause.Error())))
 	}
 	return slog.GroupValue(attrs...)
 }

@@ -3,6 +3,7 @@ package errorsx_test
 import (
 	"errors"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -103,8 +104,62 @@ func TestRareCopies(t *testing.T) {
 			{"Error.With on a 5xx with a stack", 1, func() { _ = bare.With("a", 1) }},
 			{"Def.Detailf (occurrence and its text)", 2, func() { _ = bad.Detailf("x %s", "y") }},
 			{"a second info field (occurrence and the fields)", 2, func() { _ = withInfo.With("b", 2) }},
+			{"Error.With on a 4xx wrap (the cause moves to rare)", 2, func() { _ = bad.Wrap(cause).With("a", 1) }},
+			{"Error.Wrap on a 4xx with a field (the cause goes to rare)", 1, func() { _ = withInfo.Wrap(cause) }},
 		} {
 			assert.Equal(t, c.allocs, testing.AllocsPerRun(100, c.f), "allocations of %s", c.name)
 		}
+	}
+}
+
+// TestCauseAndInfo: a cause and info in any order and number give the same
+// occurrence, whichever place each takes (the cause shares the inline
+// field's place while it is unused), and the occurrences they came from
+// keep what they had.
+func TestCauseAndInfo(t *testing.T) {
+	r := errorsx.NewRegistry()
+	bad := r.Define(http.StatusBadRequest, "x.bad", "Bad")
+	down := r.Define(http.StatusServiceUnavailable, "x.down", "Down")
+	cause, other := errors.New("cause"), errors.New("other")
+	a := []errorsx.Field{{Key: "a", Value: 1}}
+	ab := []errorsx.Field{{Key: "a", Value: 1}, {Key: "b", Value: 2}}
+	for _, d := range []*errorsx.Def{bad, down} {
+		wrapped := d.Wrap(cause)
+		withA := d.With("a", 1)
+		for _, c := range []struct {
+			name  string
+			e     *errorsx.Error
+			cause error
+			info  []errorsx.Field
+		}{
+			{"Wrap", wrapped, cause, nil},
+			{"Wrap With", wrapped.With("a", 1), cause, a},
+			{"With Wrap", withA.Wrap(cause), cause, a},
+			{"Wrap With With", wrapped.With("a", 1).With("b", 2), cause, ab},
+			{"With Wrap With", withA.Wrap(cause).With("b", 2), cause, ab},
+			{"With With Wrap", withA.With("b", 2).Wrap(cause), cause, ab},
+			{"With Wrap Wrap(nil)", withA.Wrap(cause).Wrap(nil), nil, a},
+			{"Wrap Wrap(nil) With", wrapped.Wrap(nil).With("a", 1), nil, a},
+			{"With Wrap With(a again)", withA.Wrap(cause).With("a", 1), cause, a},
+			{"With Wrap Wrap", withA.Wrap(cause).Wrap(other), other, a},
+			{"Wrap With Detailf", wrapped.With("a", 1).Detailf("d"), cause, a},
+			{"Wrap With(empty key)", wrapped.With("", 0), cause, []errorsx.Field{{Key: "", Value: 0}}},
+		} {
+			t.Run(d.ID()+" "+c.name, func(t *testing.T) {
+				assert.Equal(t, c.cause, c.e.Cause())
+				assert.Equal(t, c.info, c.e.Info())
+				assert.Same(t, d, c.e.Def())
+				if c.cause != nil {
+					assert.ErrorIs(t, c.e, c.cause)
+					assert.True(t, strings.HasSuffix(c.e.Error(), ": "+c.cause.Error()), c.e.Error())
+				} else {
+					assert.Equal(t, d.Message(), c.e.Error())
+				}
+			})
+		}
+		assert.Equal(t, cause, wrapped.Cause(), "the occurrences built from wrapped leave it alone")
+		assert.Nil(t, wrapped.Info())
+		assert.Nil(t, withA.Cause(), "the occurrences built from withA leave it alone")
+		assert.Equal(t, a, withA.Info())
 	}
 }
