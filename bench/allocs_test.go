@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -38,6 +39,10 @@ const (
 	// (fmt.Errorf, 2 allocations, and the occurrence with its call stack)
 	// and whose exception record is built for the (no-op) logger.
 	render5xxAllocs = 7
+	// renderBytes is the bytes those 2 allocations take: the exchange
+	// (352 B with Go 1.26's 304 B http.Request) and the occurrence (48
+	// B). huma.WriteErr allocates 160 B.
+	renderBytes = 400
 )
 
 func allocsPerRequest(t *testing.T, impl, method, path string, status int) float64 {
@@ -84,6 +89,30 @@ func TestRenderAllocBudget(t *testing.T) {
 		})
 		assert.LessOrEqual(t, got, c.budget, "allocations per rendered %d without telemetry", c.status)
 	}
+}
+
+// TestRenderBytesBudget: the bytes rendering the 429 allocates without
+// telemetry, which the GC's share of BenchmarkRender's time follows.
+func TestRenderBytesBudget(t *testing.T) {
+	if testing.CoverMode() != "" {
+		t.Skip("coverage instrumentation changes allocations")
+	}
+	h, err := bench.NewRenderService(bench.ImplRenderOtelkit)
+	require.NoError(t, err)
+	req := httptest.NewRequest(http.MethodPost, bench.Path4xx, nil)
+	rec := bench.NewRecorder()
+	h.ServeHTTP(rec, req)
+	require.Equal(t, http.StatusTooManyRequests, rec.Status)
+	const n = 1000
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	for range n {
+		rec.Reset()
+		h.ServeHTTP(rec, req)
+	}
+	runtime.ReadMemStats(&after)
+	got := (after.TotalAlloc - before.TotalAlloc) / n
+	assert.LessOrEqual(t, got, uint64(renderBytes), "bytes per rendered 429 without telemetry")
 }
 
 func TestAuditAllocBudget(t *testing.T) {

@@ -36,7 +36,7 @@ type Error struct {
 }
 
 // rare holds what most occurrences do not carry, so that the common ones
-// (d.With, a 4xx d.Wrap) fit a 64-byte allocation instead of 144. It is
+// (d.With, a 4xx d.Wrap) fit a 48-byte allocation instead of 144. It is
 // never changed once an *Error points to it: copies share it, and a method
 // that changes one of its fields gives the copy a new one (allocated with
 // the copy, see withRare).
