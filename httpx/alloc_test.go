@@ -56,24 +56,26 @@ func TestAllocs(t *testing.T) {
 					tt.handler.ServeHTTP(discard{}, req)
 				})
 				t.Logf("%s %s: %.0f allocs/request", tr.name, tt.name, allocs)
-				if tt.max > 0 {
-					assert.LessOrEqual(t, allocs, tt.max)
-				} else {
-					assert.LessOrEqual(t, allocs, budget4xx[tr.name])
+				budget := tt.max
+				if budget == 0 {
+					budget = budget4xx[tr.name]
 				}
+				if raceEnabled {
+					budget++ // the race detector drops pooled Problems at random
+				}
+				assert.LessOrEqual(t, allocs, budget)
 			})
 		}
 	}
 }
 
 // budget4xx is the measured cost of rendering a 4xx problem (Go 1.26, otel
-// v1.47): the one of the success path, the record.Failure, the three header
-// values (Content-Type, X-Content-Type-Options, Vary), and
-// otelhttp.LabelerFromContext's empty labeler
-// when no otelhttp is around; the Problem is pooled and its "type" cached
-// per definition. A recording span adds the trace id string, the
-// error.type attribute and the exception event with its attributes.
-var budget4xx = map[string]float64{"non-recording": 6, "recording": 12}
+// v1.47): the exchange, as on the success path (the Failure stays on the
+// stack, the Problem is pooled and its "type" cached per definition, the
+// header values are shared). A recording span adds the trace id string of
+// the body and the exception event's attributes (record.span). It was 6
+// and 12 until session 4, above what the path had come to cost.
+var budget4xx = map[string]float64{"non-recording": 1, "recording": 3}
 
 func BenchmarkHandler(b *testing.B) {
 	te := newTestErrors()
