@@ -3,8 +3,13 @@
 package delivery
 
 import (
+	"errors"
+	"os"
+	"path/filepath"
 	"syscall"
 	"testing"
+
+	"github.com/stretchr/testify/require"
 )
 
 // mountTmpfs mounts a tmpfs with the given options on a fresh directory, or
@@ -36,4 +41,23 @@ func TestFaultSpoolDiskFull(t *testing.T) {
 	t.Parallel()
 	dir := mountTmpfs(t, "size=64k")
 	diskFault(t, "64 KiB tmpfs, disk full", dir, ReasonDiskFull, 2000)
+}
+
+// When a write of a later chunk fails (disk full), the chunks written
+// before it are taken back: the segment is as it was before the batch.
+func TestSpoolAppendChunkedDiskFull(t *testing.T) {
+	dir := mountTmpfs(t, "size=2m")
+	sp := openTestSpool(t, dir)
+	small := chunkBatch(t)[:10]
+	_, err := sp.append(small)
+	require.NoError(t, err)
+	before, err := os.ReadFile(filepath.Join(dir, sp.active.name))
+	require.NoError(t, err)
+
+	_, err = sp.append(chunkBatch(t)[10:])
+	require.Error(t, err)
+	require.True(t, errors.Is(err, syscall.ENOSPC), "%v", err)
+	after, err := os.ReadFile(filepath.Join(dir, sp.active.name))
+	require.NoError(t, err)
+	require.Equal(t, before, after)
 }

@@ -85,6 +85,7 @@ type spool struct {
 	// writer goroutine only
 	f   *os.File
 	buf []byte
+	idx []int
 
 	// deliverer goroutine only
 	rf      readFile
@@ -466,19 +467,16 @@ func (s *spool) writeAck(seq uint64) error {
 	return nil
 }
 
+// spoolChunk is how many bytes of frames append copies into its buffer
+// before it writes them out: the buffer stays small (and in the cache),
+// however large the batch.
+const spoolChunk = 1 << 20
+
 // append writes the records of batch that fit in a frame, with one fsync, and
 // marks them spooled. It returns how many were spooled.
 func (s *spool) append(batch []entry) (int, error) {
+	idx := s.idx[:0]
 	size := 0
-	for i := range batch {
-		size += len(batch[i].frame)
-	}
-	if cap(s.buf) < size {
-		// Once, at the batch's size, rather than growing by append.
-		s.buf = make([]byte, 0, size)
-	}
-	buf := s.buf[:0]
-	var idx []int
 	for i := range batch {
 		fr := batch[i].frame
 		plen := len(fr) - frameHdr
@@ -487,10 +485,10 @@ func (s *spool) append(batch []entry) (int, error) {
 		}
 		binary.LittleEndian.PutUint32(fr, uint32(plen))
 		binary.LittleEndian.PutUint32(fr[4:], crc32.Checksum(fr[frameHdr:], crcTable))
-		buf = append(buf, fr...)
 		idx = append(idx, i)
+		size += len(fr)
 	}
-	s.buf = buf
+	s.idx = idx
 	if len(idx) == 0 {
 		if len(batch) > 0 {
 			return 0, fmt.Errorf("no record of the batch could be encoded within %d bytes", s.maxRec)
@@ -500,7 +498,7 @@ func (s *spool) append(batch []entry) (int, error) {
 
 	s.mu.Lock()
 	rotate := s.f == nil || s.active == nil || s.active.size >= s.segBytes
-	need := int64(len(buf))
+	need := int64(size)
 	if rotate {
 		need += int64(len(segMagic))
 	}
@@ -521,8 +519,35 @@ func (s *spool) append(batch []entry) (int, error) {
 	off := seg.size
 	s.mu.Unlock()
 
+	// The frames go out through a buffer of at most spoolChunk bytes (a
+	// larger frame on its own): one write per chunk, one fsync at the end.
+	if want := min(size, spoolChunk); cap(s.buf) < want {
+		s.buf = make([]byte, 0, want)
+	}
+	buf := s.buf[:0]
+	at := off
 	var err error
-	if _, err = s.f.WriteAt(buf, off); err == nil {
+	write := func(b []byte) {
+		if err == nil && len(b) > 0 {
+			_, err = s.f.WriteAt(b, at)
+			at += int64(len(b))
+		}
+	}
+	for _, i := range idx {
+		fr := batch[i].frame
+		if len(buf)+len(fr) > cap(buf) {
+			write(buf)
+			buf = buf[:0]
+			if len(fr) > cap(buf) {
+				write(fr)
+				continue
+			}
+		}
+		buf = append(buf, fr...)
+	}
+	write(buf)
+	s.buf = buf[:0]
+	if err == nil {
 		err = s.syncFile(s.f)
 	}
 	if err == nil && !s.stillThere(seg) {
@@ -550,8 +575,8 @@ func (s *spool) append(batch []entry) (int, error) {
 	}
 	seg.last = batch[idx[len(idx)-1]].seq
 	seg.count += len(idx)
-	seg.size += int64(len(buf))
-	s.total += int64(len(buf))
+	seg.size += int64(size)
+	s.total += int64(size)
 	s.mu.Unlock()
 	for _, i := range idx {
 		batch[i].spooled = true
