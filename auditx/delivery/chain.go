@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -316,6 +317,19 @@ func (c *chainer) sealLocked() {
 // frame and adds them to the record. Spool writer goroutine only, before
 // anything reads, spools or exports the records of batch.
 func (c *chainer) link(batch []entry) {
+	// The hashes' hex strings share one allocation per batch: each is a
+	// slice of hashes, which only grows within the capacity it gets here.
+	n := 0
+	for i := range batch {
+		if batch[i].kind != unchained {
+			n++
+		}
+	}
+	if n == 0 {
+		return
+	}
+	var hashes strings.Builder
+	hashes.Grow(n * hashHexLen)
 	for i := range batch {
 		e := &batch[i]
 		if e.kind == unchained {
@@ -328,7 +342,7 @@ func (c *chainer) link(batch []entry) {
 			c.checkpoint(e)
 		}
 		pos := chainPos{stream: c.stream, seq: c.seq + 1, prev: c.prev}
-		dup := c.hash(&e.rec, &pos)
+		dup := c.hash(&e.rec, &pos, &hashes)
 		c.seq, c.prev = pos.seq, pos.hash
 		e.chain = pos
 		var kvs [chainAttrs]attribute.KeyValue
@@ -428,11 +442,16 @@ func (c *chainer) checkpoint(e *entry) {
 	e.size = approxSize(&r)
 }
 
+// hashHexLen is the length of a record's hash in hex.
+const hashHexLen = 2 * sha256.Size
+
 // hash sets pos.hash to the hash of r at pos, and reports whether r has an
 // attribute with a chain key (which the canonical encoding leaves out). r's
 // strings must be valid UTF-8 (what is hashed is what is exported): OnEmit
-// sanitised r. Spool writer goroutine only.
-func (c *chainer) hash(r *sdklog.Record, pos *chainPos) (dup bool) {
+// sanitised r. The hex string is appended to hashes, which has room for it
+// (link), and pos.hash is that part of hashes' string. Spool writer
+// goroutine only.
+func (c *chainer) hash(r *sdklog.Record, pos *chainPos, hashes *strings.Builder) (dup bool) {
 	c.attrs = c.attrs[:0]
 	c.dup = false
 	r.WalkAttributes(c.collect)
@@ -451,9 +470,11 @@ func (c *chainer) hash(r *sdklog.Record, pos *chainPos) (dup bool) {
 	}
 	c.buf = cr.AppendCanonical(c.buf[:0])
 	sum := sha256.Sum256(c.buf)
-	var h [2 * sha256.Size]byte
+	var h [hashHexLen]byte
 	hex.Encode(h[:], sum[:])
-	pos.hash = string(h[:]) // one allocation, where hex.EncodeToString makes two
+	hashes.Write(h[:])
+	all := hashes.String()
+	pos.hash = all[len(all)-hashHexLen:]
 	clear(c.attrs)
 	return c.dup
 }
