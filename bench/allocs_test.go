@@ -103,15 +103,20 @@ func TestRenderBytesBudget(t *testing.T) {
 	rec := bench.NewRecorder()
 	h.ServeHTTP(rec, req)
 	require.Equal(t, http.StatusTooManyRequests, rec.Status)
+	// The least of three measurements: anything else allocating in the
+	// process meanwhile only adds.
 	const n = 1000
-	var before, after runtime.MemStats
-	runtime.ReadMemStats(&before)
-	for range n {
-		rec.Reset()
-		h.ServeHTTP(rec, req)
+	got := uint64(1 << 62)
+	for range 3 {
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		for range n {
+			rec.Reset()
+			h.ServeHTTP(rec, req)
+		}
+		runtime.ReadMemStats(&after)
+		got = min(got, (after.TotalAlloc-before.TotalAlloc)/n)
 	}
-	runtime.ReadMemStats(&after)
-	got := (after.TotalAlloc - before.TotalAlloc) / n
 	assert.LessOrEqual(t, got, uint64(renderBytes), "bytes per rendered 429 without telemetry")
 }
 
