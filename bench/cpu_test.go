@@ -1,22 +1,50 @@
 package bench_test
 
 import (
+	"runtime/metrics"
 	"syscall"
 	"testing"
 	"time"
 )
 
-// warmUp is how long run calls f before it measures: a benchmark's first
-// requests in a process land on a heap still growing to its working size
-// (fresh pages: page faults, kernel time in cpu-ns; GC cycles at the
-// minimum heap goal), and without it the first implementation of a
-// comparison paid for that. Measured: BenchmarkSuccess alone in a fresh
-// process, otelhttp's first run read ~8% more cpu-ns than its second run in
-// the same process (median of 10 rounds) while otelkit's (run later) read
-// the same, so otelkit/otelhttp read ~0.97x alone and ~1.08x in the suite;
-// the suite's first benchmark, BenchmarkAuditEmit's hand-written emit, paid
-// it the same way. BENCHMARKS.md, "Warm-up".
-const warmUp = 25 * time.Millisecond
+// warmUp calls f until the process's heap has its working size, before
+// anything is measured: until the GC has run two cycles since warmUp began
+// (at least warmUpMin, at most warmUpMax; a benchmark that allocates
+// nothing stops at warmUpMin). Without it, a benchmark's first requests in a
+// process landed on a heap still growing (fresh pages: page faults, kernel
+// time in cpu-ns) and the first implementation of a comparison paid for
+// that. Measured: BenchmarkSuccess alone in a fresh process, otelhttp's
+// first run read ~16% more cpu-ns than its second run in the same process
+// (median of 10 rounds) while otelkit's (run later) read the same, so
+// otelkit/otelhttp read ~0.97x alone and ~1.08x in the suite; the suite's
+// first benchmark, BenchmarkAuditEmit's hand-written emit, paid it too. A
+// fixed 25 ms was not enough under GOGC=400 (heap goal 16 MB): the audit
+// line read 0.71x there. BENCHMARKS.md, Method, "Warm-up".
+func warmUp(f func()) {
+	samples := []metrics.Sample{{Name: "/gc/cycles/total:gc-cycles"}, {Name: "/gc/heap/allocs:bytes"}}
+	metrics.Read(samples)
+	cycles, bytes := samples[0].Value.Uint64(), samples[1].Value.Uint64()
+	start := time.Now()
+	for {
+		for range 16 {
+			f()
+		}
+		if took := time.Since(start); took < warmUpMin {
+			continue
+		} else if took >= warmUpMax {
+			return
+		}
+		metrics.Read(samples)
+		if samples[0].Value.Uint64()-cycles >= 2 || samples[1].Value.Uint64() == bytes {
+			return
+		}
+	}
+}
+
+const (
+	warmUpMin = 25 * time.Millisecond
+	warmUpMax = time.Second
+)
 
 // cpuNow returns the CPU time (user + system) the process has used, in
 // nanoseconds.
@@ -34,14 +62,10 @@ func cpuNow() int64 {
 // machine these benchmarks run on is shared and often has more runnable
 // threads than cores; cpu-ns/op is the figure the targets use.
 //
-// Nothing is measured before f has run for warmUp.
+// Nothing is measured before warmUp.
 func run(b *testing.B, f func()) {
 	b.ReportAllocs()
-	for end := time.Now().Add(warmUp); time.Now().Before(end); {
-		for range 16 {
-			f()
-		}
-	}
+	warmUp(f)
 	start := cpuNow()
 	for b.Loop() {
 		f()
