@@ -77,17 +77,25 @@ func TestRenderAllocBudget(t *testing.T) {
 		{http.StatusTooManyRequests, http.MethodPost, bench.Path4xx, renderAllocs},
 		{http.StatusServiceUnavailable, http.MethodGet, bench.Path5xx, render5xxAllocs},
 	} {
-		h, err := bench.NewRenderService(bench.ImplRenderOtelkit)
-		require.NoError(t, err)
-		req := httptest.NewRequest(c.method, c.path, nil)
-		rec := bench.NewRecorder()
-		h.ServeHTTP(rec, req)
-		require.Equal(t, c.status, rec.Status)
-		got := testing.AllocsPerRun(200, func() {
-			rec.Reset()
-			h.ServeHTTP(rec, req)
-		})
+		serve := renderOnce(t, c.method, c.path, c.status)
+		got := testing.AllocsPerRun(200, serve)
 		assert.LessOrEqual(t, got, c.budget, "allocations per rendered %d without telemetry", c.status)
+	}
+}
+
+// renderOnce serves method path once through otelkit's render-only service,
+// checks the status, and returns a function that serves it again.
+func renderOnce(t *testing.T, method, path string, status int) func() {
+	t.Helper()
+	h, err := bench.NewRenderService(bench.ImplRenderOtelkit)
+	require.NoError(t, err)
+	req := httptest.NewRequest(method, path, nil)
+	rec := bench.NewRecorder()
+	h.ServeHTTP(rec, req)
+	require.Equal(t, status, rec.Status)
+	return func() {
+		rec.Reset()
+		h.ServeHTTP(rec, req)
 	}
 }
 
@@ -97,12 +105,7 @@ func TestRenderBytesBudget(t *testing.T) {
 	if testing.CoverMode() != "" {
 		t.Skip("coverage instrumentation changes allocations")
 	}
-	h, err := bench.NewRenderService(bench.ImplRenderOtelkit)
-	require.NoError(t, err)
-	req := httptest.NewRequest(http.MethodPost, bench.Path4xx, nil)
-	rec := bench.NewRecorder()
-	h.ServeHTTP(rec, req)
-	require.Equal(t, http.StatusTooManyRequests, rec.Status)
+	serve := renderOnce(t, http.MethodPost, bench.Path4xx, http.StatusTooManyRequests)
 	// The least of three measurements: anything else allocating in the
 	// process meanwhile only adds.
 	const n = 1000
@@ -111,8 +114,7 @@ func TestRenderBytesBudget(t *testing.T) {
 		var before, after runtime.MemStats
 		runtime.ReadMemStats(&before)
 		for range n {
-			rec.Reset()
-			h.ServeHTTP(rec, req)
+			serve()
 		}
 		runtime.ReadMemStats(&after)
 		got = min(got, (after.TotalAlloc-before.TotalAlloc)/n)
