@@ -6,6 +6,8 @@
 #   bench/run.sh                  # COUNT=20 BENCHTIME=0.1s (about 2-3 minutes)
 #   COUNT=3 BENCHTIME=0.2s bench/run.sh
 #   BENCH='Success|Error' bench/run.sh
+#   BENCH_LIVE_HEAP_MB=32 BENCHTIME=1s bench/run.sh   # a service's live heap
+#   GOGC=400 bench/run.sh                             # rarer GC cycles
 #
 # The rounds are interleaved: the whole suite runs once per round (-count=1),
 # COUNT rounds in a row, so a burst of load from another process on this
@@ -15,6 +17,13 @@
 # ratios. Time is cpu-ns/op (the process's CPU time per operation, see
 # cpu_test.go); ns/op is shown too. The raw output is kept in $OUT (default
 # bench/out/raw.txt) for benchstat and cmd/targets.
+#
+# The heap regime moves the ratios of paths that allocate different byte
+# counts (BENCHMARKS.md, "Heap regime"): by default the benchmarks run with
+# the ~1 MiB live heap they make themselves, where the GC runs every ~3 MiB
+# allocated; BENCH_LIVE_HEAP_MB holds that many MiB of linked objects live
+# for the whole run (heap_test.go), GOGC is the runtime's. Both are printed
+# into the raw output and above the targets.
 set -euo pipefail
 cd "$(dirname "$0")"
 

@@ -23,6 +23,9 @@ type sample map[string][]float64
 var (
 	line   = regexp.MustCompile(`^(Benchmark\S+?)(?:-\d+)?\s+\d+\s+(.*)$`)
 	metric = regexp.MustCompile(`([\d.e+-]+) (\S+)`)
+	// config is a "key: value" line of the output; the bench module's
+	// TestMain prints the heap regime this way (gogc, live-heap-mb).
+	config = regexp.MustCompile(`^(gogc|live-heap-mb): (\S+)$`)
 )
 
 // timeUnit is the unit the time targets use: the process's CPU time per
@@ -41,8 +44,15 @@ func main() {
 		in = f
 	}
 	samples := map[string]sample{}
+	regime := map[string][]string{}
 	sc := bufio.NewScanner(in)
 	for sc.Scan() {
+		if m := config.FindStringSubmatch(sc.Text()); m != nil {
+			if !slices.Contains(regime[m[1]], m[2]) {
+				regime[m[1]] = append(regime[m[1]], m[2])
+			}
+			continue
+		}
 		m := line.FindStringSubmatch(sc.Text())
 		if m == nil {
 			continue
@@ -66,6 +76,8 @@ func main() {
 	}
 	c := checker{samples: samples}
 	fmt.Printf("time = median %s over %d runs\n", timeUnit, runs(samples))
+	fmt.Printf("heap regime: GOGC=%s, live heap held by the benchmarks %s MiB\n",
+		regimeValue(regime["gogc"]), regimeValue(regime["live-heap-mb"]))
 	c.run()
 	if c.failed {
 		os.Exit(1)
@@ -75,6 +87,18 @@ func main() {
 type checker struct {
 	samples map[string]sample
 	failed  bool
+}
+
+// regimeValue is one configuration value as printed: "?" when the output
+// has none (older runs), all of them when runs were mixed.
+func regimeValue(v []string) string {
+	switch len(v) {
+	case 0:
+		return "?"
+	case 1:
+		return v[0]
+	}
+	return strings.Join(v, " and ") + " (mixed runs)"
 }
 
 func median(v []float64) float64 {
