@@ -18,9 +18,11 @@ import (
 // ([Span]) and the exception record ([Exception]). logger receives log
 // records; p masks info, extras and extra (nil: mask.Default()).
 func Record(ctx context.Context, logger otellog.Logger, p *mask.Policy, f *Failure, extra []attribute.KeyValue) {
-	if f.hasException() {
-		f.takeStack()
+	if !f.hasException() {
+		span(ctx, f) // a rendered 4xx: nothing more to write
+		return
 	}
+	f.takeStack()
 	span(ctx, f)
 	exception(ctx, logger, p, f, extra)
 }
@@ -53,12 +55,9 @@ func span(ctx context.Context, f *Failure) {
 	}
 	id := f.Match.Def.ID()
 	failed := f.Failed()
-	key := KeyErrorID
-	if failed {
-		key = semconv.ErrorTypeKey
-	}
+	kv := idAttr(f.Match.Def, failed)
 	if l := labeler(ctx); l != nil && !f.Captured {
-		l.Add(key.String(id))
+		l.Add(kv...)
 	}
 	s := trace.SpanFromContext(ctx)
 	if !s.IsRecording() {
@@ -67,7 +66,7 @@ func span(ctx context.Context, f *Failure) {
 	if !failed && f.Captured {
 		return // a 4xx captured on purpose says nothing about this span
 	}
-	s.SetAttributes(key.String(id))
+	s.SetAttributes(kv...)
 	if failed {
 		s.SetStatus(codes.Error, id)
 	}

@@ -17,14 +17,26 @@ func labeler(ctx context.Context) *otelhttp.Labeler {
 	return l
 }
 
-// labelerKey is the key otelhttp keeps its Labeler under in a context. The
-// key is unexported: it is learnt once by letting otelhttp.LabelerFromContext
-// look it up in a context that remembers the key it is asked for.
-var labelerKey = sync.OnceValue(func() any {
+// labelerKey returns the key otelhttp keeps its Labeler under in a
+// context. The key is unexported: it is learnt once by letting
+// otelhttp.LabelerFromContext look it up in a context that remembers the
+// key it is asked for. (sync.Once's fast path inlines here; a
+// sync.OnceValue is a call on every recorded error.)
+func labelerKey() any {
+	labelerKeyOnce.Do(learnLabelerKey)
+	return labelerKeyValue
+}
+
+var (
+	labelerKeyOnce  sync.Once
+	labelerKeyValue any
+)
+
+func learnLabelerKey() {
 	spy := keySpy{Context: context.Background()}
 	otelhttp.LabelerFromContext(&spy)
-	return spy.key
-})
+	labelerKeyValue = spy.key
+}
 
 // keySpy is a context that remembers the last key looked up in it.
 type keySpy struct {

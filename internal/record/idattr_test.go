@@ -1,0 +1,128 @@
+package record
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strconv"
+	"testing"
+
+	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+	"go.opentelemetry.io/otel/trace"
+	"go.opentelemetry.io/otel/trace/noop"
+
+	"github.com/otelkit/otelkit/errorsx"
+)
+
+// TestSpanLabels: a rendered 4xx labels the span and the metrics with
+// otelkit.error.id and leaves the status unset; a failure labels both
+// with error.type and sets status Error; a second error of the same
+// definition gets the same attributes (made once, shared).
+func TestSpanLabels(t *testing.T) {
+	reg := errorsx.NewRegistry()
+	limited := reg.Define(http.StatusTooManyRequests, "idattr.limited", "Slow down")
+	down := reg.Define(http.StatusServiceUnavailable, "idattr.down", "Down")
+	sr := tracetest.NewSpanRecorder()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(sr))
+	t.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
+
+	tests := []struct {
+		def     *errorsx.Def
+		want    attribute.KeyValue
+		status  codes.Code
+		failure bool
+	}{
+		{limited, attribute.String("otelkit.error.id", "idattr.limited"), codes.Unset, false},
+		{down, attribute.String("error.type", "idattr.down"), codes.Error, true},
+	}
+	for _, tt := range tests {
+		for range 2 {
+			l := &otelhttp.Labeler{}
+			ctx, span := tp.Tracer("t").Start(otelhttp.ContextWithLabeler(context.Background(), l), "request")
+			f := Failure{Err: tt.def, Match: reg.Match(tt.def), Kind: KindError}
+			Span(ctx, &f)
+			span.End()
+
+			got := sr.Ended()[len(sr.Ended())-1]
+			if attrs := got.Attributes(); len(attrs) != 1 || attrs[0] != tt.want {
+				t.Errorf("%s: span attributes %v, want [%v]", tt.def.ID(), attrs, tt.want)
+			}
+			if got.Status().Code != tt.status {
+				t.Errorf("%s: status %v, want %v", tt.def.ID(), got.Status().Code, tt.status)
+			}
+			if labels := l.Get(); len(labels) != 1 || labels[0] != tt.want {
+				t.Errorf("%s: metric labels %v, want [%v]", tt.def.ID(), labels, tt.want)
+			}
+		}
+	}
+}
+
+// TestIDAttr: the slices handed to callees have room for nothing more, so
+// an append by a callee cannot write into the shared array, and the cache
+// stops growing at maxCachedIDs without changing the answer.
+func TestIDAttr(t *testing.T) {
+	reg := errorsx.NewRegistry()
+	d := reg.Define(http.StatusConflict, "idattr.conflict", "Conflict")
+	for _, failed := range []bool{false, true} {
+		kv := idAttr(d, failed)
+		if len(kv) != 1 || cap(kv) != 1 {
+			t.Fatalf("idAttr(failed=%v): len %d cap %d, want 1 1", failed, len(kv), cap(kv))
+		}
+		_ = append(kv, attribute.String("x", "y"))
+		if again := idAttr(d, failed); &again[0] != &kv[0] || again[0] != kv[0] {
+			t.Fatalf("idAttr(failed=%v) not shared or changed: %v", failed, again)
+		}
+	}
+	if got, want := idAttr(d, true)[0], attribute.String("error.type", "idattr.conflict"); got != want {
+		t.Fatalf("failed: %v, want %v", got, want)
+	}
+
+	saved := idCache.Load()
+	t.Cleanup(func() { idCache.Store(saved) }) // room again for the other tests
+	for i := 0; len(*idCache.Load()) < maxCachedIDs; i++ {
+		idAttr(reg.Define(http.StatusConflict, "idattr.fill."+strconv.Itoa(i), "x"), false)
+	}
+	late := reg.Define(http.StatusConflict, "idattr.late", "Late")
+	if got, want := idAttr(late, false)[0], attribute.String("otelkit.error.id", "idattr.late"); got != want {
+		t.Fatalf("past the cache: %v, want %v", got, want)
+	}
+	if n := len(*idCache.Load()); n != maxCachedIDs {
+		t.Fatalf("cache holds %d definitions, want at most %d", n, maxCachedIDs)
+	}
+}
+
+// TestSpanAllocs: labelling the span of a rendered error costs no
+// allocation of its own (an SDK span allocates when its attribute slice
+// grows, as for any attribute; the stub keeps nothing).
+func TestSpanAllocs(t *testing.T) {
+	if testing.CoverMode() != "" {
+		t.Skip("coverage instrumentation changes allocation counts")
+	}
+	reg := errorsx.NewRegistry()
+	d := reg.Define(http.StatusTooManyRequests, "idattr.allocs", "Slow down")
+	stub := &recordingStub{}
+	ctx := trace.ContextWithSpan(context.Background(), stub)
+	for _, err := range []error{d, errors.New("unregistered")} {
+		f := Failure{Err: err, Match: reg.Match(err), Kind: KindError}
+		Span(ctx, &f) // the first error of a definition makes its attributes
+		if n := testing.AllocsPerRun(100, func() { Span(ctx, &f) }); n != 0 {
+			t.Errorf("Span(%s): %v allocations, want 0", f.Match.Def.ID(), n)
+		}
+	}
+	if stub.set == 0 {
+		t.Fatal("no attribute reached the span")
+	}
+}
+
+// recordingStub is a recording span that keeps nothing.
+type recordingStub struct {
+	noop.Span
+	set int
+}
+
+func (s *recordingStub) IsRecording() bool                      { return true }
+func (s *recordingStub) SetAttributes(kv ...attribute.KeyValue) { s.set += len(kv) }
