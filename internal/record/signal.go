@@ -42,7 +42,10 @@ const EnvExceptionSignal = "OTEL_SEMCONV_EXCEPTION_SIGNAL_OPT_IN"
 // "logs/dup" wins over "logs" when both appear.
 func ParseSignal(v string) Signal {
 	s := SignalSpanEvents
-	for _, part := range strings.Split(v, ",") {
+	if v == "" {
+		return s // the variable unset: every 5xx asks
+	}
+	for part := range strings.SplitSeq(v, ",") {
 		switch strings.TrimSpace(part) {
 		case "logs/dup":
 			return SignalLogsAndSpanEvents

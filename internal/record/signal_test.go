@@ -37,3 +37,15 @@ func TestDefaultSignal(t *testing.T) {
 	record.SetDefaultSignal(record.SignalDefault)
 	assert.Equal(t, record.SignalLogs, record.DefaultSignal(), "back to the variable")
 }
+
+// TestDefaultSignalAllocs: every failure asks for the process default;
+// reading the variable allocates nothing.
+func TestDefaultSignalAllocs(t *testing.T) {
+	if testing.CoverMode() != "" {
+		t.Skip("coverage instrumentation changes allocation counts")
+	}
+	for _, v := range []string{"", "http,logs/dup"} {
+		t.Setenv(record.EnvExceptionSignal, v)
+		assert.Zero(t, testing.AllocsPerRun(100, func() { _ = record.DefaultSignal() }), "%q", v)
+	}
+}
