@@ -50,8 +50,9 @@ const (
 // param is where a parameter's value comes from and, for a value in the
 // record's attributes, its index there.
 type param struct {
-	src uint8 // one of the src constants
-	at  int32 // index in the attributes (srcPlain, srcValue)
+	src   uint8  // one of the src constants
+	at    int32  // index in the attributes (srcPlain, srcValue)
+	plain string // the value (srcPlain), rendered as it is
 }
 
 // Sources of a parameter's value.
@@ -64,153 +65,245 @@ const (
 	srcUser             // {user} from the request's user id
 )
 
+// emission is what [Registry.emit] knows about the parameters of the
+// record it builds, on the emitting goroutine's stack. The common case, a
+// record whose parameters the caller gave, follows the event's plan for
+// the keys given (plan.go); the general path and the rare cases (a
+// parameter from the context or missing, a value to mask or escape) are
+// methods of emission, out of line, so that the code of the common case
+// stays small and straight: an audit record shares the instruction cache
+// with the SDK code that emits it.
+//
+// Its slices may point to emit's stack buffers and to the caller's
+// attributes. Escape analysis does not tell one field of a struct from
+// another, so nothing that may end up on the heap is a field: the
+// policy, the request context and the record's attributes (out) are
+// passed beside it.
+type emission struct {
+	params []string             // the template's parameters
+	attrs  []attribute.KeyValue // as given to Emit
+	sens   []bool               // sens[i]: params[i] is masked by its name (general path)
+	ps     []param              // where each parameter's value comes from
+	used   uint64               // bit j: attrs[j] is a parameter's value, j < 64 (general path)
+
+	nFromAttrs int // parameters given in attrs (general path)
+	nMissing   int // parameters without a value
+}
+
 // emit renders and emits one record of e through r.
 func (r *Registry) emit(ctx context.Context, e *Event, attrs []attribute.KeyValue) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
 	logger := r.loggerFor(ctx)
-	sev := e.level.Severity()
 	// No logger.Enabled pre-check: audits are meant to be always on, so it
 	// would cost every record (about 5%) to save work only in a
 	// misconfiguration; the SDK's processors still decide in Emit.
 	policy := r.maskPolicy()
-	var sbuf [stackParams]bool
-	sens := e.sensitivity(policy, sbuf[:0])
-	var rc requestContext
+	var (
+		m    emission
+		rc   requestContext
+		sbuf [stackParams]bool
+		pbuf [stackParams]param
+		obuf [stackAttrs]attribute.KeyValue
+		bbuf [stackBody]byte
+	)
+	m.params, m.attrs = e.tmpl.params, attrs
+	m.ps = pbuf[:]
+	if len(m.params) > stackParams {
+		m.ps = make([]param, len(m.params))
+	}
 	rc.read(ctx)
 
-	// Resolve each parameter, in order: the caller's attribute (the last
-	// one with the name), then the context's, then {user} from the
-	// request's user id. The parameters' attributes go to out, masked: a
-	// value that is not sensitive by its parameter's name may still hold
-	// secrets (a map's inner keys, a password=… in a string). A short plain
-	// string (plain.Short) is one that masking leaves as it is under every
-	// policy and that needs no escaping: it is neither scanned nor escaped.
-	params := e.tmpl.params
-	var pbuf [stackParams]param
-	ps := pbuf[:]
-	if len(params) > stackParams {
-		ps = make([]param, len(params))
-	}
-	var obuf [stackAttrs]attribute.KeyValue
+	// The parameters' attributes, masked, then the caller's other
+	// attributes, masked: as the event's plan for these keys says, or by
+	// the general path.
 	out := obuf[:0]
-	var used uint64 // bit j: attrs[j] is a parameter's value (j < 64)
-	nMissing, nFromAttrs := 0, 0
-	for i, name := range params {
-		p := &ps[i]
-		switch j := lastIndex(attrs, name); {
-		case j >= 0:
-			nFromAttrs++
-			if j < 64 {
-				used |= 1 << j
-			}
-			p.at = int32(len(out))
-			out = append(out, attrs[j]) // its key is name
-			kv := &out[len(out)-1]
-			switch {
-			case sens[i]:
-				p.src = srcSensitive
-				kv.Value = attribute.StringValue(mask.Mask)
-			case kv.Value.Type() == attribute.STRING && plain.Short(kv.Value.AsString()):
-				p.src = srcPlain
-			default:
-				p.src = srcValue
-				kv.Value, _ = policy.AttrValue(kv.Value)
-			}
-		case rc.has(name):
-			p.src = srcContext
-		case name == paramUser && rc.info.UserID != "":
-			p.src = srcUser
-			v := rc.info.UserID
-			if sens[i] {
-				p.src = srcSensitive
-				v = mask.Mask
-			}
-			out = append(out, attribute.String(name, v))
-		default:
-			p.src = srcMissing
-			nMissing++
+	if pl := e.planFor(policy, attrs); pl != nil {
+		out = m.follow(pl, policy, out)
+	} else {
+		m.sens = e.sensitivity(policy, sbuf[:0])
+		out = m.resolve(&rc, policy, out)
+		if m.nFromAttrs < len(attrs) { // some attributes are not parameters
+			out = m.appendOthers(e, policy, out)
 		}
 	}
 
 	// Render the body and the record id into one buffer: one allocation.
-	var bbuf [stackBody]byte
 	b := bbuf[:0]
 	for _, s := range e.tmpl.steps {
 		b = append(b, s.lit...)
 		if s.param < 0 {
 			break // the last literal
 		}
-		switch p := ps[s.param]; p.src {
-		case srcPlain:
-			b = append(b, out[p.at].Value.AsString()...)
-		case srcValue:
-			b = appendValue(b, out[p.at].Value)
-		case srcSensitive:
-			b = append(b, mask.Mask...)
-		case srcUser:
-			b = appendEscaped(b, rc.info.UserID)
-		case srcContext:
-			if sens[s.param] {
-				b = append(b, mask.Mask...)
-			} else {
-				b = appendValue(b, rc.value(params[s.param], policy))
-			}
-		default:
-			b = append(b, "<missing "...)
-			b = append(b, params[s.param]...)
-			b = append(b, '>')
+		if p := &m.ps[s.param]; p.src == srcPlain {
+			b = append(b, p.plain...)
+		} else {
+			b = m.appendParam(b, s.param, &rc, policy, out)
 		}
 	}
 	bodyLen := len(b)
 	b = appendRecordID(b)
 	text := string(b)
 
-	if nFromAttrs < len(attrs) { // some attributes are not parameters
-		for j := range attrs {
-			if j < 64 && used&(1<<j) != 0 {
-				continue
-			}
-			if k := attrs[j].Key; reserved(k) || isParam(params, k) {
-				continue
-			}
-			out = append(out, attrs[j])
-			e.maskAttr(policy, &out[len(out)-1])
-		}
-	}
-	out = append(out, e.tmplAttr, attribute.String(KeyRecordID, text[bodyLen:]))
-	var missing []string
-	if nMissing > 0 {
-		missing = make([]string, 0, nMissing)
-		for i, name := range params {
-			if ps[i].src == srcMissing {
-				missing = append(missing, name)
-			}
-		}
-		out = append(out, attribute.StringSlice(KeyMissing, missing))
-	}
-	out = rc.appendAttrs(out, attrs, policy)
-
+	// The attributes: the parameters', the others, the template and the
+	// record id, then the missing parameters and the context's.
 	var rec log.Record
 	rec.SetEventName(e.typ)
 	rec.SetTimestamp(time.Now())
-	rec.SetSeverity(sev)
+	rec.SetSeverity(e.level.Severity())
 	rec.SetSeverityText(e.sevText)
 	rec.SetBody(attribute.StringValue(text[:bodyLen]))
 	rec.AddAttributes(out...)
-	if e.required || r.required {
-		rctx, w := requiredContext(ctx)
-		logger.Emit(rctx, rec)
-		if missing != nil {
-			r.handle(&MissingParamsError{Type: e.typ, Params: missing})
-		}
-		return r.await(e.typ, w)
+	rec.AddAttributes(e.tmplAttr, attribute.String(KeyRecordID, text[bodyLen:]))
+	var missing []string
+	if m.nMissing > 0 || rc.inReq || len(rc.extras) > 0 {
+		missing = m.addMissingAndContext(&rec, &rc, policy, out[len(out):])
+	}
+	if e.required || r.required || missing != nil {
+		return r.emitRequiredOrIncomplete(ctx, logger, e, &rec, missing)
 	}
 	logger.Emit(ctx, rec)
+	return nil
+}
 
+// take appends attrs[j], the value of parameter i, to out. A short plain
+// string (plain.Short) is one that masking leaves as it is under every
+// policy and that needs no escaping: it is neither scanned nor escaped;
+// any other value is masked by maskParam.
+func (m *emission) take(i, j int, policy *mask.Policy, out []attribute.KeyValue) []attribute.KeyValue {
+	m.nFromAttrs++
+	if j < 64 {
+		m.used |= 1 << j
+	}
+	m.ps[i] = param{src: srcPlain, at: int32(len(out))}
+	out = append(out, m.attrs[j]) // its key is params[i]
+	kv := &out[len(out)-1]
+	if !m.sens[i] && kv.Value.Type() == attribute.STRING {
+		if s := kv.Value.AsString(); plain.Short(s) {
+			m.ps[i].plain = s
+			return out
+		}
+	}
+	m.maskParam(i, policy, kv)
+	return out
+}
+
+// maskParam masks *kv, the value the caller gave for parameter i: all of
+// it under a sensitive name, else what the policy finds in it (a value
+// that is not sensitive by its name may still hold secrets: a map's inner
+// keys, a password=… in a string).
+func (m *emission) maskParam(i int, policy *mask.Policy, kv *attribute.KeyValue) {
+	if m.sens[i] {
+		m.ps[i].src = srcSensitive
+		kv.Value = attribute.StringValue(mask.Mask)
+		return
+	}
+	m.ps[i].src = srcValue
+	kv.Value, _ = policy.AttrValue(kv.Value)
+}
+
+// resolve resolves each parameter, in order: from the caller's attribute
+// (the last one with the name), else the context's, else {user} from the
+// request's user id, else it is missing; the attributes of those with a
+// value go to out.
+func (m *emission) resolve(rc *requestContext, policy *mask.Policy, out []attribute.KeyValue) []attribute.KeyValue {
+	for i, name := range m.params {
+		switch j := lastIndex(m.attrs, name); {
+		case j >= 0:
+			out = m.take(i, j, policy, out)
+		case rc.has(name):
+			m.ps[i].src = srcContext
+		case name == paramUser && rc.info.UserID != "":
+			m.ps[i].src = srcUser
+			v := rc.info.UserID
+			if m.sens[i] {
+				m.ps[i].src = srcSensitive
+				v = mask.Mask
+			}
+			out = append(out, attribute.String(name, v))
+		default:
+			m.ps[i].src = srcMissing
+			m.nMissing++
+		}
+	}
+	return out
+}
+
+// appendParam appends to b the rendered value of parameter i when it is
+// not a short plain string the caller gave: escaped, masked, from the
+// context, or "<missing name>"; out holds the parameters' attributes.
+func (m *emission) appendParam(b []byte, i int, rc *requestContext, policy *mask.Policy, out []attribute.KeyValue) []byte {
+	switch p := m.ps[i]; p.src {
+	case srcPlain:
+		return append(b, p.plain...)
+	case srcValue:
+		return appendValue(b, out[p.at].Value)
+	case srcSensitive:
+		return append(b, mask.Mask...)
+	case srcUser:
+		return appendEscaped(b, rc.info.UserID)
+	case srcContext:
+		if m.sens[i] {
+			return append(b, mask.Mask...)
+		}
+		return appendValue(b, rc.value(m.params[i], policy))
+	}
+	b = append(b, "<missing "...)
+	b = append(b, m.params[i]...)
+	return append(b, '>')
+}
+
+// appendOthers appends to out the caller's attributes that are not
+// parameters, masked, leaving out the reserved keys.
+func (m *emission) appendOthers(e *Event, policy *mask.Policy, out []attribute.KeyValue) []attribute.KeyValue {
+	for j := range m.attrs {
+		if j < 64 && m.used&(1<<j) != 0 {
+			continue
+		}
+		if k := m.attrs[j].Key; reserved(k) || isParam(m.params, k) {
+			continue
+		}
+		out = append(out, m.attrs[j])
+		e.maskAttr(policy, &out[len(out)-1])
+	}
+	return out
+}
+
+// addMissingAndContext adds to rec otelkit.audit.missing, the names of the
+// parameters without a value (which it returns), then the request
+// attributes and extras rc holds, through buf.
+func (m *emission) addMissingAndContext(rec *log.Record, rc *requestContext, policy *mask.Policy, buf []attribute.KeyValue) []string {
+	var missing []string
+	if m.nMissing > 0 {
+		missing = make([]string, 0, m.nMissing)
+		for i, name := range m.params {
+			if m.ps[i].src == srcMissing {
+				missing = append(missing, name)
+			}
+		}
+		buf = append(buf, attribute.StringSlice(KeyMissing, missing))
+	}
+	buf = rc.appendAttrs(buf, m.attrs, policy)
+	rec.AddAttributes(buf...)
+	return missing
+}
+
+// emitRequiredOrIncomplete emits rec for the records that need more than
+// logger.Emit: of a required event (it waits until the record is durably
+// stored) or with missing parameters (reported to the error handler once
+// the record is emitted).
+func (r *Registry) emitRequiredOrIncomplete(ctx context.Context, logger log.Logger, e *Event, rec *log.Record, missing []string) error {
+	var w *durable.Waiter
+	if e.required || r.required {
+		ctx, w = requiredContext(ctx)
+	}
+	logger.Emit(ctx, *rec)
 	if missing != nil {
 		r.handle(&MissingParamsError{Type: e.typ, Params: missing})
+	}
+	if w != nil {
+		return r.await(e.typ, w)
 	}
 	return nil
 }

@@ -19,6 +19,7 @@ type Event struct {
 	reg   *Registry
 	sens  atomic.Pointer[sensitivity]
 	keys  atomic.Pointer[keySensitivity]
+	plans atomic.Pointer[[]*plan] // see planFor
 
 	required bool
 
