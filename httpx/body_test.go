@@ -204,6 +204,42 @@ func TestRendererChangingProblem(t *testing.T) {
 	}
 }
 
+// TestTraceIDForRenderers: the default renderer writes the trace id
+// itself; a renderer of the service's own gets it as Problem.TraceID, and
+// ProblemJSON called from it writes the TraceID it is given, none when
+// the renderer blanked it.
+func TestTraceIDForRenderers(t *testing.T) {
+	te := newTestErrors()
+	for name, tc := range map[string]struct {
+		change func(p *httpx.Problem)
+		want   bool
+	}{
+		"kept":    {func(*httpx.Problem) {}, true},
+		"blanked": {func(p *httpx.Problem) { p.TraceID = "" }, false},
+	} {
+		t.Run(name, func(t *testing.T) {
+			tel := newTelemetry(t)
+			var given string
+			r := httpx.RendererFunc(func(w http.ResponseWriter, r *http.Request, p *httpx.Problem) error {
+				given = p.TraceID
+				tc.change(p)
+				return httpx.ProblemJSON{}.Render(w, r, p)
+			})
+			h := tel.serve(returning(te.limited.With("n", 1)), httpx.WithRegistry(te.reg), httpx.WithRenderer(r))
+			rec := do(h, "GET", "/x")
+			spans := tel.spans.Ended()
+			require.NotEmpty(t, spans)
+			traceID := spans[len(spans)-1].SpanContext().TraceID().String()
+			assert.Equal(t, traceID, given)
+			if tc.want {
+				assert.Equal(t, traceID, body(t, rec)["trace_id"])
+			} else {
+				assert.NotContains(t, rec.Body.String(), "trace_id")
+			}
+		})
+	}
+}
+
 // TestHeaderValuesNotShared: a middleware adding to a problem response's
 // headers changes that response only.
 func TestHeaderValuesNotShared(t *testing.T) {

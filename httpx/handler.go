@@ -1,6 +1,7 @@
 package httpx
 
 import (
+	"context"
 	"fmt"
 	"maps"
 	"net/http"
@@ -55,8 +56,26 @@ type handler struct {
 	// routes maps a pattern to its http.route attribute, copied on write
 	// (routeAttr): reading a plain map costs a fraction of a sync.Map's
 	// interface hashing on every request.
-	routes   atomic.Pointer[map[string][]attribute.KeyValue]
+	routes   atomic.Pointer[map[string]*routeEntry]
 	routesMu sync.Mutex // serializes the writers of routes
+	// recent holds the entries of the patterns seen last, by routeSlot: a
+	// router hands out the same string for a pattern on every request, so
+	// most requests find theirs with one load and one comparison of
+	// pointers, without hashing the pattern (about 130 instructions). Two
+	// patterns that share a slot only fall back to the map.
+	recent [16]atomic.Pointer[routeEntry]
+}
+
+// routeEntry is a pattern and its http.route attribute.
+type routeEntry struct {
+	pattern string
+	attr    []attribute.KeyValue
+}
+
+// routeSlot spreads patterns over handler.recent by their length and two
+// of their bytes (patterns share their start: "GET /…"). p is not empty.
+func routeSlot(p string) int {
+	return (len(p)*7 + int(p[len(p)-1]) + int(p[len(p)/2])) & 15
 }
 
 // under returns the configuration of h nested in a Handler configured with
@@ -78,34 +97,71 @@ func (h *handler) under(outer *config) *config {
 // once per pattern (patterns are the router's, so the cache is bounded):
 // handing it to span.SetAttributes costs no allocation.
 func (h *handler) routeAttr(pattern string) []attribute.KeyValue {
+	if e := h.recent[routeSlot(pattern)].Load(); e != nil && e.pattern == pattern {
+		return e.attr
+	}
+	return h.rememberRoute(pattern)
+}
+
+// rememberRoute returns the attribute of a pattern not in its recent slot,
+// and puts it there.
+func (h *handler) rememberRoute(pattern string) []attribute.KeyValue {
+	e := h.routeEntry(pattern)
+	h.recent[routeSlot(pattern)].Store(e)
+	return e.attr
+}
+
+// routeEntry returns the entry of a pattern from the map, adding it there
+// the first time.
+func (h *handler) routeEntry(pattern string) *routeEntry {
 	if m := h.routes.Load(); m != nil {
-		if kv, ok := (*m)[pattern]; ok {
-			return kv
+		if e, ok := (*m)[pattern]; ok {
+			return e
 		}
 	}
 	h.routesMu.Lock()
 	defer h.routesMu.Unlock()
 	old := h.routes.Load()
 	if old != nil {
-		if kv, ok := (*old)[pattern]; ok {
-			return kv
+		if e, ok := (*old)[pattern]; ok {
+			return e
 		}
 	}
-	m := make(map[string][]attribute.KeyValue, 1)
+	m := make(map[string]*routeEntry, 1)
 	if old != nil {
 		m = maps.Clone(*old)
 	}
-	kv := []attribute.KeyValue{semconv.HTTPRoute(route(pattern))}
-	m[pattern] = kv
+	e := &routeEntry{pattern: pattern, attr: []attribute.KeyValue{semconv.HTTPRoute(route(pattern))}}
+	m[pattern] = e
 	h.routes.Store(&m)
-	return kv
+	return e
 }
 
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	parent := r.Context()
+	outer := exchangeFrom(parent)
+	var ex *exchange
+	if outer == nil && h.chi == nil && !outcomeTracked.Load() && (r.Pattern == "" || h.mux) {
+		ex = &exchange{parent: parent, cfg: h.cfg}
+	} else {
+		ex = h.exchangeFor(parent, outer, r.Pattern)
+	}
+	ex.w = w
+	// The copy WithContext makes stays on the stack: the exchange holds
+	// the request the wrapped handler gets.
+	ex.req = *r.WithContext(ex)
+	defer h.finish(ex, r)
+	h.next.ServeHTTP(ex.writer(), &ex.req)
+}
+
+// exchangeFor makes the exchange of a request inside another Handler (an
+// outer exchange), tracked (TrackOutcome), routed by the chi router this
+// Handler wraps, or arriving with an entry pattern a ServeMux inside will
+// not replace: these may need a side (see side).
+func (h *handler) exchangeFor(parent context.Context, outer *exchange, entryPattern string) *exchange {
 	cfg := h.cfg
 	var outcome *Outcome
-	if outer := exchangeFrom(parent); outer != nil {
+	if outer != nil {
 		cfg = h.under(outer.cfg)
 		outcome = outer.outcome()
 	} else if outcomeTracked.Load() {
@@ -121,22 +177,14 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		c.Reset()
 		c.Routes = h.chi
 	}
-	var ex *exchange
-	if outcome != nil || c != nil || (r.Pattern != "" && !h.mux) {
+	if outcome != nil || c != nil || (entryPattern != "" && !h.mux) {
 		// One allocation still: the exchange and its side in one piece.
-		b := &exchangeWithSide{s: side{Context: parent, outcome: outcome, entryPattern: r.Pattern}}
+		b := &exchangeWithSide{s: side{Context: parent, outcome: outcome, entryPattern: entryPattern}}
 		b.s.chi.Store(c)
-		ex = &b.e
-		ex.parent = &b.s
-	} else {
-		ex = &exchange{parent: parent}
+		b.e.parent, b.e.cfg = &b.s, cfg
+		return &b.e
 	}
-	ex.cfg, ex.w = cfg, w
-	// The copy WithContext makes stays on the stack: the exchange holds
-	// the request the wrapped handler gets.
-	ex.req = *r.WithContext(ex)
-	defer h.finish(ex, r)
-	h.next.ServeHTTP(ex.writer(), &ex.req)
+	return &exchange{parent: parent, cfg: cfg}
 }
 
 // finish runs deferred, so it also runs while a panic unwinds.
@@ -154,10 +202,8 @@ func (h *handler) finish(ex *exchange, r *http.Request) {
 	// metrics with the route.
 	if pattern != "" {
 		r.Pattern = pattern
-	}
-	if !ex.cfg.nested && pattern != "" {
-		if span := trace.SpanFromContext(ex.parent); span.IsRecording() {
-			span.SetAttributes(h.routeAttr(pattern)...)
+		if !ex.cfg.nested {
+			h.recordRoute(ex.parent, pattern)
 		}
 	}
 	v := recover()
@@ -184,6 +230,21 @@ func (h *handler) finish(ex *exchange, r *http.Request) {
 		// end a truncated body cleanly.
 		panic(http.ErrAbortHandler)
 	}
+}
+
+// recordRoute sets http.route on the request's span. The HTTP server span
+// conventions make it conditionally required, "if and only if it's
+// available" (semconv model/http/spans.yaml, span.http.server), and
+// otelhttp sets it only from the pattern a request arrives with, before a
+// router inside has matched (it renames the span after the handler, but
+// adds no attribute).
+//
+// A span that does not record drops it in SetAttributes. Asking
+// IsRecording first would cost the SDK's recording span a lock and an
+// unlock more, and checking the SpanContext copying it twice: more than
+// the cached route lookup either would spare.
+func (h *handler) recordRoute(ctx context.Context, pattern string) {
+	trace.SpanFromContext(ctx).SetAttributes(h.routeAttr(pattern)...)
 }
 
 // serveMuxSetsPattern reports whether a ServeMux sets the pattern of the
@@ -317,7 +378,7 @@ func writeError(w http.ResponseWriter, r *http.Request, err error, site uintptr,
 	}
 	ctx := r.Context()
 	ex := exchangeFrom(ctx)
-	cfg := defaultConfig()
+	var cfg *config
 	if ex != nil {
 		cfg = ex.cfg
 		if !ex.routed() && r.Pattern != "" {
@@ -325,6 +386,8 @@ func writeError(w http.ResponseWriter, r *http.Request, err error, site uintptr,
 			// its copy only: take it from there for http.route.
 			ex.req.Pattern = r.Pattern
 		}
+	} else {
+		cfg = defaultConfig()
 	}
 	// An ErrorByID in the chain counts only when nothing outside it
 	// resolved, so that the outermost registered error wins as everywhere
@@ -360,13 +423,37 @@ func (c *config) fail(ex *exchange, w http.ResponseWriter, r *http.Request, f *r
 	if ex != nil && ex.wrote {
 		return
 	}
-	p := problemPool.Get().(*Problem)
-	c.problem(ctx, r, f.Match, p)
-	if err := c.renderer.Render(w, r, p); err != nil {
-		otel.Handle(fmt.Errorf("httpx: rendering %q: %w", p.ID, err))
+	if _, ok := c.renderer.(ProblemJSON); ok {
+		// The default renderer, called directly: the problem stays on
+		// the stack, and its trace id goes into the body from its 16
+		// bytes, without a string.
+		var p Problem
+		c.problem(ctx, r, f.Match, &p)
+		handleRenderError(&p, ProblemJSON{}.Render(w, r, &p))
+		return
 	}
+	c.renderPooled(ctx, w, r, f.Match)
+}
+
+// renderPooled renders with a Renderer of the service's own, which gets a
+// pooled problem (one given to an interface method escapes) with its trace
+// id as a string.
+func (c *config) renderPooled(ctx context.Context, w http.ResponseWriter, r *http.Request, m errorsx.Match) {
+	p := problemPool.Get().(*Problem)
+	c.problem(ctx, r, m, p)
+	if p.traceID.IsValid() {
+		p.TraceID, p.traceID = p.traceID.String(), trace.TraceID{}
+	}
+	handleRenderError(p, c.renderer.Render(w, r, p))
 	*p = Problem{}
 	problemPool.Put(p)
+}
+
+// handleRenderError hands a renderer's error to otel.Handle.
+func handleRenderError(p *Problem, err error) {
+	if err != nil {
+		otel.Handle(fmt.Errorf("httpx: rendering %q: %w", p.ID, err))
+	}
 }
 
 // problemPool recycles problems: a Renderer does not keep the one it is

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"go.opentelemetry.io/otel"
 	otellog "go.opentelemetry.io/otel/log"
@@ -40,8 +41,9 @@ type config struct {
 	nested      bool // the configuration of a Handler inside another (handler.under)
 	logClient   bool // log exception records for 4xx too
 	signal      record.Signal
-	frames      record.Frames // 0: the process default
-	types       sync.Map      // *errorsx.Def -> *defInfo
+	frames      record.Frames                             // 0: the process default
+	types       atomic.Pointer[map[*errorsx.Def]*defInfo] // copied on write (defInfo)
+	typesMu     sync.Mutex                                // serializes the writers of types
 }
 
 // WithRegistry makes the handler resolve errors with reg instead of

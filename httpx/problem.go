@@ -2,7 +2,9 @@ package httpx
 
 import (
 	"context"
+	"maps"
 	"net/http"
+	"net/url"
 	"sync/atomic"
 
 	"go.opentelemetry.io/otel/trace"
@@ -31,6 +33,10 @@ type Problem struct {
 	// definition, or nil; ProblemJSON writes it when those fields still
 	// hold the values it was made from.
 	head *problemHead
+	// traceID is the trace id of a problem rendered by the default
+	// renderer, which writes it when TraceID is empty; a Renderer of the
+	// service's own gets TraceID instead (and this is zero).
+	traceID trace.TraceID
 }
 
 // problemHead is the start of a problem+json body, which depends on the
@@ -75,59 +81,124 @@ func (c *config) problem(ctx context.Context, r *http.Request, m errorsx.Match, 
 	p.Status = def.Status()
 	p.ID = def.ID()
 	p.Title = title
-	if tag != language.Und {
-		p.Language = tag.String()
-	}
 	di := c.defInfo(def)
 	p.Type = di.typ
 	if tag == language.Und {
-		h := di.head.Load()
-		if h == nil || !h.matches(p) {
-			h = &problemHead{typ: p.Type, title: p.Title, id: p.ID, status: p.Status}
-			h.json = appendHead(nil, p.Type, p.Title, p.Status, p.ID)
-			di.head.Store(h)
-		}
-		p.head = h
+		p.head = di.headFor(p)
+	} else {
+		p.Language = tag.String()
 	}
-	p.Instance = r.URL.EscapedPath() // a URI reference, as RFC 9457 wants
+	p.Instance = escapedPath(r.URL) // a URI reference, as RFC 9457 wants
 	if sc := trace.SpanContextFromContext(ctx); sc.IsValid() {
-		p.TraceID = sc.TraceID().String()
+		p.traceID = sc.TraceID()
 	}
-	occ := m.Occurrence
-	if occ == nil || p.Status >= 500 {
-		return
-	}
-	p.Detail = occ.Detail()
-	p.Info = c.maskInfo(occ.Info())
-	if entries := occ.Entries(); len(entries) > 0 {
-		p.Errors = make([]Entry, 0, len(entries))
-		for _, err := range entries {
-			em := c.registry.Match(err)
-			ed := em.Def
-			et, _ := ed.Localized(lang)
-			e := Entry{ID: ed.ID(), Title: et, Status: ed.Status()}
-			if em.Occurrence != nil && ed.Status() < 500 {
-				e.Detail = em.Occurrence.Detail()
-				e.Info = c.maskInfo(em.Occurrence.Info())
-			}
-			p.Errors = append(p.Errors, e)
+	if occ := m.Occurrence; occ != nil && p.Status < 500 {
+		p.Detail = occ.Detail()
+		p.Info = c.maskInfo(occ.Info())
+		if entries := occ.Entries(); len(entries) > 0 {
+			p.Errors = c.entries(entries, lang)
 		}
 	}
 }
 
+// entries returns the entries of a joined error.
+func (c *config) entries(errs []error, lang string) []Entry {
+	out := make([]Entry, 0, len(errs))
+	for _, err := range errs {
+		em := c.registry.Match(err)
+		ed := em.Def
+		et, _ := ed.Localized(lang)
+		e := Entry{ID: ed.ID(), Title: et, Status: ed.Status()}
+		if em.Occurrence != nil && ed.Status() < 500 {
+			e.Detail = em.Occurrence.Detail()
+			e.Info = c.maskInfo(em.Occurrence.Info())
+		}
+		out = append(out, e)
+	}
+	return out
+}
+
+// headFor returns the head of p's body made for the definition, made
+// again when p's type, title, status or id no longer match it.
+func (di *defInfo) headFor(p *Problem) *problemHead {
+	if h := di.head.Load(); h != nil && h.matches(p) {
+		return h
+	}
+	return di.newHead(p)
+}
+
+// newHead makes the head of p's body, the first time p's definition is
+// rendered.
+func (di *defInfo) newHead(p *Problem) *problemHead {
+	h := &problemHead{typ: p.Type, title: p.Title, id: p.ID, status: p.Status}
+	h.json = appendHead(nil, p.Type, p.Title, p.Status, p.ID)
+	di.head.Store(h)
+	return h
+}
+
+// escapedPath returns u.EscapedPath(): the path itself when it has no
+// RawPath and no byte to escape, as most have, found in one pass over
+// pathPlain (net/url counts the bytes to escape and then copies).
+func escapedPath(u *url.URL) string {
+	if u.RawPath == "" {
+		p := u.Path
+		i := 0
+		for i < len(p) && pathPlain[p[i]] {
+			i++
+		}
+		if i == len(p) {
+			return p
+		}
+	}
+	return u.EscapedPath()
+}
+
+// pathPlain[c] reports whether net/url leaves byte c of a path as it is:
+// RFC 3986's unreserved characters and every reserved one but '?'
+// (TestPathPlain checks it against (*url.URL).EscapedPath).
+var pathPlain = func() (t [256]bool) {
+	for _, c := range []byte("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~$&+,/:;=@") {
+		t[c] = true
+	}
+	return t
+}()
+
 // defInfo returns what c keeps for def, made once per definition: its
 // problem type (the docs base URL, or the URN prefix, followed by the id)
-// and the head of its bodies.
+// and the head of its bodies. The map is copied on write: definitions are
+// made at start-up, and reading a plain map keyed by pointer costs a third
+// of a sync.Map's interface hashing.
 func (c *config) defInfo(def *errorsx.Def) *defInfo {
-	if v, ok := c.types.Load(def); ok {
-		return v.(*defInfo)
+	if m := c.types.Load(); m != nil {
+		if di, ok := (*m)[def]; ok {
+			return di
+		}
+	}
+	return c.addDefInfo(def)
+}
+
+// addDefInfo makes what c keeps for def, the first time def is rendered.
+func (c *config) addDefInfo(def *errorsx.Def) *defInfo {
+	c.typesMu.Lock()
+	defer c.typesMu.Unlock()
+	old := c.types.Load()
+	if old != nil {
+		if di, ok := (*old)[def]; ok {
+			return di
+		}
 	}
 	base := c.docsBase
 	if base == "" {
 		base = TypeURNPrefix
 	}
-	v, _ := c.types.LoadOrStore(def, &defInfo{typ: base + def.ID()})
-	return v.(*defInfo)
+	m := make(map[*errorsx.Def]*defInfo, 1)
+	if old != nil {
+		m = maps.Clone(*old)
+	}
+	di := &defInfo{typ: base + def.ID()}
+	m[def] = di
+	c.types.Store(&m)
+	return di
 }
 
 // maskInfo returns info with sensitive values masked, at any depth, and the

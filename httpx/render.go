@@ -1,6 +1,7 @@
 package httpx
 
 import (
+	"encoding/hex"
 	"encoding/json"
 	"math"
 	"net/http"
@@ -93,24 +94,13 @@ func appendListEntry(b []byte, id, msg, detail string, info []errorsx.Field) []b
 // caches are told both (Vary).
 func writeJSON(w http.ResponseWriter, contentType string, byAccept bool, p *Problem, body []byte) error {
 	h := w.Header()
-	var vary []string
-	switch {
-	case byAccept && p.Language != "":
-		vary = varyAcceptLanguage
-	case byAccept:
-		vary = varyAccept
-	case p.Language != "":
-		vary = varyLanguage
-	}
-	if vary != nil {
-		if len(h["Vary"]) > 0 {
-			h.Add("Vary", vary[0]) // keep the handler's own
-		} else {
-			h["Vary"] = vary
-		}
-	}
+	// Deleting from an empty map costs nothing; from one holding a key,
+	// hashing each key: delete before the headers below are set.
 	delete(h, "Content-Length")
 	delete(h, "Content-Encoding")
+	if byAccept || p.Language != "" {
+		setVary(h, varyOf(byAccept, p.Language))
+	}
 	switch contentType {
 	case "application/problem+json":
 		h["Content-Type"] = ctProblemJSON
@@ -126,6 +116,28 @@ func writeJSON(w http.ResponseWriter, contentType string, byAccept bool, p *Prob
 	w.WriteHeader(p.Status)
 	_, err := w.Write(body)
 	return err
+}
+
+// varyOf returns the Vary value of a response whose content type was
+// chosen from Accept (byAccept) and whose language, when not "", from
+// Accept-Language.
+func varyOf(byAccept bool, lang string) []string {
+	switch {
+	case byAccept && lang != "":
+		return varyAcceptLanguage
+	case byAccept:
+		return varyAccept
+	}
+	return varyLanguage
+}
+
+// setVary sets Vary, after the handler's own value when it set one.
+func setVary(h http.Header, vary []string) {
+	if len(h["Vary"]) > 0 {
+		h.Add("Vary", vary[0]) // keep the handler's own
+	} else {
+		h["Vary"] = vary
+	}
 }
 
 // Header values every problem response sets, made once: assigning them to
@@ -225,32 +237,41 @@ func appendProblem(b []byte, p *Problem) []byte {
 	if p.TraceID != "" {
 		b = append(b, `,"trace_id":`...)
 		b = appendString(b, p.TraceID)
+	} else if p.traceID.IsValid() {
+		b = append(b, `,"trace_id":"`...)
+		b = hex.AppendEncode(b, p.traceID[:]) // as TraceID.String
+		b = append(b, '"')
 	}
 	if len(p.Errors) > 0 {
-		b = append(b, `,"errors":[`...)
-		for i, e := range p.Errors {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = append(b, `{"id":`...)
-			b = appendString(b, e.ID)
-			b = append(b, `,"title":`...)
-			b = appendString(b, e.Title)
-			b = append(b, `,"status":`...)
-			b = strconv.AppendInt(b, int64(e.Status), 10)
-			if e.Detail != "" {
-				b = append(b, `,"detail":`...)
-				b = appendString(b, e.Detail)
-			}
-			if len(e.Info) > 0 {
-				b = append(b, `,"info":`...)
-				b = appendInfo(b, e.Info)
-			}
-			b = append(b, '}')
-		}
-		b = append(b, ']')
+		b = appendEntries(b, p.Errors)
 	}
 	return append(b, "}\n"...)
+}
+
+// appendEntries appends the "errors" member of a joined error's problem.
+func appendEntries(b []byte, entries []Entry) []byte {
+	b = append(b, `,"errors":[`...)
+	for i, e := range entries {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, `{"id":`...)
+		b = appendString(b, e.ID)
+		b = append(b, `,"title":`...)
+		b = appendString(b, e.Title)
+		b = append(b, `,"status":`...)
+		b = strconv.AppendInt(b, int64(e.Status), 10)
+		if e.Detail != "" {
+			b = append(b, `,"detail":`...)
+			b = appendString(b, e.Detail)
+		}
+		if len(e.Info) > 0 {
+			b = append(b, `,"info":`...)
+			b = appendInfo(b, e.Info)
+		}
+		b = append(b, '}')
+	}
+	return append(b, ']')
 }
 
 // appendHead appends the start of a problem body: type, title, status and
@@ -330,7 +351,60 @@ var plainJSON = func() (t [256]bool) {
 // appendString appends s as a JSON string, escaping as encoding/json does
 // (HTML-safe, invalid UTF-8 replaced).
 func appendString(b []byte, s string) []byte {
+	n := plainPrefix(s)
 	b = append(b, '"')
+	b = append(b, s[:n]...)
+	if n < len(s) {
+		b = appendEscaped(b, s[n:])
+	}
+	return append(b, '"')
+}
+
+// plainPrefix returns the length of the longest prefix of s that a JSON
+// string holds as it is (see plainJSON), reading 8 bytes at a time while
+// they are all plain.
+func plainPrefix(s string) int {
+	i := 0
+	for ; len(s)-i >= 8; i += 8 {
+		w := s[i : i+8]
+		x := uint64(w[0]) | uint64(w[1])<<8 | uint64(w[2])<<16 | uint64(w[3])<<24 |
+			uint64(w[4])<<32 | uint64(w[5])<<40 | uint64(w[6])<<48 | uint64(w[7])<<56
+		if !plainWord(x) {
+			break
+		}
+	}
+	for i < len(s) && plainJSON[s[i]] {
+		i++
+	}
+	return i
+}
+
+// Bytes repeated across a word, for plainWord.
+const (
+	lsbs = 0x0101010101010101
+	msbs = 0x8080808080808080
+)
+
+// plainWord reports whether all 8 bytes of x are plain (plainJSON): none
+// is 0x80 or above, below 0x20, '"', '\\', '<', '>' or '&'. '"' and '&'
+// differ only in bit 2, '<' and '>' only in bit 1, so each pair is one
+// test.
+func plainWord(x uint64) bool {
+	return x&msbs == 0 &&
+		(x-0x20*lsbs)&^x&msbs == 0 && // no byte below 0x20 (x is ASCII)
+		hasZero(x^('\\'*lsbs)) == 0 &&
+		hasZero((x|0x04*lsbs)^('&'*lsbs)) == 0 && // no '"' or '&'
+		hasZero((x|0x02*lsbs)^('>'*lsbs)) == 0 // no '<' or '>'
+}
+
+// hasZero is non-zero exactly when a byte of v is zero: the borrow of
+// v - lsbs reaches the high bit of a byte only from a zero byte at or
+// below it.
+func hasZero(v uint64) uint64 { return (v - lsbs) &^ v & msbs }
+
+// appendEscaped appends s, whose first byte is not plain, escaped: out of
+// appendString's line, which most strings (ids, keys, paths) never leave.
+func appendEscaped(b []byte, s string) []byte {
 	start := 0
 	for i := 0; i < len(s); {
 		c := s[i]
@@ -373,8 +447,7 @@ func appendString(b []byte, s string) []byte {
 		}
 		i += size
 	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
+	return append(b, s[start:]...)
 }
 
 var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}

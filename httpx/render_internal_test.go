@@ -2,6 +2,8 @@ package httpx
 
 import (
 	"encoding/json"
+	"math/rand/v2"
+	"net/url"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -143,4 +145,65 @@ func FuzzWantsPlainJSON(f *testing.F) {
 			t.Fatalf("plain JSON preferred over an explicit problem+json: %q", accept)
 		}
 	})
+}
+
+// TestPlainWord checks plainWord against the plainJSON table: every byte
+// value at every position of a word of plain bytes, and random words.
+func TestPlainWord(t *testing.T) {
+	word := func(b [8]byte) uint64 {
+		var x uint64
+		for i, c := range b {
+			x |= uint64(c) << (8 * i)
+		}
+		return x
+	}
+	tablePlain := func(b [8]byte) bool {
+		for _, c := range b {
+			if !plainJSON[c] {
+				return false
+			}
+		}
+		return true
+	}
+	base := [8]byte{'a', '/', '{', '}', '0', 'Z', '~', ' '}
+	for pos := range 8 {
+		for c := range 256 {
+			b := base
+			b[pos] = byte(c)
+			require.Equal(t, tablePlain(b), plainWord(word(b)), "byte %#x at %d", c, pos)
+		}
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for range 100000 {
+		var b [8]byte
+		for i := range b {
+			b[i] = byte(rng.IntN(256))
+			if rng.IntN(4) > 0 {
+				b[i] = byte(0x20 + rng.IntN(0x60)) // mostly ASCII, as strings are
+			}
+		}
+		require.Equal(t, tablePlain(b), plainWord(word(b)), "%q", b[:])
+	}
+	for _, s := range append(appendStringSeeds, "GET /users/{id}", "/orders/7?x", "0123456789abcdef\"", "0123456789abcdefg") {
+		n := 0
+		for n < len(s) && plainJSON[s[n]] {
+			n++
+		}
+		assert.Equal(t, n, plainPrefix(s), "%q", s)
+	}
+}
+
+// TestPathPlain checks pathPlain against net/url, byte by byte, and
+// escapedPath against (*url.URL).EscapedPath.
+func TestPathPlain(t *testing.T) {
+	for c := range 256 {
+		p := "/" + string([]byte{byte(c)})
+		assert.Equal(t, (&url.URL{Path: p}).EscapedPath() == p, pathPlain[c], "byte %#x", c)
+	}
+	for _, u := range []*url.URL{
+		{Path: ""}, {Path: "*"}, {Path: "/users/42"}, {Path: "/a b"}, {Path: "/a?b"}, {Path: "/ü"},
+		{Path: "/a/b", RawPath: "/a%2Fb"}, {Path: "/a/b", RawPath: "/a/b"}, {Path: "/x", RawPath: "/wrong"},
+	} {
+		assert.Equal(t, u.EscapedPath(), escapedPath(u), "%#v", u)
+	}
 }
