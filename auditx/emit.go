@@ -155,7 +155,9 @@ func (r *Registry) emit(ctx context.Context, e *Event, attrs []attribute.KeyValu
 	rec.SetSeverityText(e.sevText)
 	rec.SetBody(attribute.StringValue(text[:bodyLen]))
 	rec.AddAttributes(out...)
-	rec.AddAttributes(e.tmplAttr, attribute.String(KeyRecordID, text[bodyLen:]))
+	tail := e.tail
+	tail[1].Value = attribute.StringValue(text[bodyLen:])
+	rec.AddAttributes(tail[:]...)
 	var missing []string
 	if m.nMissing > 0 || rc.inReq || len(rc.extras) > 0 {
 		missing = m.addMissingAndContext(&rec, &rc, policy, out[len(out):])

@@ -23,7 +23,9 @@ type Event struct {
 
 	required bool
 
-	tmplAttr attribute.KeyValue // otelkit.audit.template
+	// tail is the record's otelkit.audit.template attribute and its
+	// otelkit.audit.record_id without a value.
+	tail [2]attribute.KeyValue
 	sevText  string             // level.String()
 }
 

@@ -145,7 +145,8 @@ func (r *Registry) Define(typ string, level Level, tmpl string, opts ...DefineOp
 		panic(fmt.Sprintf("auditx: Define(%q): %v", typ, err))
 	}
 	e := &Event{typ: typ, level: level, tmpl: t, reg: r,
-		tmplAttr: attribute.String(KeyTemplate, tmpl), sevText: level.String()}
+		tail:    [2]attribute.KeyValue{attribute.String(KeyTemplate, tmpl), {Key: KeyRecordID}},
+		sevText: level.String()}
 	for _, o := range opts {
 		if o != nil {
 			o.applyEvent(e)
