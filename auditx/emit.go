@@ -115,9 +115,10 @@ func (r *Registry) emit(ctx context.Context, e *Event, attrs []attribute.KeyValu
 	}
 	rc.read(ctx)
 
-	// The parameters' attributes, masked, then the caller's other
-	// attributes, masked: as the event's plan for these keys says, or by
-	// the general path.
+	// The record's attributes: the parameters', masked, then the caller's
+	// other attributes, masked (as the event's plan for these keys says, or
+	// by the general path), then the template and the record id, whose
+	// value is set once the id is made.
 	out := obuf[:0]
 	if pl := e.planFor(policy, attrs); pl != nil {
 		out = m.follow(pl, policy, out)
@@ -128,6 +129,7 @@ func (r *Registry) emit(ctx context.Context, e *Event, attrs []attribute.KeyValu
 			out = m.appendOthers(e, policy, out)
 		}
 	}
+	out = append(out, e.tail[:]...)
 
 	// Render the body and the record id into one buffer: one allocation.
 	b := bbuf[:0]
@@ -146,18 +148,16 @@ func (r *Registry) emit(ctx context.Context, e *Event, attrs []attribute.KeyValu
 	b = appendRecordID(b)
 	text := string(b)
 
-	// The attributes: the parameters', the others, the template and the
-	// record id, then the missing parameters and the context's.
+	// The record; after the attributes above come the missing parameters'
+	// names and the context's attributes, when there are any.
 	var rec log.Record
 	rec.SetEventName(e.typ)
 	rec.SetTimestamp(time.Now())
 	rec.SetSeverity(e.level.Severity())
 	rec.SetSeverityText(e.sevText)
 	rec.SetBody(attribute.StringValue(text[:bodyLen]))
+	out[len(out)-1].Value = attribute.StringValue(text[bodyLen:])
 	rec.AddAttributes(out...)
-	tail := e.tail
-	tail[1].Value = attribute.StringValue(text[bodyLen:])
-	rec.AddAttributes(tail[:]...)
 	var missing []string
 	if m.nMissing > 0 || rc.inReq || len(rc.extras) > 0 {
 		missing = m.addMissingAndContext(&rec, &rc, policy, out[len(out):])

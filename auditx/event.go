@@ -23,10 +23,10 @@ type Event struct {
 
 	required bool
 
-	// tail is the record's otelkit.audit.template attribute and its
-	// otelkit.audit.record_id without a value.
-	tail [2]attribute.KeyValue
-	sevText  string             // level.String()
+	// tail is the last two of the attributes Emit builds: the template,
+	// otelkit.audit.template, and otelkit.audit.record_id without a value.
+	tail    [2]attribute.KeyValue
+	sevText string // level.String()
 }
 
 // sensitivity caches which parameters a policy masks.
