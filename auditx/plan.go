@@ -130,13 +130,12 @@ func (m *emission) follow(pl *plan, policy *mask.Policy, out []attribute.KeyValu
 	for _, s := range pl.steps {
 		kv := m.attrs[s.at]
 		p := param{src: srcPlain, at: int32(len(out))}
-		switch {
-		case s.sensitive:
+		if s.sensitive {
 			p.src = srcSensitive
 			kv.Value = attribute.StringValue(mask.Mask)
-		case kv.Value.Type() == attribute.STRING && plain.Short(kv.Value.AsString()):
-			p.plain = kv.Value.AsString()
-		default:
+		} else if str := kv.Value.AsString(); kv.Value.Type() == attribute.STRING && plain.Short(str) {
+			p.plain = str
+		} else {
 			p.src = srcValue
 			maskValue(policy, &kv)
 		}
