@@ -434,21 +434,16 @@ func (c *requestContext) value(key string, policy *mask.Policy) attribute.Value 
 func (c *requestContext) appendAttrs(dst, attrs []attribute.KeyValue, policy *mask.Policy) []attribute.KeyValue {
 	if c.inReq {
 		sens := requestSensitivity(policy)
-		for i, kv := range [...]attribute.KeyValue{
-			attribute.String(keyRoute, c.info.Route),
-			attribute.String(keyMethod, c.info.Method),
-			attribute.String(keyClient, c.info.ClientAddress),
-			attribute.String(keyUserID, c.info.UserID),
-			attribute.String(keyRPCSystem, c.info.RPCSystem),
-			attribute.String(keyRPCMethod, c.info.RPCMethod),
-		} {
-			if kv.Value.AsString() == "" || lastIndex(attrs, string(kv.Key)) >= 0 {
+		values := [len(requestKeys)]string{c.info.Route, c.info.Method, c.info.ClientAddress,
+			c.info.UserID, c.info.RPCSystem, c.info.RPCMethod}
+		for i, v := range values {
+			if v == "" || lastIndex(attrs, requestKeys[i]) >= 0 {
 				continue
 			}
 			if sens[i] {
-				kv.Value = attribute.StringValue(mask.Mask)
+				v = mask.Mask
 			}
-			dst = append(dst, kv)
+			dst = append(dst, attribute.String(requestKeys[i], v))
 		}
 	}
 	for _, kv := range c.extras {
