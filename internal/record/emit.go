@@ -210,37 +210,46 @@ func Log(ctx context.Context, logger otellog.Logger, p *mask.Policy, f *Failure,
 	rec.SetTimestamp(f.when)
 	rec.SetObservedTimestamp(f.when)
 	rec.SetBody(attribute.StringValue(f.message(p)))
-	var buf [8]attribute.KeyValue
-	rec.AddAttributes(commonAttrs(buf[:0], p, f)...)
+	// One AddAttributes call: past its five inline attributes, a record
+	// grows its overflow slice on every call.
+	var buf [16]attribute.KeyValue
+	kv := commonAttrs(buf[:0], p, f)
 	if info, ok := reqctx.FromContext(ctx); ok {
-		if f.Kind != KindMessage && name == EventHTTPServerException {
-			// The status the request was (or would have been) answered
-			// with; outside an HTTP request there is no response.
-			rec.AddAttributes(semconv.HTTPResponseStatusCode(f.Match.Def.Status()))
+		kv = appendRequest(kv, f, name, info)
+	}
+	kv = appendDetail(ctx, kv, p, f, extra)
+	rec.AddAttributes(kv...)
+	logger.Emit(ctx, rec)
+}
+
+// appendRequest appends what an exception log record says of the request
+// or call it happened in.
+func appendRequest(kv []attribute.KeyValue, f *Failure, name string, info reqctx.Info) []attribute.KeyValue {
+	if f.Kind != KindMessage && name == EventHTTPServerException {
+		// The status the request was (or would have been) answered with;
+		// outside an HTTP request there is no response.
+		kv = append(kv, semconv.HTTPResponseStatusCode(f.Match.Def.Status()))
+	}
+	if info.Route != "" {
+		kv = append(kv, semconv.HTTPRoute(info.Route))
+	}
+	if info.Method != "" {
+		kv = append(kv, semconv.HTTPRequestMethodKey.String(info.Method))
+	}
+	if info.RPC() {
+		// rpc-exceptions.md: the call's rpc.system.name and rpc.method, and
+		// the caller's client.address. rpc.response.status_code depends on
+		// the transport's code table: the transport passes it in extra.
+		kv = append(kv, semconv.RPCSystemNameKey.String(info.RPCSystem))
+		if info.RPCMethod != "" {
+			kv = append(kv, semconv.RPCMethod(info.RPCMethod))
 		}
-		if info.Route != "" {
-			rec.AddAttributes(semconv.HTTPRoute(info.Route))
-		}
-		if info.Method != "" {
-			rec.AddAttributes(semconv.HTTPRequestMethodKey.String(info.Method))
-		}
-		if info.RPC() {
-			// rpc-exceptions.md: the call's rpc.system.name and rpc.method,
-			// and the caller's client.address. rpc.response.status_code
-			// depends on the transport's code table: the transport passes
-			// it in extra.
-			rec.AddAttributes(semconv.RPCSystemNameKey.String(info.RPCSystem))
-			if info.RPCMethod != "" {
-				rec.AddAttributes(semconv.RPCMethod(info.RPCMethod))
-			}
-			if info.ClientAddress != "" {
-				rec.AddAttributes(semconv.ClientAddress(info.ClientAddress))
-			}
-		}
-		if info.UserID != "" {
-			rec.AddAttributes(semconv.UserID(info.UserID))
+		if info.ClientAddress != "" {
+			kv = append(kv, semconv.ClientAddress(info.ClientAddress))
 		}
 	}
-	rec.AddAttributes(appendDetail(ctx, nil, p, f, extra)...)
-	logger.Emit(ctx, rec)
+	if info.UserID != "" {
+		kv = append(kv, semconv.UserID(info.UserID))
+	}
+	return kv
 }
