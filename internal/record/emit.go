@@ -2,6 +2,7 @@ package record
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -152,10 +153,12 @@ func commonAttrs(kv []attribute.KeyValue, p *mask.Policy, f *Failure) []attribut
 // (fingerprint, info, extras), so that a reader of span events alone
 // (errtrack's span processor) sees the same failure.
 func spanEvent(ctx context.Context, s trace.Span, p *mask.Policy, f *Failure, extra []attribute.KeyValue) {
-	var buf [8]attribute.KeyValue
+	var buf [16]attribute.KeyValue
 	kv := commonAttrs(buf[:0], p, f)
 	kv = appendDetail(ctx, kv, p, f, extra)
-	s.AddEvent(f.Name(ctx), trace.WithAttributes(kv...), trace.WithTimestamp(f.when))
+	// The option boxes the slice it is given, which therefore escapes: it
+	// gets a copy the size of the attributes, and buf stays on the stack.
+	s.AddEvent(f.Name(ctx), trace.WithAttributes(slices.Clone(kv)...), trace.WithTimestamp(f.when))
 }
 
 // appendDetail appends f's info, the context's extras and extra, masked.

@@ -3,7 +3,9 @@ package record
 import (
 	"context"
 	"errors"
+	"math"
 	"net/http"
+	"runtime"
 	"strconv"
 	"testing"
 
@@ -126,3 +128,32 @@ type recordingStub struct {
 
 func (s *recordingStub) IsRecording() bool                      { return true }
 func (s *recordingStub) SetAttributes(kv ...attribute.KeyValue) { s.set += len(kv) }
+
+// TestSpanEventBytes: the attributes of an exception span event are
+// copied into a slice their size (the option makes them escape), not into
+// a larger buffer: a 5xx's six attributes cost 384 B, and with the
+// options' own boxes the event stays under 512 B.
+func TestSpanEventBytes(t *testing.T) {
+	if testing.CoverMode() != "" {
+		t.Skip("coverage instrumentation changes allocation counts")
+	}
+	reg := errorsx.NewRegistry()
+	d := reg.Define(http.StatusServiceUnavailable, "idattr.event", "Down")
+	ctx := trace.ContextWithSpan(context.Background(), &recordingStub{})
+	f := Failure{Err: d, Match: reg.Match(d), Kind: KindError, Stack: "main.main()\n\tmain.go:1\n", Signal: SignalSpanEvents}
+	Exception(ctx, nil, nil, &f, nil) // masks the message once
+	least := uint64(math.MaxUint64)
+	for range 3 {
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		for range 100 {
+			Exception(ctx, nil, nil, &f, nil)
+		}
+		runtime.ReadMemStats(&after)
+		least = min(least, (after.TotalAlloc-before.TotalAlloc)/100)
+	}
+	t.Logf("exception span event: %d B", least)
+	if least >= 512 {
+		t.Errorf("exception span event: %d B, want < 512", least)
+	}
+}
