@@ -19,13 +19,14 @@ import (
 // ([Span]) and the exception record ([Exception]). logger receives log
 // records; p masks info, extras and extra (nil: mask.Default()).
 func Record(ctx context.Context, logger otellog.Logger, p *mask.Policy, f *Failure, extra []attribute.KeyValue) {
+	s := trace.SpanFromContext(ctx)
 	if !f.hasException() {
-		span(ctx, f) // a rendered 4xx: nothing more to write
+		span(ctx, s, f) // a rendered 4xx: nothing more to write
 		return
 	}
 	f.takeStack()
-	span(ctx, f)
-	exception(ctx, logger, p, f, extra)
+	span(ctx, s, f)
+	exception(ctx, s, logger, p, f, extra)
 }
 
 // Span records f on the span in ctx and labels otelhttp's request metrics,
@@ -47,29 +48,27 @@ func Record(ctx context.Context, logger otellog.Logger, p *mask.Policy, f *Failu
 // not inferable from the code (many ids share 500), and it is what the
 // trace views show without opening the span.
 func Span(ctx context.Context, f *Failure) {
-	span(ctx, f)
+	span(ctx, trace.SpanFromContext(ctx), f)
 }
 
-func span(ctx context.Context, f *Failure) {
+// span records f on s, the span in ctx. SetAttributes and SetStatus do
+// nothing on a span that is not recording; asking IsRecording first would
+// cost the SDK's recording span a lock and an unlock more.
+func span(ctx context.Context, s trace.Span, f *Failure) {
 	if f.Kind == KindMessage {
 		return
 	}
-	id := f.Match.Def.ID()
 	failed := f.Failed()
 	kv := idAttr(f.Match.Def, failed)
 	if l := labeler(ctx); l != nil && !f.Captured {
 		l.Add(kv...)
-	}
-	s := trace.SpanFromContext(ctx)
-	if !s.IsRecording() {
-		return
 	}
 	if !failed && f.Captured {
 		return // a 4xx captured on purpose says nothing about this span
 	}
 	s.SetAttributes(kv...)
 	if failed {
-		s.SetStatus(codes.Error, id)
+		s.SetStatus(codes.Error, f.Match.Def.ID())
 	}
 }
 
@@ -81,13 +80,13 @@ func span(ctx context.Context, f *Failure) {
 // records where no span is recording always go out as log records.
 func Exception(ctx context.Context, logger otellog.Logger, p *mask.Policy, f *Failure, extra []attribute.KeyValue) {
 	f.takeStack()
-	exception(ctx, logger, p, f, extra)
+	exception(ctx, trace.SpanFromContext(ctx), logger, p, f, extra)
 }
 
 // hasException reports whether f gets an exception record.
 func (f *Failure) hasException() bool { return f.Failed() || f.Captured || f.Report }
 
-func exception(ctx context.Context, logger otellog.Logger, p *mask.Policy, f *Failure, extra []attribute.KeyValue) {
+func exception(ctx context.Context, s trace.Span, logger otellog.Logger, p *mask.Policy, f *Failure, extra []attribute.KeyValue) {
 	if !f.hasException() {
 		return
 	}
@@ -99,7 +98,6 @@ func exception(ctx context.Context, logger otellog.Logger, p *mask.Policy, f *Fa
 		f.when = time.Now()
 	}
 	sig := f.Signal.Resolve()
-	s := trace.SpanFromContext(ctx)
 	recording := s.IsRecording()
 	asEvent := failed && sig.spans() && recording && f.Kind != KindMessage
 	asLog := sig.logs() || !asEvent
