@@ -242,10 +242,18 @@ func (h *handler) finish(ex *exchange, r *http.Request) {
 // A span that does not record drops it in SetAttributes. Asking
 // IsRecording first would cost the SDK's recording span a lock and an
 // unlock more, and checking the SpanContext copying it twice: more than
-// the cached route lookup either would spare.
+// the cached route lookup either would spare. Only a context without a
+// span skips the lookup: SpanFromContext then returns one no-op span,
+// always the same (noSpan), which compares equal by its type alone.
 func (h *handler) recordRoute(ctx context.Context, pattern string) {
-	trace.SpanFromContext(ctx).SetAttributes(h.routeAttr(pattern)...)
+	if span := trace.SpanFromContext(ctx); span != noSpan {
+		span.SetAttributes(h.routeAttr(pattern)...)
+	}
 }
+
+// noSpan is the span trace.SpanFromContext returns for a context without
+// one.
+var noSpan = trace.SpanFromContext(context.Background())
 
 // serveMuxSetsPattern reports whether a ServeMux sets the pattern of the
 // requests it routes, as it does unless GODEBUG=httpmuxgo121=1 restores
