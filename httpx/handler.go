@@ -243,17 +243,18 @@ func (h *handler) finish(ex *exchange, r *http.Request) {
 // IsRecording first would cost the SDK's recording span a lock and an
 // unlock more, and checking the SpanContext copying it twice: more than
 // the cached route lookup either would spare. Only a context without a
-// span skips the lookup: SpanFromContext then returns one no-op span,
-// always the same (noSpan), which compares equal by its type alone.
+// span skips the lookup: SpanFromContext then returns its no-op span,
+// whose type (noSpan) no other span has; comparing types is a pointer
+// comparison, where comparing the spans would compare their fields.
 func (h *handler) recordRoute(ctx context.Context, pattern string) {
-	if span := trace.SpanFromContext(ctx); span != noSpan {
+	if span := trace.SpanFromContext(ctx); reflect.TypeOf(span) != noSpan {
 		span.SetAttributes(h.routeAttr(pattern)...)
 	}
 }
 
-// noSpan is the span trace.SpanFromContext returns for a context without
-// one.
-var noSpan = trace.SpanFromContext(context.Background())
+// noSpan is the type of the span trace.SpanFromContext returns for a
+// context without one.
+var noSpan = reflect.TypeOf(trace.SpanFromContext(context.Background()))
 
 // serveMuxSetsPattern reports whether a ServeMux sets the pattern of the
 // requests it routes, as it does unless GODEBUG=httpmuxgo121=1 restores
