@@ -3,6 +3,7 @@ package auditx_test
 import (
 	"context"
 	"strconv"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -131,4 +132,29 @@ func TestPlanKeysChange(t *testing.T) {
 	a, k := attribute.String("a", "x"), attribute.String("k5", "v")
 	assert.Equal(t, 1.0, testing.AllocsPerRun(100, func() { ev.Emit(context.Background(), a, k) }),
 		"a list of keys without a plan: the general path, the one allocation of the body")
+}
+
+// TestPlanConcurrent emits one event from several goroutines with more
+// lists of keys than it keeps plans for (run it with -race).
+func TestPlanConcurrent(t *testing.T) {
+	reg, exp, _ := newRegistry(t)
+	ev := reg.Define("x.concurrent", auditx.LevelInfo, "{a}")
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 50 {
+				k := "k" + strconv.Itoa((g+i)%6)
+				ev.Emit(context.Background(), attribute.String(k, "v"), attribute.String("a", k))
+			}
+		}()
+	}
+	wg.Wait()
+	recs := exp.records()
+	require.Len(t, recs, 400)
+	for _, r := range recs {
+		k := r.Body().AsString()
+		assert.Equal(t, "v", attrs(t, r)[k].AsString(), "the attribute named by the body")
+	}
 }
