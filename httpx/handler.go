@@ -189,8 +189,7 @@ func (h *handler) exchangeFor(parent context.Context, outer *exchange, entryPatt
 
 // finish runs deferred, so it also runs while a panic unwinds.
 func (h *handler) finish(ex *exchange, r *http.Request) {
-	r2 := &ex.req
-	pattern := r2.Pattern
+	pattern := ex.req.Pattern
 	if s := ex.side(); s != nil && s.chi.Load() != nil {
 		defer ex.releaseChi(s)
 		if p := s.chiRoute(); p != "" {
@@ -208,13 +207,23 @@ func (h *handler) finish(ex *exchange, r *http.Request) {
 	}
 	v := recover()
 	if v == nil {
-		ex.writer().settle()
+		if ex.held != 0 {
+			ex.writer().settle()
+		}
 		ex.noteStatus()
 		return
 	}
+	recovered(ex, v)
+}
+
+// recovered renders and records v, a panic of the handler that finish
+// recovered, unless it is http.ErrAbortHandler, which it panics with
+// again. It aborts the connection when the response had started.
+func recovered(ex *exchange, v any) {
 	if v == http.ErrAbortHandler {
 		panic(v)
 	}
+	r2 := &ex.req
 	f := &record.Failure{
 		Err:   &record.PanicError{Value: v},
 		Match: errorsx.Match{Def: errorsx.Internal},

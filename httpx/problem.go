@@ -119,9 +119,11 @@ func (c *config) entries(errs []error, lang string) []Entry {
 }
 
 // headFor returns the head of p's body made for the definition, made
-// again when p's type, title, status or id no longer match it.
+// again when p's title is not the one it was made with (a translation
+// registered for an undetermined language). p's type, status and id are
+// the definition's, which the head was made from.
 func (di *defInfo) headFor(p *Problem) *problemHead {
-	if h := di.head.Load(); h != nil && h.matches(p) {
+	if h := di.head.Load(); h != nil && h.title == p.Title {
 		return h
 	}
 	return di.newHead(p)
