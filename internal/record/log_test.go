@@ -59,8 +59,8 @@ func TestLogInRequest(t *testing.T) {
 // one call, so a record with more than five of them grows its overflow
 // slice once.
 func TestLogAllocs(t *testing.T) {
-	if testing.CoverMode() != "" {
-		t.Skip("coverage instrumentation changes allocation counts")
+	if testing.CoverMode() != "" || raceEnabled {
+		t.Skip("coverage instrumentation and the race detector change allocation counts")
 	}
 	reg := errorsx.NewRegistry()
 	d := reg.Define(http.StatusServiceUnavailable, "log.allocs", "Down")

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"runtime"
 	"strconv"
+	"sync"
 	"testing"
 
 	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
@@ -156,4 +157,28 @@ func TestSpanEventBytes(t *testing.T) {
 	if least >= 512 {
 		t.Errorf("exception span event: %d B, want < 512", least)
 	}
+}
+
+// TestIDAttrConcurrent: first errors of many definitions at once (run
+// with -race): every caller gets its definition's attributes.
+func TestIDAttrConcurrent(t *testing.T) {
+	reg := errorsx.NewRegistry()
+	defs := make([]*errorsx.Def, 32)
+	for i := range defs {
+		defs[i] = reg.Define(http.StatusConflict, "idattr.concurrent."+strconv.Itoa(i), "x")
+	}
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range defs {
+				d := defs[(i+g)%len(defs)]
+				if got := idAttr(d, false)[0]; got != attribute.String("otelkit.error.id", d.ID()) {
+					t.Errorf("idAttr(%s) = %v", d.ID(), got)
+				}
+			}
+		}()
+	}
+	wg.Wait()
 }
