@@ -160,7 +160,12 @@ func (d *Def) String() string {
 // value the client sees in the body's "info" object (masked when the key is
 // sensitive). Info is not shown for 5xx definitions.
 func (d *Def) With(key string, value any) *Error {
-	return (&Error{def: d}).With(key, value)
+	if key == "" {
+		return (&Error{def: d}).With(key, value)
+	}
+	// The common case, made as Error.With makes it for an occurrence
+	// without info or cause: the field inline.
+	return &Error{def: d, one: [1]Field{{Key: key, Value: value}}}
 }
 
 // Wrap returns an occurrence of d caused by err. The cause is internal: it

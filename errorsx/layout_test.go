@@ -1,6 +1,7 @@
 package errorsx
 
 import (
+	"reflect"
 	"testing"
 	"unsafe"
 )
@@ -19,5 +20,27 @@ func TestErrorLayout(t *testing.T) {
 	// rare part).
 	if got := unsafe.Sizeof(errorWithRare{}); got != 152 {
 		t.Errorf("unsafe.Sizeof(errorWithRare{}) = %d, want 152 (size class 160)", got)
+	}
+}
+
+// TestDefWithAsErrorWith: Def.With's inline fast path makes the same
+// occurrence as Error.With on an occurrence without info or cause.
+func TestDefWithAsErrorWith(t *testing.T) {
+	r := NewRegistry()
+	for _, d := range []*Def{
+		r.Define(429, "test.limited", "Too many"),
+		r.Define(503, "test.down", "Down"),
+	} {
+		for _, key := range []string{"retry_after", ""} {
+			for _, v := range []any{30, "x", nil} {
+				got, want := d.With(key, v), (&Error{def: d}).With(key, v)
+				if got.def != want.def || got.one != want.one || (got.rare == nil) != (want.rare == nil) {
+					t.Errorf("%s.With(%q, %v) = %+v, want %+v", d.ID(), key, v, *got, *want)
+				}
+				if !reflect.DeepEqual(got.Info(), want.Info()) {
+					t.Errorf("%s.With(%q, %v).Info() = %v, want %v", d.ID(), key, v, got.Info(), want.Info())
+				}
+			}
+		}
 	}
 }
