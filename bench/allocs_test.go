@@ -37,8 +37,9 @@ const (
 	renderAllocs = 2
 	// render5xxAllocs is the same for the 503, whose handler wraps a cause
 	// (fmt.Errorf, 2 allocations, and the occurrence with its call stack)
-	// and whose exception record is built for the (no-op) logger.
-	render5xxAllocs = 7
+	// and whose exception record is built for the (no-op) logger; the
+	// default renderer's problem stays on the stack (session 5: was 7).
+	render5xxAllocs = 6
 	// renderBytes is the bytes those 2 allocations take: the exchange
 	// (352 B with Go 1.26's 304 B http.Request) and the occurrence (48
 	// B). huma.WriteErr allocates 160 B.
