@@ -40,7 +40,7 @@ func serve(b *testing.B, impl, method, path string, wantStatus int) {
 // httpx's own cost, measured away from otelhttp's noise). The target:
 // otelkit adds 0 allocations and at most 3% time over otelhttp.
 func BenchmarkSuccess(b *testing.B) {
-	for _, impl := range []string{bench.ImplOtelhttp, bench.ImplBare, bench.ImplOtelkit, bench.ImplHttpx} {
+	for _, impl := range []string{bench.ImplOtelhttp, bench.ImplBare, bench.ImplOtelkit, bench.ImplHttpx, bench.ImplOtelhttpRoute} {
 		b.Run("impl="+impl, func(b *testing.B) {
 			serve(b, impl, http.MethodGet, bench.PathSuccess, http.StatusOK)
 		})
@@ -62,7 +62,7 @@ func BenchmarkError(b *testing.B) {
 		{http.StatusTooManyRequests, http.MethodPost, bench.Path4xx},
 		{http.StatusServiceUnavailable, http.MethodGet, bench.Path5xx},
 	} {
-		for _, impl := range []string{bench.ImplHandwritten, bench.ImplOtelkit, bench.ImplSentry, bench.ImplHuma, bench.ImplHumaRecord} {
+		for _, impl := range []string{bench.ImplHandwritten, bench.ImplOtelkit, bench.ImplSentry, bench.ImplHuma, bench.ImplHumaRecord, bench.ImplHumaRecordRoute} {
 			b.Run("status="+itoa(c.status)+"/impl="+impl, func(b *testing.B) {
 				serve(b, impl, c.method, c.path, c.status)
 			})

@@ -50,11 +50,11 @@ done
 
 section() { printf '\n=== %s ===\n' "$1"; }
 
-section "Success path: base otelhttp alone (bare = no telemetry; otelkit = otelhttp + httpx; httpx = httpx without otelhttp)"
-benchstat -filter '.name:Success' -col '/impl@(otelhttp bare otelkit httpx)' "$OUT"
+section "Success path: base otelhttp alone (bare = no telemetry; otelkit = otelhttp + httpx; httpx = httpx without otelhttp; otelhttproute = otelhttp + http.route on the span by hand)"
+benchstat -filter '.name:Success' -col '/impl@(otelhttp bare otelkit httpx otelhttproute)' "$OUT"
 
 section "Error path: base hand-written equivalent"
-benchstat -filter '.name:Error' -row /status -col '/impl@(handwritten otelkit sentry huma humarec)' "$OUT"
+benchstat -filter '.name:Error' -row /status -col '/impl@(handwritten otelkit sentry huma humarec humarecroute)' "$OUT"
 
 section "Render only, no telemetry: base huma.WriteErr"
 benchstat -filter '.name:Render' -row /status -col '/impl@(huma otelkit humactx)' "$OUT"

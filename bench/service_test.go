@@ -9,6 +9,9 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
 
 	"github.com/otelkit/otelkit/bench"
 )
@@ -45,6 +48,45 @@ func TestEquivalentBodies(t *testing.T) {
 			assert.Equal(t, ks, hs)
 			assert.Equal(t, kct, hct)
 			assert.Equal(t, kit, hand)
+		})
+	}
+}
+
+// TestRouteOnSpan: the server span carries http.route where the benchmark
+// says it does (otelkit, and the peers with RouteOnSpan) and not where it
+// says it does not (otelhttp and humarec alone), so the info lines that
+// compare otelkit with the RouteOnSpan peers compare the same span.
+func TestRouteOnSpan(t *testing.T) {
+	for _, c := range []struct {
+		impl, method, path, route string
+		status                    int
+	}{
+		{bench.ImplOtelhttp, http.MethodGet, bench.PathSuccess, "", http.StatusOK},
+		{bench.ImplOtelhttpRoute, http.MethodGet, bench.PathSuccess, "/users/{id}", http.StatusOK},
+		{bench.ImplOtelkit, http.MethodGet, bench.PathSuccess, "/users/{id}", http.StatusOK},
+		{bench.ImplHumaRecord, http.MethodPost, bench.Path4xx, "", http.StatusTooManyRequests},
+		{bench.ImplHumaRecordRoute, http.MethodPost, bench.Path4xx, "/login", http.StatusTooManyRequests},
+		{bench.ImplOtelkit, http.MethodPost, bench.Path4xx, "/login", http.StatusTooManyRequests},
+	} {
+		t.Run(c.impl+c.path, func(t *testing.T) {
+			spans := tracetest.NewSpanRecorder()
+			tel := bench.NewTelemetry()
+			tel.Tracer = sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(spans))
+			defer tel.Shutdown(context.Background())
+			h, err := bench.NewService(c.impl, tel)
+			require.NoError(t, err)
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, httptest.NewRequest(c.method, c.path, nil))
+			require.Equal(t, c.status, rec.Code)
+			ended := spans.Ended()
+			require.Len(t, ended, 1)
+			var route string
+			for _, kv := range ended[0].Attributes() {
+				if kv.Key == semconv.HTTPRouteKey {
+					route = kv.Value.AsString()
+				}
+			}
+			assert.Equal(t, c.route, route, "http.route on the server span")
 		})
 	}
 }
