@@ -48,7 +48,11 @@ func run(addr, grpcAddr string, demo bool, out io.Writer) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	opts := []otelbridge.Option{otelbridge.WithServiceName("quickstart")}
+	// The dev pages' processors come first: processors see a span in the
+	// order they were added, and the demo reads /dev/errors once its own
+	// observer (added after them) has seen the spans it waits for.
+	extra, extraOpts := devPages()
+	opts := append([]otelbridge.Option{otelbridge.WithServiceName("quickstart")}, extraOpts...)
 	var seen *observer
 	if demo {
 		seen = newObserver()
@@ -59,8 +63,6 @@ func run(addr, grpcAddr string, demo bool, out io.Writer) error {
 		}
 		addr, grpcAddr = "127.0.0.1:0", "127.0.0.1:0"
 	}
-	extra, extraOpts := devPages()
-	opts = append(opts, extraOpts...)
 	shutdown, err := otelbridge.Setup(ctx, opts...)
 	if err != nil {
 		return err
