@@ -3,7 +3,6 @@ package httpx
 import (
 	"context"
 	"fmt"
-	"maps"
 	"net/http"
 	"net/url"
 	"reflect"
@@ -19,6 +18,7 @@ import (
 
 	"github.com/otelkit/otelkit/errorsx"
 	"github.com/otelkit/otelkit/internal/byid"
+	"github.com/otelkit/otelkit/internal/cowmap"
 	"github.com/otelkit/otelkit/internal/record"
 	"github.com/otelkit/otelkit/internal/telctx"
 )
@@ -56,8 +56,7 @@ type handler struct {
 	// routes maps a pattern to its http.route attribute, copied on write
 	// (routeAttr): reading a plain map costs a fraction of a sync.Map's
 	// interface hashing on every request.
-	routes   atomic.Pointer[map[string]*routeEntry]
-	routesMu sync.Mutex // serializes the writers of routes
+	routes cowmap.Map[string, *routeEntry]
 	// recent holds the entries of the patterns seen last, by routeSlot: a
 	// router hands out the same string for a pattern on every request, so
 	// most requests find theirs with one load and one comparison of
@@ -114,27 +113,12 @@ func (h *handler) rememberRoute(pattern string) []attribute.KeyValue {
 // routeEntry returns the entry of a pattern from the map, adding it there
 // the first time.
 func (h *handler) routeEntry(pattern string) *routeEntry {
-	if m := h.routes.Load(); m != nil {
-		if e, ok := (*m)[pattern]; ok {
-			return e
-		}
+	if e, ok := h.routes.Load(pattern); ok {
+		return e
 	}
-	h.routesMu.Lock()
-	defer h.routesMu.Unlock()
-	old := h.routes.Load()
-	if old != nil {
-		if e, ok := (*old)[pattern]; ok {
-			return e
-		}
-	}
-	m := make(map[string]*routeEntry, 1)
-	if old != nil {
-		m = maps.Clone(*old)
-	}
-	e := &routeEntry{pattern: pattern, attr: []attribute.KeyValue{semconv.HTTPRoute(route(pattern))}}
-	m[pattern] = e
-	h.routes.Store(&m)
-	return e
+	return h.routes.LoadOrMake(pattern, 0, func() *routeEntry {
+		return &routeEntry{pattern: pattern, attr: []attribute.KeyValue{semconv.HTTPRoute(route(pattern))}}
+	})
 }
 
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {

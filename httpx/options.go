@@ -5,12 +5,12 @@ import (
 	"net/http"
 	"strings"
 	"sync"
-	"sync/atomic"
 
 	"go.opentelemetry.io/otel"
 	otellog "go.opentelemetry.io/otel/log"
 
 	"github.com/otelkit/otelkit/errorsx"
+	"github.com/otelkit/otelkit/internal/cowmap"
 	"github.com/otelkit/otelkit/internal/record"
 	"github.com/otelkit/otelkit/mask"
 )
@@ -41,9 +41,8 @@ type config struct {
 	nested      bool // the configuration of a Handler inside another (handler.under)
 	logClient   bool // log exception records for 4xx too
 	signal      record.Signal
-	frames      record.Frames                             // 0: the process default
-	types       atomic.Pointer[map[*errorsx.Def]*defInfo] // copied on write (defInfo)
-	typesMu     sync.Mutex                                // serializes the writers of types
+	frames      record.Frames                      // 0: the process default
+	types       cowmap.Map[*errorsx.Def, *defInfo] // what defInfo keeps per definition
 }
 
 // WithRegistry makes the handler resolve errors with reg instead of

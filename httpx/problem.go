@@ -2,7 +2,6 @@ package httpx
 
 import (
 	"context"
-	"maps"
 	"net/http"
 	"net/url"
 	"sync/atomic"
@@ -167,40 +166,20 @@ var pathPlain = func() (t [256]bool) {
 
 // defInfo returns what c keeps for def, made once per definition: its
 // problem type (the docs base URL, or the URN prefix, followed by the id)
-// and the head of its bodies. The map is copied on write: definitions are
-// made at start-up, and reading a plain map keyed by pointer costs a third
-// of a sync.Map's interface hashing.
+// and the head of its bodies. Definitions are made at start-up; the map is
+// copied on write (a plain map keyed by pointer costs a third of a
+// sync.Map's interface hashing).
 func (c *config) defInfo(def *errorsx.Def) *defInfo {
-	if m := c.types.Load(); m != nil {
-		if di, ok := (*m)[def]; ok {
-			return di
+	if di, ok := c.types.Load(def); ok {
+		return di
+	}
+	return c.types.LoadOrMake(def, 0, func() *defInfo {
+		base := c.docsBase
+		if base == "" {
+			base = TypeURNPrefix
 		}
-	}
-	return c.addDefInfo(def)
-}
-
-// addDefInfo makes what c keeps for def, the first time def is rendered.
-func (c *config) addDefInfo(def *errorsx.Def) *defInfo {
-	c.typesMu.Lock()
-	defer c.typesMu.Unlock()
-	old := c.types.Load()
-	if old != nil {
-		if di, ok := (*old)[def]; ok {
-			return di
-		}
-	}
-	base := c.docsBase
-	if base == "" {
-		base = TypeURNPrefix
-	}
-	m := make(map[*errorsx.Def]*defInfo, 1)
-	if old != nil {
-		m = maps.Clone(*old)
-	}
-	di := &defInfo{typ: base + def.ID()}
-	m[def] = di
-	c.types.Store(&m)
-	return di
+		return &defInfo{typ: base + def.ID()}
+	})
 }
 
 // maskInfo returns info with sensitive values masked, at any depth, and the

@@ -1,14 +1,11 @@
 package record
 
 import (
-	"maps"
-	"sync"
-	"sync/atomic"
-
 	"go.opentelemetry.io/otel/attribute"
 	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
 
 	"github.com/otelkit/otelkit/errorsx"
+	"github.com/otelkit/otelkit/internal/cowmap"
 )
 
 // idAttrs holds the two attributes a definition's id labels a span and
@@ -16,16 +13,13 @@ import (
 // error.type (a failure).
 type idAttrs [2]attribute.KeyValue
 
-// idCache maps a definition to its id's attributes, copied on write.
-// Definitions are made at start-up (and every unregistered error resolves
-// to errorsx.Internal), so the map stays small; keyed by pointer, a lookup
-// in a small map compares words without hashing (a string key costs a
-// hash of the id every time). Past maxCachedIDs, the attributes are made
-// on every call, as without the cache.
-var (
-	idCache   atomic.Pointer[map[*errorsx.Def]*idAttrs]
-	idCacheMu sync.Mutex // serializes the writers of idCache
-)
+// idCache maps a definition to its id's attributes. Definitions are made
+// at start-up (and every unregistered error resolves to errorsx.Internal),
+// so the map stays small; keyed by pointer, a lookup in a small map
+// compares words without hashing (a string key costs a hash of the id
+// every time). Past maxCachedIDs, the attributes are made on every call,
+// as without the cache.
+var idCache cowmap.Map[*errorsx.Def, *idAttrs]
 
 const maxCachedIDs = 1024
 
@@ -45,42 +39,11 @@ func idAttr(d *errorsx.Def, failed bool) []attribute.KeyValue {
 }
 
 func idAttrsOf(d *errorsx.Def) *idAttrs {
-	if m := idCache.Load(); m != nil {
-		if a, ok := (*m)[d]; ok {
-			return a
-		}
-		if len(*m) >= maxCachedIDs {
-			return newIDAttrs(d)
-		}
+	if a, ok := idCache.Load(d); ok {
+		return a
 	}
-	return cacheIDAttrs(d)
-}
-
-func newIDAttrs(d *errorsx.Def) *idAttrs {
-	id := d.ID()
-	return &idAttrs{KeyErrorID.String(id), semconv.ErrorTypeKey.String(id)}
-}
-
-// cacheIDAttrs makes the attributes of a definition seen for the first
-// time and remembers them while the cache has room.
-func cacheIDAttrs(d *errorsx.Def) *idAttrs {
-	idCacheMu.Lock()
-	defer idCacheMu.Unlock()
-	old := idCache.Load()
-	if old != nil {
-		if a, ok := (*old)[d]; ok {
-			return a
-		}
-		if len(*old) >= maxCachedIDs {
-			return newIDAttrs(d)
-		}
-	}
-	m := make(map[*errorsx.Def]*idAttrs, 1)
-	if old != nil {
-		m = maps.Clone(*old)
-	}
-	a := newIDAttrs(d)
-	m[d] = a
-	idCache.Store(&m)
-	return a
+	return idCache.LoadOrMake(d, maxCachedIDs, func() *idAttrs {
+		id := d.ID()
+		return &idAttrs{KeyErrorID.String(id), semconv.ErrorTypeKey.String(id)}
+	})
 }
