@@ -74,13 +74,7 @@ func TestSuccessAllocBudget(t *testing.T) {
 // the same recording written by hand (humarec): 40 vs 42 and 54 vs 67 in
 // session 5.
 func TestErrorAllocBudget(t *testing.T) {
-	for _, c := range []struct {
-		status       int
-		method, path string
-	}{
-		{http.StatusTooManyRequests, http.MethodPost, bench.Path4xx},
-		{http.StatusServiceUnavailable, http.MethodGet, bench.Path5xx},
-	} {
+	for _, c := range errorCases {
 		peer := allocsPerRequest(t, bench.ImplHumaRecord, c.method, c.path, c.status)
 		kit := allocsPerRequest(t, bench.ImplOtelkit, c.method, c.path, c.status)
 		t.Logf("%d: humarec %v allocs/request, otelkit %v", c.status, peer, kit)

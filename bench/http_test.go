@@ -55,13 +55,7 @@ func BenchmarkSuccess(b *testing.B) {
 // hand-written recording (humarec). The target: otelkit at most 1.2x
 // hand-written and faster than sentry and huma.
 func BenchmarkError(b *testing.B) {
-	for _, c := range []struct {
-		status       int
-		method, path string
-	}{
-		{http.StatusTooManyRequests, http.MethodPost, bench.Path4xx},
-		{http.StatusServiceUnavailable, http.MethodGet, bench.Path5xx},
-	} {
+	for _, c := range errorCases {
 		for _, impl := range []string{bench.ImplHandwritten, bench.ImplOtelkit, bench.ImplSentry, bench.ImplHuma, bench.ImplHumaRecord, bench.ImplHumaRecordRoute} {
 			b.Run("status="+itoa(c.status)+"/impl="+impl, func(b *testing.B) {
 				serve(b, impl, c.method, c.path, c.status)
@@ -100,7 +94,7 @@ func itoa(n int) string {
 // status. The target: otelkit at most 1.0x huma in time and at most one
 // allocation more.
 func BenchmarkRender(b *testing.B) {
-	for _, c := range renderCases {
+	for _, c := range errorCases {
 		for _, impl := range []string{bench.ImplRenderHuma, bench.ImplRenderOtelkit, bench.ImplRenderHumaCtx} {
 			if impl == bench.ImplRenderHumaCtx && c.status != http.StatusTooManyRequests {
 				continue
@@ -116,7 +110,9 @@ func BenchmarkRender(b *testing.B) {
 	}
 }
 
-var renderCases = []struct {
+// errorCases are the two errors every error benchmark answers: a 429 with
+// info retry_after=30 and a 503 wrapping a cause.
+var errorCases = []struct {
 	status       int
 	method, path string
 }{
@@ -146,7 +142,7 @@ func renderSetup(b *testing.B, impl string, status int, method, path string) (ht
 // with GOMAXPROCS=1; mode=parallel keeps every P busy (b.RunParallel, as on a
 // loaded server), so no idle worker runs.
 func BenchmarkRenderGC(b *testing.B) {
-	c := renderCases[0]
+	c := errorCases[0]
 	impls := []string{bench.ImplRenderHuma, bench.ImplRenderOtelkit}
 	for _, impl := range impls {
 		b.Run("mode=procs1/impl="+impl, func(b *testing.B) {
