@@ -5,11 +5,14 @@ go 1.26.0
 replace github.com/otelkit/otelkit => ../
 
 require (
+	connectrpc.com/connect v1.21.1
+	connectrpc.com/otelconnect v0.12.0
 	github.com/danielgtaylor/huma/v2 v2.37.2
 	github.com/getsentry/sentry-go v0.50.0
 	github.com/gin-gonic/gin v1.12.0
 	github.com/labstack/echo/v4 v4.16.0
 	github.com/otelkit/otelkit v0.0.0-00010101000000-000000000000
+	github.com/otelkit/otelkit/connectx v0.0.0-00010101000000-000000000000
 	github.com/otelkit/otelkit/echox v0.0.0-00010101000000-000000000000
 	github.com/otelkit/otelkit/ginx v0.0.0-00010101000000-000000000000
 	github.com/stretchr/testify v1.12.1
@@ -31,6 +34,7 @@ require (
 )
 
 require (
+	connectrpc.com/connect/v2 v2.0.0 // indirect
 	github.com/beorn7/perks v1.0.1 // indirect
 	github.com/bytedance/gopkg v0.1.4 // indirect
 	github.com/bytedance/sonic v1.15.2 // indirect
@@ -101,3 +105,5 @@ require (
 replace github.com/otelkit/otelkit/ginx => ../ginx
 
 replace github.com/otelkit/otelkit/echox => ../echox
+
+replace github.com/otelkit/otelkit/connectx => ../connectx

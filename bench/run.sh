@@ -74,6 +74,15 @@ benchstat -filter '.name:GRPCError' -row /case -col '/impl@(handwritten otelkit)
 section "gin / echo error path: base hand-written"
 benchstat -filter '.name:(GinError OR EchoError)' -row .name/status -col '/impl@(handwritten otelkit)' "$OUT"
 
+section "Connect success: base otelconnect alone"
+benchstat -filter '.name:ConnectSuccess' -col '/impl@(otelconnect otelkit)' "$OUT"
+
+section "Connect error: base hand-written *connect.Error with ErrorInfo"
+benchstat -filter '.name:ConnectError' -row /case -col '/impl@(handwritten otelkit)' "$OUT"
+
+section "Connect client error (decoding a recorded 429 answer): base hand-written decode"
+benchstat -filter '.name:ConnectClientError' -col '/impl@(handwritten otelkit)' "$OUT"
+
 section "Resolution: base 10 mappings"
 benchstat -filter '.name:Resolve' -row /target -col '/mappings@(10 100 1000 10000)' "$OUT"
 

@@ -270,6 +270,14 @@ func (c *checker) run() {
 			c.ratio(strings.ToLower(fw)+" error "+st+": otelkit / hand-written", e+"otelkit", e+"handwritten", 1.2)
 		}
 	}
+	const cn = "BenchmarkConnectSuccess/impl="
+	c.ratio("connect success: otelkit / otelconnect time", cn+"otelkit", cn+"otelconnect", 1.03)
+	for _, cs := range []string{"4xx", "5xx"} {
+		e := "BenchmarkConnectError/case=" + cs + "/impl="
+		c.ratio("connect error "+cs+": otelkit / hand-written", e+"otelkit", e+"handwritten", 1.1)
+	}
+	const cc = "BenchmarkConnectClientError/impl="
+	c.ratio("connect client error: otelkit / hand-written decode", cc+"otelkit", cc+"handwritten", 1.1)
 	const p = "BenchmarkPanic/impl="
 	c.info("panic: otelkit / hand-written (no target)", p+"otelkit", p+"handwritten")
 	c.info("panic: otelkit / sentryhttp (no target)", p+"otelkit", p+"sentry")
