@@ -83,6 +83,15 @@ benchstat -filter '.name:ConnectError' -row /case -col '/impl@(handwritten otelk
 section "Connect client error (decoding a recorded 429 answer): base hand-written decode"
 benchstat -filter '.name:ConnectClientError' -col '/impl@(handwritten otelkit)' "$OUT"
 
+section "gRPC client: success base otelgrpc client alone, error base hand-written decode (the server's work is in both)"
+benchstat -filter '.name:GRPCClient' -row /case -col '/impl@(otelgrpc handwritten otelkit)' "$OUT"
+
+section "chi success: base otelhttp around chi"
+benchstat -filter '.name:ChiSuccess' -col '/impl@(otelhttp otelkit otelhttproute)' "$OUT"
+
+section "HTTP client error decode: base hand-written"
+benchstat -filter '.name:HTTPClientError' -col '/impl@(handwritten otelkit)' "$OUT"
+
 section "Resolution: base 10 mappings"
 benchstat -filter '.name:Resolve' -row /target -col '/mappings@(10 100 1000 10000)' "$OUT"
 

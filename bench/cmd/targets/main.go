@@ -278,6 +278,15 @@ func (c *checker) run() {
 	}
 	const cc = "BenchmarkConnectClientError/impl="
 	c.ratio("connect client error: otelkit / hand-written decode", cc+"otelkit", cc+"handwritten", 1.1)
+	// The calling side (issue 16): gRPC client, chi, net/http client decode.
+	const gcl = "BenchmarkGRPCClient/case="
+	c.ratio("grpc client success: otelkit / otelgrpc", gcl+"success/impl=otelkit", gcl+"success/impl=otelgrpc", 1.03)
+	c.ratio("grpc client error: otelkit / hand-written", gcl+"error/impl=otelkit", gcl+"error/impl=handwritten", 1.10)
+	const ch = "BenchmarkChiSuccess/impl="
+	c.ratioAllocs("chi success: otelkit / otelhttp time", ch+"otelkit", ch+"otelhttp", 1.03, 1)
+	c.info("chi success: otelkit / otelhttp + http.route by hand (no target)", ch+"otelkit", ch+"otelhttproute")
+	const hc = "BenchmarkHTTPClientError/impl="
+	c.ratio("http client error: httpx.ResponseErr / hand-written", hc+"otelkit", hc+"handwritten", 1.10)
 	const p = "BenchmarkPanic/impl="
 	c.info("panic: otelkit / hand-written (no target)", p+"otelkit", p+"handwritten")
 	c.info("panic: otelkit / sentryhttp (no target)", p+"otelkit", p+"sentry")
