@@ -1,6 +1,7 @@
 package bench_test
 
 import (
+	"os"
 	"runtime/metrics"
 	"syscall"
 	"testing"
@@ -41,6 +42,12 @@ func warmUp(f func()) {
 	}
 }
 
+// noWarmUp skips warmUp (BENCH_WARMUP=off): for counting instructions
+// under valgrind (grpc-instructions.sh), where the warm-up's length, set by
+// wall time and GC cycles, would differ from run to run and its calls
+// would not cancel out of the difference of two iteration counts.
+var noWarmUp = os.Getenv("BENCH_WARMUP") == "off"
+
 const (
 	warmUpMin = 25 * time.Millisecond
 	warmUpMax = time.Second
@@ -65,7 +72,9 @@ func cpuNow() int64 {
 // Nothing is measured before warmUp.
 func run(b *testing.B, f func()) {
 	b.ReportAllocs()
-	warmUp(f)
+	if !noWarmUp {
+		warmUp(f)
+	}
 	start := cpuNow()
 	for b.Loop() {
 		f()

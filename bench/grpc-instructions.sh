@@ -9,6 +9,12 @@
 #
 #   bench/grpc-instructions.sh            # every gRPC benchmark, 3 runs each
 #   RUNS=5 bench/grpc-instructions.sh 'BenchmarkGRPCSuccess/impl=otelkit'
+#
+# Any benchmark of the module can be named. With BENCH_WARMUP=off GOGC=off
+# the counts repeat within ~0.3% (no warm-up, whose length follows wall
+# time and GC cycles, and no GC): the work of the calls alone.
+#
+#   BENCH_WARMUP=off GOGC=off bench/grpc-instructions.sh BenchmarkGRPCClient/case=error/impl=otelkit
 set -euo pipefail
 cd "$(dirname "$0")"
 command -v valgrind >/dev/null || { echo "needs valgrind (apt-get install valgrind)" >&2; exit 1; }
