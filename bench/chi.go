@@ -1,8 +1,10 @@
 package bench
 
 import (
+	"context"
 	"fmt"
 	"net/http"
+	"sync"
 
 	"github.com/go-chi/chi/v5"
 	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
@@ -15,8 +17,8 @@ import (
 // the small JSON body of [NewService]) through a chi router inside
 // [Otelhttp]: ImplOtelhttp is the chi router alone, ImplOtelkit the router
 // inside httpx.Handler with the route's handler an httpx.HandlerFunc, and
-// ImplOtelhttpRoute the router with http.route set on the span by hand
-// once it has matched (ChiRouteOnSpan), as httpx does.
+// ImplOtelhttpRoute the router behind the hand-written equivalent of
+// httpx's route telemetry ([ChiRoute]).
 func NewChiService(impl string, tel *Telemetry) (http.Handler, error) {
 	r := chi.NewRouter()
 	switch impl {
@@ -24,9 +26,8 @@ func NewChiService(impl string, tel *Telemetry) (http.Handler, error) {
 		r.Get("/users/{id}", success)
 		return Otelhttp(r, tel), nil
 	case ImplOtelhttpRoute:
-		r.Use(ChiRouteOnSpan)
 		r.Get("/users/{id}", success)
-		return Otelhttp(r, tel), nil
+		return Otelhttp(ChiRoute(r), tel), nil
 	case ImplOtelkit:
 		defs := NewDefs()
 		r.Method(http.MethodGet, "/users/{id}", httpx.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
@@ -38,17 +39,24 @@ func NewChiService(impl string, tel *Telemetry) (http.Handler, error) {
 	return nil, fmt.Errorf("bench: unknown chi implementation %q", impl)
 }
 
-// ChiRouteOnSpan is chi middleware that sets http.route on the request's
-// span once the router has matched (the routing context's pattern through
-// every mounted sub-router): what a service writes by hand under otelhttp,
-// which leaves it off when a router inside it matches (see RouteOnSpan).
-func ChiRouteOnSpan(next http.Handler) http.Handler {
+// ChiRoute is what a service writes by hand between otelhttp and a chi
+// router for the route's telemetry that httpx gives: otelhttp sees the
+// route only in the pattern of its own request, and chi routes a copy of
+// it. ChiRoute gives chi a routing context (from a pool, as chi does), so
+// that once chi has matched it sets the full pattern (through mounted
+// sub-routers) on otelhttp's request, for the span name and the
+// http.route of the metrics, and http.route on the span.
+func ChiRoute(router http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		next.ServeHTTP(w, r)
-		if rc := chi.RouteContext(r.Context()); rc != nil {
-			if p := rc.RoutePattern(); p != "" {
-				trace.SpanFromContext(r.Context()).SetAttributes(semconv.HTTPRoute(p))
-			}
+		rc := chiContexts.Get().(*chi.Context)
+		rc.Reset()
+		router.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), chi.RouteCtxKey, rc)))
+		if p := rc.RoutePattern(); p != "" {
+			r.Pattern = p
+			trace.SpanFromContext(r.Context()).SetAttributes(semconv.HTTPRoute(p))
 		}
+		chiContexts.Put(rc)
 	})
 }
+
+var chiContexts = sync.Pool{New: func() any { return chi.NewRouteContext() }}

@@ -8,6 +8,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
 
 	"github.com/otelkit/otelkit/bench"
@@ -24,7 +26,8 @@ const chiExtraAllocs = 0
 // BenchmarkChiSuccess is BenchmarkSuccess's 200 routed by a chi router
 // (GET /users/{id}) inside otelhttp: the router alone (otelhttp), inside
 // httpx.Handler with an httpx.HandlerFunc route (otelkit), and with
-// http.route set on the span by hand (otelhttproute, no target). Target:
+// the route's span name, span attribute and metric label set by hand as
+// httpx sets them (otelhttproute, bench.ChiRoute; no target). Target:
 // otelkit at most 1.03x otelhttp and one allocation more.
 func BenchmarkChiSuccess(b *testing.B) {
 	for _, impl := range []string{bench.ImplOtelhttp, bench.ImplOtelkit, bench.ImplOtelhttpRoute} {
@@ -65,11 +68,18 @@ func TestChiSuccessAllocBudget(t *testing.T) {
 }
 
 // TestChiSameAnswer: every implementation of BenchmarkChiSuccess answers
-// the same status, content type and body, and otelkit's and the
-// hand-written route's spans carry http.route (otelhttp alone leaves it
-// off: chi matches inside it).
+// the same status, content type and body. otelkit's and the hand-written
+// route's (otelhttproute) spans and metrics are the same: the span named
+// after the route with http.route, the duration metric labelled with it;
+// otelhttp alone around chi records none of that (chi matches inside it,
+// on a copy of its request).
 func TestChiSameAnswer(t *testing.T) {
-	var bodies []string
+	type telemetry struct {
+		body, name string
+		attrs      []attribute.KeyValue
+		metric     []attribute.KeyValue
+	}
+	got := map[string]telemetry{}
 	for _, impl := range []string{bench.ImplOtelhttp, bench.ImplOtelkit, bench.ImplOtelhttpRoute} {
 		spans := tracetestRecorder()
 		tel := bench.NewTelemetry()
@@ -80,10 +90,36 @@ func TestChiSameAnswer(t *testing.T) {
 		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, bench.PathSuccess, nil))
 		require.Equal(t, http.StatusOK, rec.Code, impl)
 		require.Equal(t, "application/json", rec.Header().Get("Content-Type"), impl)
-		bodies = append(bodies, rec.Body.String())
-		route := hasAttr(spans.only(t).Attributes(), semconv.HTTPRoute("/users/{id}"))
-		assert.Equal(t, impl != bench.ImplOtelhttp, route, "%s: http.route on the span", impl)
+		s := spans.only(t)
+		var rm metricdata.ResourceMetrics
+		require.NoError(t, tel.Reader.Collect(context.Background(), &rm))
+		got[impl] = telemetry{rec.Body.String(), s.Name(), sortedAttrs(s.Attributes()), durationAttrs(t, rm)}
 	}
-	assert.Equal(t, bodies[0], bodies[1])
-	assert.Equal(t, bodies[0], bodies[2])
+	base, kit, hand := got[bench.ImplOtelhttp], got[bench.ImplOtelkit], got[bench.ImplOtelhttpRoute]
+	assert.Equal(t, base.body, kit.body)
+	assert.Equal(t, base.body, hand.body)
+	route := semconv.HTTPRoute("/users/{id}")
+	assert.Equal(t, "GET /users/{id}", kit.name)
+	assert.True(t, hasAttr(kit.attrs, route), "otelkit span: %v", kit.attrs)
+	assert.True(t, hasAttr(kit.metric, route), "otelkit metric: %v", kit.metric)
+	assert.False(t, hasAttr(base.attrs, route) || hasAttr(base.metric, route), "otelhttp alone: %v %v", base.attrs, base.metric)
+	assert.Equal(t, kit.name, hand.name)
+	assert.True(t, equalAttrs(kit.attrs, hand.attrs), "span attributes\notelkit: %v\nby hand: %v", kit.attrs, hand.attrs)
+	assert.True(t, equalAttrs(kit.metric, hand.metric), "metric attributes\notelkit: %v\nby hand: %v", kit.metric, hand.metric)
+}
+
+// durationAttrs returns the attributes of the one http.server.request.duration
+// point.
+func durationAttrs(t *testing.T, rm metricdata.ResourceMetrics) []attribute.KeyValue {
+	t.Helper()
+	for _, sm := range rm.ScopeMetrics {
+		for _, m := range sm.Metrics {
+			if h, ok := m.Data.(metricdata.Histogram[float64]); ok && m.Name == "http.server.request.duration" {
+				require.Len(t, h.DataPoints, 1)
+				return sortedAttrs(h.DataPoints[0].Attributes.ToSlice())
+			}
+		}
+	}
+	t.Fatal("no http.server.request.duration")
+	return nil
 }

@@ -86,7 +86,7 @@ benchstat -filter '.name:ConnectClientError' -col '/impl@(handwritten otelkit)' 
 section "gRPC client: success base otelgrpc client alone, error base hand-written decode (the server's work is in both)"
 benchstat -filter '.name:GRPCClient' -row /case -col '/impl@(otelgrpc handwritten otelkit)' "$OUT"
 
-section "chi success: base otelhttp around chi"
+section "chi success: base otelhttp around chi (otelhttproute: + the route on span name, span and metrics by hand, bench.ChiRoute)"
 benchstat -filter '.name:ChiSuccess' -col '/impl@(otelhttp otelkit otelhttproute)' "$OUT"
 
 section "HTTP client error decode: base hand-written"

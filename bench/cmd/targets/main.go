@@ -284,7 +284,7 @@ func (c *checker) run() {
 	c.ratio("grpc client error: otelkit / hand-written", gcl+"error/impl=otelkit", gcl+"error/impl=handwritten", 1.10)
 	const ch = "BenchmarkChiSuccess/impl="
 	c.ratioAllocs("chi success: otelkit / otelhttp time", ch+"otelkit", ch+"otelhttp", 1.03, 1)
-	c.info("chi success: otelkit / otelhttp + http.route by hand (no target)", ch+"otelkit", ch+"otelhttproute")
+	c.info("chi success: otelkit / otelhttp + chi route telemetry by hand (no target)", ch+"otelkit", ch+"otelhttproute")
 	const hc = "BenchmarkHTTPClientError/impl="
 	c.ratio("http client error: httpx.ResponseErr / hand-written", hc+"otelkit", hc+"handwritten", 1.10)
 	const p = "BenchmarkPanic/impl="
