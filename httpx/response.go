@@ -115,20 +115,32 @@ func cmp(a, b string) string {
 	return b
 }
 
-// occurrence rebuilds what a body showed of an occurrence of d.
+// occurrence rebuilds what a body showed of an occurrence of d. It starts
+// from what the occurrence carries first (entries, else the detail, else
+// the first info field, which d.With keeps inline), so that the common
+// answer, one info field, costs one allocation instead of the empty
+// occurrence and its copy.
 func occurrence(d *errorsx.Def, detail string, info map[string]any, entries []error) error {
 	if detail == "" && len(info) == 0 && len(entries) == 0 {
 		return d
-	}
-	o := d.Join(entries...)
-	if detail != "" {
-		o = o.Detailf("%s", detail)
 	}
 	keys := make([]string, 0, len(info))
 	for k := range info {
 		keys = append(keys, k)
 	}
 	slices.Sort(keys)
+	var o *errorsx.Error
+	switch {
+	case len(entries) > 0:
+		o = d.Join(entries...)
+	case detail != "":
+		o, detail = d.Detailf("%s", detail), ""
+	default:
+		o, keys = d.With(keys[0], info[keys[0]]), keys[1:]
+	}
+	if detail != "" {
+		o = o.Detailf("%s", detail)
+	}
 	for _, k := range keys {
 		o = o.With(k, info[k])
 	}

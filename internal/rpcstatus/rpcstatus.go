@@ -273,15 +273,21 @@ func Parse(reg *errorsx.Registry, n int, detail func(i int) Detail) (def *errors
 			keys = append(keys, k)
 		}
 		slices.Sort(keys)
+		// The first key starts the occurrence when no entries did, so
+		// that the common status, one metadata entry, costs one
+		// allocation (def.With keeps the field inline) instead of an
+		// empty occurrence and its copy.
 		for _, k := range keys {
-			if occ == nil {
-				occ = def.Join()
-			}
-			if k == MetadataDetail {
+			switch {
+			case k == MetadataDetail && occ == nil:
+				occ = def.Detailf("%s", md[k])
+			case k == MetadataDetail:
 				occ = occ.Detailf("%s", md[k])
-				continue
+			case occ == nil:
+				occ = def.With(k, md[k])
+			default:
+				occ = occ.With(k, md[k])
 			}
-			occ = occ.With(k, md[k])
 		}
 	}
 	return def, occ
