@@ -68,10 +68,12 @@ func (h *clientHandler) HandleRPC(ctx context.Context, rs stats.RPCStats) {
 	h.Handler.HandleRPC(ctx, rs)
 }
 
-// errorType returns error.type for a failed call.
+// errorType returns error.type for a failed call: the definition
+// FromError would give (rpcstatus.Def reads the same ErrorInfo without
+// making the occurrence), else the code's name.
 func errorType(err error, reg *errorsx.Registry) attribute.KeyValue {
-	if re, ok := FromError(err, reg).(*remoteError); ok {
-		return semconv.ErrorTypeKey.String(re.def.ID())
+	if def := remoteDef(err, reg); def != nil {
+		return semconv.ErrorTypeKey.String(def.ID())
 	}
 	st, _ := status.FromError(err)
 	return semconv.ErrorTypeKey.String(CodeName(st.Code()))

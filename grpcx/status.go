@@ -66,12 +66,7 @@ func FromError(err error, reg *errorsx.Registry) error {
 	if reg == nil {
 		reg = errorsx.Default()
 	}
-	type grpcStatus interface{ GRPCStatus() *status.Status }
-	gs, ok := err.(grpcStatus)
-	if !ok {
-		return err
-	}
-	st := gs.GRPCStatus()
+	st := statusOf(err)
 	if st == nil {
 		return err
 	}
@@ -83,6 +78,32 @@ func FromError(err error, reg *errorsx.Registry) error {
 		return err
 	}
 	return &remoteError{st: st, def: def, occ: occ}
+}
+
+// statusOf returns the status err carries itself (not through a wrap),
+// nil if none.
+func statusOf(err error) *status.Status {
+	gs, ok := err.(interface{ GRPCStatus() *status.Status })
+	if !ok {
+		return nil
+	}
+	return gs.GRPCStatus()
+}
+
+// remoteDef returns the definition [FromError] would unwrap err to, nil
+// if none, without making the error.
+func remoteDef(err error, reg *errorsx.Registry) *errorsx.Def {
+	st := statusOf(err)
+	if st == nil {
+		return nil
+	}
+	if reg == nil {
+		reg = errorsx.Default()
+	}
+	details := st.Proto().GetDetails()
+	return rpcstatus.Def(reg, len(details), func(i int) rpcstatus.Detail {
+		return rpcstatus.Detail{Type: details[i].GetTypeUrl(), Value: details[i].GetValue()}
+	})
 }
 
 // remoteError is a status answered by a server for a registered

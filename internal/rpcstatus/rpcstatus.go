@@ -208,6 +208,28 @@ func is(typ, full string) bool {
 	return len(typ) > len(full) && typ[len(typ)-len(full)-1] == '/' && strings.HasSuffix(typ, full)
 }
 
+// Def returns the definition [Parse] returns for the same details, without
+// reading more than their ErrorInfo or making the occurrence: what a
+// client span's error.type needs.
+func Def(reg *errorsx.Registry, n int, detail func(i int) Detail) *errorsx.Def {
+	for i := range min(n, MaxDetails) {
+		d := detail(i)
+		if !is(d.Type, nameErrorInfo) {
+			continue
+		}
+		v := new(errdetails.ErrorInfo)
+		if proto.Unmarshal(d.Value, v) != nil {
+			continue // as Parse: the first ErrorInfo that unmarshals
+		}
+		def, ok := reg.Lookup(v.GetReason())
+		if !ok {
+			return nil
+		}
+		return def
+	}
+	return nil
+}
+
 // Parse returns the registered error that details (at most [MaxDetails]
 // of them are read, from detail(0) to detail(n-1)) stand for: the
 // definition whose id is the reason of their google.rpc.ErrorInfo, and an

@@ -11,7 +11,7 @@ import (
 )
 
 // FuzzParse: whatever the details, Parse never panics and gives a
-// definition only when it is registered.
+// definition only when it is registered, the one Def gives.
 func FuzzParse(f *testing.F) {
 	reg := errorsx.NewRegistry()
 	def := reg.Define(404, "user.not-found", "No such user")
@@ -26,6 +26,9 @@ func FuzzParse(f *testing.F) {
 		got, occ := Parse(reg, len(ds), func(i int) Detail { return ds[i] })
 		if got != nil && got != def {
 			t.Fatalf("Parse gave %v", got)
+		}
+		if d := Def(reg, len(ds), func(i int) Detail { return ds[i] }); d != got {
+			t.Fatalf("Def gave %v, Parse %v", d, got)
 		}
 		if occ != nil && (got == nil || occ.Def() != got) {
 			t.Fatalf("occurrence %v of %v", occ, got)
