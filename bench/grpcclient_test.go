@@ -3,6 +3,7 @@ package bench_test
 import (
 	"context"
 	"errors"
+	"runtime/pprof"
 	"testing"
 
 	"go.opentelemetry.io/contrib/instrumentation/google.golang.org/grpc/otelgrpc"
@@ -61,7 +62,11 @@ func grpcClientServer(tb testing.TB, tel *bench.Telemetry) (grpc.DialOption, str
 			grpcx.WithRegistry(grpcReg), grpcx.WithLoggerProvider(tel.Logger))))
 	grpc_health_v1.RegisterHealthServer(srv, otelkitHealth{})
 	lis, dial, target := grpcListener(tb)
-	go srv.Serve(lis)
+	// The server's goroutines (its transport's, the handlers') carry the
+	// label side=server, so that a CPU profile tells the server's share
+	// of a call from the client's: go test -bench GRPCClient -cpuprofile
+	// cpu.out, then go tool pprof -tags cpu.out.
+	go pprof.Do(context.Background(), pprof.Labels("side", "server"), func(context.Context) { _ = srv.Serve(lis) })
 	tb.Cleanup(srv.Stop)
 	return dial, target
 }
