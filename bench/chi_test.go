@@ -83,7 +83,9 @@ func TestChiSameAnswer(t *testing.T) {
 	for _, impl := range []string{bench.ImplOtelhttp, bench.ImplOtelkit, bench.ImplOtelhttpRoute} {
 		spans := tracetestRecorder()
 		tel := bench.NewTelemetry()
+		_ = tel.Tracer.Shutdown(context.Background())
 		tel.Tracer = spans.provider
+		defer tel.Shutdown(context.Background())
 		h, err := bench.NewChiService(impl, tel)
 		require.NoError(t, err)
 		rec := httptest.NewRecorder()
