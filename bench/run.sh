@@ -74,8 +74,8 @@ benchstat -filter '.name:GRPCError' -row /case -col '/impl@(handwritten otelkit)
 section "gin / echo error path: base hand-written"
 benchstat -filter '.name:(GinError OR EchoError)' -row .name/status -col '/impl@(handwritten otelkit)' "$OUT"
 
-section "Connect success: base otelconnect alone"
-benchstat -filter '.name:ConnectSuccess' -col '/impl@(otelconnect otelkit)' "$OUT"
+section "Connect success: base otelconnect alone (passthrough = otelconnect + AttributeFilter + an interceptor that does nothing)"
+benchstat -filter '.name:ConnectSuccess' -col '/impl@(otelconnect otelkit passthrough)' "$OUT"
 
 section "Connect error: base hand-written *connect.Error with ErrorInfo"
 benchstat -filter '.name:ConnectError' -row /case -col '/impl@(handwritten otelkit)' "$OUT"

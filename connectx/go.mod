@@ -6,6 +6,7 @@ replace github.com/otelkit/otelkit => ../
 
 require (
 	connectrpc.com/connect v1.21.1
+	connectrpc.com/connect/v2 v2.0.0
 	connectrpc.com/otelconnect v0.12.0
 	github.com/otelkit/otelkit v0.0.0-00010101000000-000000000000
 	go.opentelemetry.io/otel v1.47.0
@@ -19,7 +20,6 @@ require (
 )
 
 require (
-	connectrpc.com/connect/v2 v2.0.0 // indirect
 	github.com/beorn7/perks v1.0.1 // indirect
 	github.com/cenkalti/backoff/v5 v5.0.3 // indirect
 	github.com/cespare/xxhash/v2 v2.3.0 // indirect

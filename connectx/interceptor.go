@@ -31,14 +31,15 @@ func NewInterceptor(opts ...Option) *Interceptor {
 func (i *Interceptor) WrapUnary(next connect.UnaryFunc) connect.UnaryFunc {
 	c := i.cfg
 	return func(ctx context.Context, req connect.AnyRequest) (resp connect.AnyResponse, err error) {
-		if req.Spec().IsClient {
+		spec := req.Spec()
+		if spec.IsClient {
 			resp, err = next(ctx, req)
 			if err != nil {
 				return resp, c.clientError(ctx, err)
 			}
 			return resp, nil
 		}
-		rc := call{procedure: req.Spec().Procedure, peer: req.Peer(), header: req.Header()}
+		rc := call{procedure: spec.Procedure, peer: req.Peer(), header: req.Header()}
 		ctx = c.rpcContext(ctx, rc)
 		defer func() {
 			if v := recover(); v != nil {

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"connectrpc.com/connect"
+	connectv2 "connectrpc.com/connect/v2"
 	"connectrpc.com/otelconnect"
 	"go.opentelemetry.io/otel/attribute"
 	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
@@ -161,6 +162,11 @@ func rpcAttrs(code connect.Code) []attribute.KeyValue {
 // error, a 4xx answer included, while otelkit sets it to the id of a
 // failure only (and, on the metric, through otelconnect's Labeler). It
 // keeps every other attribute.
-func AttributeFilter(_ connect.Spec, kv attribute.KeyValue) bool {
+//
+// It takes connect-go v2's Spec, the one otelconnect works with inside:
+// otelconnect calls it as it is, for its connect-go v1 interceptor too,
+// where a filter taking v1's Spec is wrapped in a conversion of the Spec
+// for each attribute of each RPC.
+func AttributeFilter(_ connectv2.Spec, kv attribute.KeyValue) bool {
 	return kv.Key != semconv.ErrorTypeKey
 }
