@@ -39,19 +39,18 @@ func (i *Interceptor) WrapUnary(next connect.UnaryFunc) connect.UnaryFunc {
 			}
 			return resp, nil
 		}
-		rc := call{procedure: spec.Procedure, peer: req.Peer(), header: req.Header()}
-		ctx = c.rpcContext(ctx, rc)
+		ctx = c.rpcContext(ctx, spec.Procedure, req.Peer())
 		defer func() {
 			if v := recover(); v != nil {
 				if v == http.ErrAbortHandler {
 					panic(v)
 				}
-				resp, err = nil, c.panicked(ctx, rc, v, record.PanicStack())
+				resp, err = nil, c.panicked(ctx, req.Header(), v, record.PanicStack())
 			}
 		}()
 		resp, err = next(ctx, req)
 		if err != nil {
-			return nil, c.serverError(ctx, rc, err)
+			return nil, c.serverError(ctx, req.Header(), err)
 		}
 		return resp, nil
 	}
@@ -62,18 +61,17 @@ func (i *Interceptor) WrapUnary(next connect.UnaryFunc) connect.UnaryFunc {
 func (i *Interceptor) WrapStreamingHandler(next connect.StreamingHandlerFunc) connect.StreamingHandlerFunc {
 	c := i.cfg
 	return func(ctx context.Context, conn connect.StreamingHandlerConn) (err error) {
-		rc := call{procedure: conn.Spec().Procedure, peer: conn.Peer(), header: conn.RequestHeader()}
-		ctx = c.rpcContext(ctx, rc)
+		ctx = c.rpcContext(ctx, conn.Spec().Procedure, conn.Peer())
 		defer func() {
 			if v := recover(); v != nil {
 				if v == http.ErrAbortHandler {
 					panic(v)
 				}
-				err = c.panicked(ctx, rc, v, record.PanicStack())
+				err = c.panicked(ctx, conn.RequestHeader(), v, record.PanicStack())
 			}
 		}()
 		if err = next(ctx, conn); err != nil {
-			return c.serverError(ctx, rc, err)
+			return c.serverError(ctx, conn.RequestHeader(), err)
 		}
 		return nil
 	}

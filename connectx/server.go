@@ -37,18 +37,12 @@ const MetadataDetail = rpcstatus.MetadataDetail
 // time.Duration) becomes a google.rpc.RetryInfo detail.
 const InfoRetryAfter = rpcstatus.InfoRetryAfter
 
-// call is what the server side knows of an RPC.
-type call struct {
-	procedure string
-	peer      connect.Peer
-	header    http.Header
-}
-
 // serverError records err and returns the *connect.Error it is answered
 // with. An error that already is a *connect.Error (errors.As, as connect
 // finds codes) and resolves to nothing passes through unchanged and only
-// gets error.type = its code name.
-func (c *config) serverError(ctx context.Context, rc call, err error) error {
+// gets error.type = its code name. header is the request's (its
+// Accept-Language localizes the message).
+func (c *config) serverError(ctx context.Context, header http.Header, err error) error {
 	m, why := byid.Match(c.registry, err) // httpx.ErrorByID resolves as in httpx and grpcx
 	if why != nil {
 		err = why // telemetry says why the internal error was answered
@@ -64,20 +58,20 @@ func (c *config) serverError(ctx context.Context, rc call, err error) error {
 		}
 	}
 	f := record.Failure{Err: err, Match: m, Kind: record.KindError, Skip: 2}
-	return c.fail(ctx, rc, &f)
+	return c.fail(ctx, header, &f)
 }
 
-func (c *config) panicked(ctx context.Context, rc call, v any, stack string) error {
+func (c *config) panicked(ctx context.Context, header http.Header, v any, stack string) error {
 	f := record.Failure{
 		Err:   &record.PanicError{Value: v},
 		Match: errorsx.Match{Def: errorsx.Internal},
 		Kind:  record.KindPanic,
 		Stack: stack,
 	}
-	return c.fail(ctx, rc, &f)
+	return c.fail(ctx, header, &f)
 }
 
-func (c *config) fail(ctx context.Context, rc call, f *record.Failure) error {
+func (c *config) fail(ctx context.Context, header http.Header, f *record.Failure) error {
 	f.Mask = c.mask
 	f.Signal = c.signal
 	f.Frames = c.frames
@@ -97,7 +91,7 @@ func (c *config) fail(ctx context.Context, rc call, f *record.Failure) error {
 	if l, ok := otelconnect.LabelerFromContext(ctx); ok {
 		l.Add(key.String(f.Match.Def.ID()))
 	}
-	return c.connectError(f.Match, code, rpcstatus.AcceptLanguage(rc.header.Get("Accept-Language")))
+	return c.connectError(f.Match, code, rpcstatus.AcceptLanguage(header.Get("Accept-Language")))
 }
 
 // connectError is the *connect.Error m answers: the registered message and
@@ -127,17 +121,18 @@ func errorType(ctx context.Context, kv attribute.KeyValue) {
 // rpcContext returns the handler's context: ctx carrying the RPC's facts
 // (rpc.system.name as otelconnect names the protocol, rpc.method,
 // client.address, user.id) for the audits and exception records written
-// inside it, as grpcx and httpx do.
-func (c *config) rpcContext(ctx context.Context, rc call) context.Context {
+// inside it, as grpcx and httpx do. procedure is the Spec's, peer the
+// caller.
+func (c *config) rpcContext(ctx context.Context, procedure string, peer connect.Peer) context.Context {
 	system := systemConnect
-	if rc.peer.Protocol == connect.ProtocolGRPC || rc.peer.Protocol == connect.ProtocolGRPCWeb {
+	if peer.Protocol == connect.ProtocolGRPC || peer.Protocol == connect.ProtocolGRPCWeb {
 		system = systemGRPC
 	}
 	return &reqctx.RPC{
 		Context: ctx,
 		System:  system,
-		Method:  strings.TrimPrefix(rc.procedure, "/"),
-		Peer:    rc.peer.Addr,
+		Method:  strings.TrimPrefix(procedure, "/"),
+		Peer:    peer.Addr,
 		User:    c.user,
 		Reg:     c.registry,
 	}
