@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"reflect"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -510,5 +511,40 @@ func TestConnectClientDecode(t *testing.T) {
 		if answers[i] != want {
 			t.Errorf("%s: %+v, want %+v", impl, answers[i], want)
 		}
+	}
+}
+
+// TestConnectSuccessAllocBudget: connectx adds one allocation to a
+// successful Connect call over otelconnect alone (the RPC's context, which
+// carries its facts to audits and exception records inside the handler),
+// and bytes within that object's size class (96 B).
+func TestConnectSuccessAllocBudget(t *testing.T) {
+	measure := func(impl string) (allocs, bytes float64) {
+		tel := bench.NewTelemetry()
+		defer tel.Shutdown(context.Background())
+		h := connectHandler(t, impl, tel)
+		req := newConnectRequest(grpcOK)
+		rec := bench.NewRecorder()
+		f := func() {
+			req.reset()
+			rec.Reset()
+			h.ServeHTTP(rec, req.req)
+		}
+		const runs = 500
+		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+		f()
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		for range runs {
+			f()
+		}
+		runtime.ReadMemStats(&after)
+		return float64(after.Mallocs-before.Mallocs) / runs, float64(after.TotalAlloc-before.TotalAlloc) / runs
+	}
+	baseA, baseB := measure(connectOtelconnect)
+	kitA, kitB := measure(connectOtelkit)
+	t.Logf("connect success: otelconnect %.1f allocs %.0f B, otelkit %.1f allocs %.0f B", baseA, baseB, kitA, kitB)
+	if kitA-baseA > 1.05 || kitB-baseB > 100 {
+		t.Errorf("connectx adds %.1f allocations and %.0f B to a successful call, budget 1 and 96 B", kitA-baseA, kitB-baseB)
 	}
 }
