@@ -41,7 +41,13 @@ func ResponseErr(resp *http.Response, reg *errorsx.Registry) error {
 	if reg == nil {
 		reg = errorsx.Default()
 	}
-	e := &ResponseError{StatusCode: resp.StatusCode, ContentType: resp.Header.Get("Content-Type")}
+	// The error and the document the body decodes into share one
+	// allocation (the document escapes into encoding/json): one fewer per
+	// answer. The document lives as long as the error, and holds nothing
+	// more than what the error shows (its strings are copies, not the
+	// body).
+	b := &responseDoc{e: ResponseError{StatusCode: resp.StatusCode, ContentType: resp.Header.Get("Content-Type")}}
+	e, doc := &b.e, &b.doc
 	mt, _, _ := mime.ParseMediaType(e.ContentType)
 	if mt != "application/json" && mt != "application/problem+json" && !strings.HasSuffix(mt, "+json") {
 		e.why = fmt.Errorf("body is %q, not JSON", e.ContentType)
@@ -60,22 +66,7 @@ func ResponseErr(resp *http.Response, reg *errorsx.Registry) error {
 		e.why = fmt.Errorf("body larger than %d bytes", MaxErrorBody)
 		return e
 	}
-	var doc struct {
-		ID     string         `json:"id"`
-		Type   string         `json:"type"`
-		Title  string         `json:"title"`
-		Detail string         `json:"detail"`
-		Info   map[string]any `json:"info"`
-		Errors []struct {
-			ID      string         `json:"id"`
-			Code    string         `json:"code"`
-			Title   string         `json:"title"`
-			Message string         `json:"message"`
-			Detail  string         `json:"detail"`
-			Info    map[string]any `json:"info"`
-		} `json:"errors"`
-	}
-	if err := json.Unmarshal(body, &doc); err != nil {
+	if err := json.Unmarshal(body, doc); err != nil {
 		e.why = fmt.Errorf("body is not the JSON of an error: %w", err)
 		return e
 	}
@@ -106,6 +97,31 @@ func ResponseErr(resp *http.Response, reg *errorsx.Registry) error {
 		e.why = errors.New("body names no registered error")
 	}
 	return e
+}
+
+// problemDoc is what ResponseErr reads of an error body: problem details
+// or an {"errors":[…]} list.
+type problemDoc struct {
+	ID     string         `json:"id"`
+	Type   string         `json:"type"`
+	Title  string         `json:"title"`
+	Detail string         `json:"detail"`
+	Info   map[string]any `json:"info"`
+	Errors []struct {
+		ID      string         `json:"id"`
+		Code    string         `json:"code"`
+		Title   string         `json:"title"`
+		Message string         `json:"message"`
+		Detail  string         `json:"detail"`
+		Info    map[string]any `json:"info"`
+	} `json:"errors"`
+}
+
+// responseDoc is a ResponseError and the document it is read from, in one
+// allocation.
+type responseDoc struct {
+	e   ResponseError
+	doc problemDoc
 }
 
 func cmp(a, b string) string {
