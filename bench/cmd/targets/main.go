@@ -274,7 +274,7 @@ func (c *checker) run() {
 	c.ratio("connect success: otelkit / otelconnect time", cn+"otelkit", cn+"otelconnect", 1.03)
 	// Any second interceptor under otelconnect, with the attribute filter
 	// connectx asks for, and doing nothing: connectx's own share of the gap.
-	c.info("connect success: otelkit / otelconnect + filter + empty interceptor (no target)", cn+"otelkit", cn+"passthrough")
+	c.info("connect success: otelkit / passthrough (no target)", cn+"otelkit", cn+"passthrough")
 	for _, cs := range []string{"4xx", "5xx"} {
 		e := "BenchmarkConnectError/case=" + cs + "/impl="
 		c.ratio("connect error "+cs+": otelkit / hand-written", e+"otelkit", e+"handwritten", 1.1)
