@@ -79,6 +79,26 @@ type handHealth struct {
 	grpc_health_v1.UnimplementedHealthServer
 }
 
+// handRPCException is the hand-written 5xx recording of the gRPC and
+// Connect rows on the server span: error.type, the span status and the
+// exception event the RPC conventions name, with otelkit's keys. The stack
+// starts at the handler that calls it, as a hand-written handler's would.
+func handRPCException(span trace.Span, err error) {
+	if !span.IsRecording() {
+		return
+	}
+	span.SetAttributes(semconv.ErrorTypeKey.String(bench.StorageID))
+	span.SetStatus(codes.Error, bench.StorageID)
+	span.AddEvent("rpc.server.call.exception", trace.WithAttributes(
+		semconv.ExceptionType(reflect.TypeOf(errors.Unwrap(err)).String()),
+		semconv.ExceptionMessage(bench.StorageMsg+": "+err.Error()),
+		semconv.ExceptionStacktrace(bench.HandStack(1)),
+		attribute.String("otelkit.error.id", bench.StorageID),
+		attribute.String("otelkit.error.fingerprint", bench.StorageID),
+		attribute.String("otelkit.capture.kind", "error"),
+	))
+}
+
 func (handHealth) Check(ctx context.Context, req *grpc_health_v1.HealthCheckRequest) (*grpc_health_v1.HealthCheckResponse, error) {
 	span := trace.SpanFromContext(ctx)
 	switch req.Service {
@@ -89,19 +109,7 @@ func (handHealth) Check(ctx context.Context, req *grpc_health_v1.HealthCheckRequ
 			&errdetails.RetryInfo{RetryDelay: durationpb.New(30 * time.Second)})
 		return nil, st.Err()
 	case grpc5xx:
-		err := grpcCause()
-		if span.IsRecording() {
-			span.SetAttributes(semconv.ErrorTypeKey.String(bench.StorageID))
-			span.SetStatus(codes.Error, bench.StorageID)
-			span.AddEvent("rpc.server.call.exception", trace.WithAttributes(
-				semconv.ExceptionType(reflect.TypeOf(errors.Unwrap(err)).String()),
-				semconv.ExceptionMessage(bench.StorageMsg+": "+err.Error()),
-				semconv.ExceptionStacktrace(bench.HandStack(0)),
-				attribute.String("otelkit.error.id", bench.StorageID),
-				attribute.String("otelkit.error.fingerprint", bench.StorageID),
-				attribute.String("otelkit.capture.kind", "error"),
-			))
-		}
+		handRPCException(span, grpcCause())
 		st, _ := status.New(grpccodes.Unavailable, bench.StorageMsg).WithDetails(
 			&errdetails.ErrorInfo{Reason: bench.StorageID, Domain: "otelkit"})
 		return nil, st.Err()

@@ -17,7 +17,6 @@ import (
 	connectv2 "connectrpc.com/connect/v2"
 	"connectrpc.com/otelconnect"
 	"go.opentelemetry.io/otel/attribute"
-	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/propagation"
 	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
 	"go.opentelemetry.io/otel/trace"
@@ -130,21 +129,8 @@ func handCheck(ctx context.Context, req *connect.Request[wrapperspb.StringValue]
 		addDetail(ce, &errdetails.RetryInfo{RetryDelay: durationpb.New(30 * time.Second)})
 		return nil, ce
 	case grpc5xx:
-		err := grpcCause()
-		kv := semconv.ErrorTypeKey.String(bench.StorageID)
-		labeler.Add(kv)
-		if span.IsRecording() {
-			span.SetAttributes(kv)
-			span.SetStatus(codes.Error, bench.StorageID)
-			span.AddEvent("rpc.server.call.exception", trace.WithAttributes(
-				semconv.ExceptionType(reflect.TypeOf(errors.Unwrap(err)).String()),
-				semconv.ExceptionMessage(bench.StorageMsg+": "+err.Error()),
-				semconv.ExceptionStacktrace(bench.HandStack(0)),
-				attribute.String("otelkit.error.id", bench.StorageID),
-				attribute.String("otelkit.error.fingerprint", bench.StorageID),
-				attribute.String("otelkit.capture.kind", "error"),
-			))
-		}
+		labeler.Add(semconv.ErrorTypeKey.String(bench.StorageID))
+		handRPCException(span, grpcCause())
 		ce := connect.NewError(connect.CodeUnavailable, errors.New(bench.StorageMsg))
 		addDetail(ce, &errdetails.ErrorInfo{Reason: bench.StorageID, Domain: "otelkit"})
 		return nil, ce
